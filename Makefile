@@ -1,0 +1,48 @@
+# peoplesync: build, run locally, test.
+# `make local` and `make test` install what they need on first use.
+
+SHELL := /bin/bash
+GO ?= go
+PYTHON ?= python3
+VENV := .venv
+MOTO := $(VENV)/bin/moto_server
+FUNCTIONS := $(notdir $(wildcard functions/*))
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
+
+.PHONY: all tools local test build clean $(addprefix build-,$(FUNCTIONS))
+
+all: build
+
+# Python tools (moto for the local AWS stack) live in a git-ignored venv.
+tools: $(MOTO)
+
+$(MOTO): tools/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
+
+# Runs the whole service on this machine: emulators, PeopleHR sandbox, demo
+# tenant, one import. Ctrl-C stops everything it started.
+local: tools
+	$(GO) run ./cmd/local
+
+# Every test: unit, adapters against moto, end-to-end runs through the sandbox.
+test: tools
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+# linux/arm64 bootstrap per function, as Lambda's provided.al2023 runs it.
+build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+
+bin/%/bootstrap: FORCE
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
+
+# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
+build-WorkerFunction:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/worker
+
+clean:
+	rm -rf bin
+
+.PHONY: FORCE
+FORCE:

@@ -1,0 +1,3 @@
+module github.com/peoplesync/peoplesync
+
+go 1.26.8
