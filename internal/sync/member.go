@@ -1,0 +1,48 @@
+package sync
+
+import "time"
+
+// Status is a member's account state on the platform.
+type Status string
+
+const (
+	StatusInvited Status = "invited" // created, welcome email owed or sent, not yet accepted
+	StatusActive  Status = "active"  // can use the platform
+	StatusLeaver  Status = "leaver"  // access restricted; deleted on PurgeOn
+)
+
+// Welcome tracks the welcome email. The mailer moves owed -> sending -> sent.
+type Welcome string
+
+const (
+	WelcomeOwed    Welcome = "owed"
+	WelcomeSending Welcome = "sending"
+	WelcomeSent    Welcome = "sent"
+	WelcomeNotSent Welcome = "not_sent" // welcome emails were off when created
+)
+
+// Member is one person's account as this service stores it.
+type Member struct {
+	Values  Values
+	Status  Status
+	LeftOn  string // yyyy-MM-dd, set while a leaver
+	PurgeOn string // yyyy-MM-dd, when a leaver's account is deleted
+	Welcome Welcome
+	// Accepted is set once the member accepted an invitation; a rehired
+	// member who never did is invited again.
+	Accepted bool
+	// Version increases with every write; updates are conditional on it.
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// EmployeeID is the member's unique key.
+func (m *Member) EmployeeID() string { return m.Values[EmployeeID] }
+
+// Email is the member's lower-cased email address.
+func (m *Member) Email() string { return m.Values[Email] }
+
+// holdsEmail reports whether the member keeps its address reserved: leavers
+// release theirs so it can pass to a new employee.
+func (m *Member) holdsEmail() bool { return m.Status != StatusLeaver }

@@ -1,0 +1,488 @@
+package sync
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Kind is what a change does to a member.
+type Kind string
+
+const (
+	KindCreate     Kind = "create"
+	KindUpdate     Kind = "update"
+	KindClose      Kind = "close"
+	KindReactivate Kind = "reactivate"
+)
+
+// Change is one member write the run must make.
+type Change struct {
+	Kind Kind
+	// Row is the record's 1-based position in the feed; 0 for a member
+	// closed because it is missing from the feed.
+	Row int
+	// Before is the stored member the change was planned against; nil for a
+	// create. Writes are conditional on its Version, so a replay is a no-op.
+	Before *Member
+	After  Member
+	// Fields lists the fields whose value the change sets or alters.
+	Fields []Field
+}
+
+// EmployeeID is the member the change writes.
+func (c *Change) EmployeeID() string { return c.After.EmployeeID() }
+
+// ReleasedEmail is the address the change gives up, or "".
+func (c *Change) ReleasedEmail() string {
+	if c.Before == nil || !c.Before.holdsEmail() {
+		return ""
+	}
+	if c.After.holdsEmail() && c.After.Email() == c.Before.Email() {
+		return ""
+	}
+	return c.Before.Email()
+}
+
+// ClaimedEmail is the address the change reserves, or "".
+func (c *Change) ClaimedEmail() string {
+	if !c.After.holdsEmail() {
+		return ""
+	}
+	if c.Before != nil && c.Before.holdsEmail() && c.Before.Email() == c.After.Email() {
+		return ""
+	}
+	return c.After.Email()
+}
+
+// Severity grades an Issue.
+type Severity string
+
+const (
+	SeverityError   Severity = "error"   // the record was skipped
+	SeverityWarning Severity = "warning" // the record was applied, with a caveat
+)
+
+// Issue is one line of the error file.
+type Issue struct {
+	Row        int
+	EmployeeID string
+	Field      string
+	Message    string
+	Severity   Severity
+}
+
+// Counts are a run's impact, as SPEC section 2.7 names them.
+type Counts struct {
+	Created        int `json:"created" dynamodbav:"created"`
+	Updated        int `json:"updated" dynamodbav:"updated"`
+	Unchanged      int `json:"unchanged" dynamodbav:"unchanged"`
+	Closed         int `json:"closed" dynamodbav:"closed"`
+	Reactivated    int `json:"reactivated" dynamodbav:"reactivated"`
+	SkippedLeavers int `json:"skippedLeavers" dynamodbav:"skippedLeavers"`
+	Errors         int `json:"errors" dynamodbav:"errors"`
+	Warnings       int `json:"warnings" dynamodbav:"warnings"`
+	Total          int `json:"total" dynamodbav:"total"`
+}
+
+// Plan is everything one run decided. A held plan must not be applied until
+// an admin approves it.
+type Plan struct {
+	Changes    []Change
+	Issues     []Issue
+	Counts     Counts
+	Held       bool
+	HeldReason string
+}
+
+// Planner collects a feed record by record, keeping only the mapped values,
+// and then plans against the stored members. It is not safe for concurrent use.
+type Planner struct {
+	src      compiled
+	settings Settings
+	layout   string
+	today    string
+	rows     int
+	cands    []candidate
+	byID     map[string]int
+	issues   []Issue
+}
+
+type candidate struct {
+	row         int
+	values      Values
+	keep        uint32 // fields whose stored value stays: unmapped or unreadable
+	active      bool
+	leavingDate string
+	skipped     bool // a row error was written; the member is left alone
+}
+
+// NewPlanner checks the mapping and settings and fixes "today" in the
+// tenant's time zone at now.
+func NewPlanner(m Mapping, s Settings, now time.Time) (*Planner, error) {
+	src, err := m.compile()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	return &Planner{
+		src:      src,
+		settings: s,
+		layout:   DateFormats[s.DateFormat],
+		today:    Today(now, s.Location),
+		byID:     make(map[string]int),
+	}, nil
+}
+
+// Today is the date the planner judges leaving dates against.
+func (p *Planner) Today() string { return p.today }
+
+// Rows is how many records were added.
+func (p *Planner) Rows() int { return p.rows }
+
+// Add maps and validates one feed record. The record is not retained.
+func (p *Planner) Add(rec Record) {
+	p.rows++
+	row := p.rows
+	id := clean(rec[p.src.sources[EmployeeID]])
+	switch {
+	case id == "":
+		p.issue(row, "", EmployeeID.String(), SeverityError, "the employee id is blank: the record was skipped")
+		return
+	case runeLen(id) > EmployeeID.MaxLen():
+		p.issue(row, truncate(id, EmployeeID.MaxLen()), EmployeeID.String(), SeverityError,
+			fmt.Sprintf("the employee id is longer than %d characters: the record was skipped", EmployeeID.MaxLen()))
+		return
+	}
+	c := candidate{row: row}
+	c.values[EmployeeID] = id
+	for f := Email; f < NumFields; f++ {
+		src := p.src.sources[f]
+		if src == "" {
+			c.keep |= 1 << f
+			continue
+		}
+		p.mapField(&c, f, src, clean(rec[src]))
+	}
+	if raw := clean(rec[SourceLeavingDate]); raw != "" && !c.skipped {
+		d, ok := parseDate(raw, standardDateLayout)
+		if !ok {
+			p.reject(&c, SourceLeavingDate, fmt.Sprintf("the leaving date %q is not a yyyy-MM-dd date: the record was skipped", raw))
+		}
+		c.leavingDate = d
+	}
+	c.active = isActive(clean(rec[SourceEmployeeStatus]), c.leavingDate, p.today)
+	p.register(c)
+}
+
+func (p *Planner) mapField(c *candidate, f Field, src, v string) {
+	spec := fieldSpecs[f]
+	switch spec.kind {
+	case kindEmail:
+		v = toLower(v)
+		switch {
+		case c.skipped:
+		case v == "":
+			p.reject(c, f.String(), fmt.Sprintf("the email address (%s) is blank: the record was skipped", src))
+		case !validEmail(v):
+			p.reject(c, f.String(), fmt.Sprintf("%q is not a valid email address: the record was skipped", v))
+		}
+	case kindDate:
+		if v == "" {
+			break
+		}
+		layout, shown := p.layout, p.settings.DateFormat
+		if structuredDateSource(src) {
+			layout, shown = standardDateLayout, DefaultDateFormat
+		}
+		d, ok := parseDate(v, layout)
+		if !ok {
+			c.keep |= 1 << f
+			p.issue(c.row, c.values[EmployeeID], f.String(), SeverityWarning,
+				fmt.Sprintf("%q is not a date in the format %s: the field was left unchanged", v, shown))
+			return
+		}
+		v = d
+	default:
+		if runeLen(v) > spec.maxLen {
+			v = truncate(v, spec.maxLen)
+			p.issue(c.row, c.values[EmployeeID], f.String(), SeverityWarning,
+				fmt.Sprintf("the value was longer than %d characters and was cut", spec.maxLen))
+		}
+	}
+	c.values[f] = v
+}
+
+// reject writes the row's one error and marks the record skipped.
+func (p *Planner) reject(c *candidate, field, msg string) {
+	if c.skipped {
+		return
+	}
+	c.skipped = true
+	p.issue(c.row, c.values[EmployeeID], field, SeverityError, msg)
+}
+
+// register files the candidate under its id; an id seen twice skips every
+// record that carries it, so neither can overwrite the other.
+func (p *Planner) register(c candidate) {
+	id := c.values[EmployeeID]
+	first, dup := p.byID[id]
+	if !dup {
+		p.byID[id] = len(p.cands)
+		p.cands = append(p.cands, c)
+		return
+	}
+	msg := fmt.Sprintf("employee id %q appears more than once in PeopleHR (rows %d and %d): both were skipped", id, p.cands[first].row, c.row)
+	p.reject(&p.cands[first], EmployeeID.String(), msg)
+	p.issue(c.row, id, EmployeeID.String(), SeverityError, msg)
+}
+
+func (p *Planner) issue(row int, id, field string, sev Severity, msg string) {
+	p.issues = append(p.issues, Issue{Row: row, EmployeeID: id, Field: field, Message: msg, Severity: sev})
+}
+
+// proposal is a decision before email uniqueness is settled.
+type proposal struct {
+	change   Change
+	outcome  outcome
+	rejected bool
+}
+
+type outcome uint8
+
+const (
+	outChange outcome = iota
+	outUnchanged
+	outSkippedLeaver
+)
+
+// Plan decides every change against the stored members. It may be called
+// once per Planner.
+func (p *Planner) Plan(members []Member) Plan {
+	stored := make(map[string]*Member, len(members))
+	active := 0
+	for i := range members {
+		stored[members[i].EmployeeID()] = &members[i]
+		if members[i].Status != StatusLeaver {
+			active++
+		}
+	}
+
+	props := make([]proposal, 0, len(p.cands))
+	for i := range p.cands {
+		c := &p.cands[i]
+		if c.skipped {
+			continue
+		}
+		props = append(props, p.decide(c, stored[c.values[EmployeeID]]))
+	}
+	props = append(props, p.missing(members)...)
+	p.settleEmails(props, members)
+
+	plan := Plan{}
+	for i := range props {
+		pr := &props[i]
+		switch {
+		case pr.rejected:
+		case pr.outcome == outUnchanged:
+			plan.Counts.Unchanged++
+		case pr.outcome == outSkippedLeaver:
+			plan.Counts.SkippedLeavers++
+		default:
+			plan.Changes = append(plan.Changes, pr.change)
+			plan.Counts.add(pr.change.Kind)
+		}
+	}
+	slices.SortStableFunc(p.issues, func(a, b Issue) int { return a.Row - b.Row })
+	plan.Issues = p.issues
+	for _, is := range plan.Issues {
+		if is.Severity == SeverityError {
+			plan.Counts.Errors++
+		} else {
+			plan.Counts.Warnings++
+		}
+	}
+	plan.Counts.Total = p.rows
+	plan.Held, plan.HeldReason = p.massChange(plan.Counts.Closed, active)
+	return plan
+}
+
+func (c *Counts) add(k Kind) {
+	switch k {
+	case KindCreate:
+		c.Created++
+	case KindUpdate:
+		c.Updated++
+	case KindClose:
+		c.Closed++
+	case KindReactivate:
+		c.Reactivated++
+	}
+}
+
+// decide applies SPEC 2.3 to one valid record.
+func (p *Planner) decide(c *candidate, m *Member) proposal {
+	if m == nil {
+		if !c.active {
+			return proposal{outcome: outSkippedLeaver}
+		}
+		after := Member{Values: c.values, Status: StatusActive, Welcome: WelcomeNotSent}
+		if p.settings.WelcomeEmail {
+			after.Status, after.Welcome = StatusInvited, WelcomeOwed
+		}
+		return proposal{change: Change{Kind: KindCreate, Row: c.row, After: after, Fields: setFields(&after.Values)}}
+	}
+
+	after := *m
+	for f := Email; f < NumFields; f++ {
+		if c.keep&(1<<f) == 0 {
+			after.Values[f] = c.values[f]
+		}
+	}
+	kind := KindUpdate
+	wasActive := m.Status != StatusLeaver
+	switch {
+	case wasActive && !c.active:
+		kind = KindClose
+		after.Status = StatusLeaver
+		after.LeftOn = leftOn(c, p.today, "")
+		after.PurgeOn = AddDays(p.today, LeaverRetentionDays)
+	case !wasActive && c.active:
+		kind = KindReactivate
+		after.LeftOn, after.PurgeOn = "", ""
+		after.Status = StatusActive
+		if !m.Accepted && p.settings.WelcomeEmail {
+			// Never accepted the first invitation: invite again.
+			after.Status, after.Welcome = StatusInvited, WelcomeOwed
+		}
+	case !wasActive:
+		after.LeftOn = leftOn(c, p.today, m.LeftOn)
+	}
+	changed := diffFields(&m.Values, &after.Values)
+	if kind == KindUpdate && len(changed) == 0 && after.LeftOn == m.LeftOn {
+		return proposal{outcome: outUnchanged}
+	}
+	return proposal{change: Change{Kind: kind, Row: c.row, Before: m, After: after, Fields: changed}}
+}
+
+// leftOn is the leaving date to record: PeopleHR's if it has passed, else
+// the one already recorded, else today (inactive by status alone).
+func leftOn(c *candidate, today, recorded string) string {
+	switch {
+	case c.leavingDate != "" && c.leavingDate <= today:
+		return c.leavingDate
+	case recorded != "":
+		return recorded
+	default:
+		return today
+	}
+}
+
+// missing handles members the feed does not mention (SPEC 2.4).
+func (p *Planner) missing(members []Member) []proposal {
+	var out []proposal
+	for i := range members {
+		m := &members[i]
+		if _, seen := p.byID[m.EmployeeID()]; seen || m.Status == StatusLeaver {
+			continue
+		}
+		if !p.settings.CloseMissingMembers {
+			p.issue(0, m.EmployeeID(), "", SeverityWarning, "not found in PeopleHR: the member was left as it is")
+			continue
+		}
+		after := *m
+		after.Status = StatusLeaver
+		after.LeftOn = p.today
+		after.PurgeOn = AddDays(p.today, LeaverRetentionDays)
+		out = append(out, proposal{change: Change{Kind: KindClose, Before: m, After: after}})
+	}
+	return out
+}
+
+// settleEmails enforces one active member per address. Members whose record
+// is absent or skipped keep their address; records then claim addresses in
+// feed order and a later claimant is skipped with a row error. Skipping a
+// stored member makes its current address taken, which can displace an
+// earlier claimant, so the pass repeats until nothing more is skipped.
+func (p *Planner) settleEmails(props []proposal, members []Member) {
+	decided := make(map[string]bool, len(props))
+	for i := range props {
+		if props[i].outcome == outChange {
+			decided[props[i].change.EmployeeID()] = true
+		}
+	}
+	fixed := make(map[string]string)
+	for i := range members {
+		m := &members[i]
+		if m.holdsEmail() && !decided[m.EmployeeID()] {
+			fixed[m.Email()] = m.EmployeeID()
+		}
+	}
+	for {
+		holders := make(map[string]string, len(fixed)+len(props))
+		for e, id := range fixed {
+			holders[e] = id
+		}
+		for i := range props {
+			if before := props[i].change.Before; props[i].rejected && before != nil && before.holdsEmail() {
+				holders[before.Email()] = before.EmployeeID()
+			}
+		}
+		again := false
+		for i := range props {
+			pr := &props[i]
+			if pr.rejected || pr.outcome != outChange || !pr.change.After.holdsEmail() {
+				continue
+			}
+			id, email := pr.change.EmployeeID(), pr.change.After.Email()
+			if owner, taken := holders[email]; taken && owner != id {
+				pr.rejected = true
+				p.issue(pr.change.Row, id, Email.String(), SeverityError,
+					fmt.Sprintf("%q is already the email of employee %s: the record was skipped", email, owner))
+				if b := pr.change.Before; b != nil && b.holdsEmail() {
+					again = true
+				}
+				continue
+			}
+			holders[email] = id
+		}
+		if !again {
+			return
+		}
+	}
+}
+
+// massChange applies the safeguard of SPEC 2.5.
+func (p *Planner) massChange(closes, active int) (bool, string) {
+	if p.rows == 0 && active > 0 {
+		return true, fmt.Sprintf("PeopleHR returned no employees while %d members are active", active)
+	}
+	limit := max(MinMassChange, (active*p.settings.MassChangeThresholdPercent+99)/100)
+	if closes > limit {
+		return true, fmt.Sprintf("%d of %d active members would be closed, more than the limit of %d (%d%%)",
+			closes, active, limit, p.settings.MassChangeThresholdPercent)
+	}
+	return false, ""
+}
+
+func setFields(v *Values) []Field {
+	var out []Field
+	for f := range NumFields {
+		if v[f] != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func diffFields(a, b *Values) []Field {
+	var out []Field
+	for f := range NumFields {
+		if a[f] != b[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
