@@ -74,15 +74,15 @@ type Issue struct {
 
 // Counts are a run's impact, as SPEC section 2.7 names them.
 type Counts struct {
-	Created        int `json:"created" dynamodbav:"created"`
-	Updated        int `json:"updated" dynamodbav:"updated"`
-	Unchanged      int `json:"unchanged" dynamodbav:"unchanged"`
-	Closed         int `json:"closed" dynamodbav:"closed"`
-	Reactivated    int `json:"reactivated" dynamodbav:"reactivated"`
-	SkippedLeavers int `json:"skippedLeavers" dynamodbav:"skippedLeavers"`
-	Errors         int `json:"errors" dynamodbav:"errors"`
-	Warnings       int `json:"warnings" dynamodbav:"warnings"`
-	Total          int `json:"total" dynamodbav:"total"`
+	Created        int `json:"created"`
+	Updated        int `json:"updated"`
+	Unchanged      int `json:"unchanged"`
+	Closed         int `json:"closed"`
+	Reactivated    int `json:"reactivated"`
+	SkippedLeavers int `json:"skippedLeavers"`
+	Errors         int `json:"errors"`
+	Warnings       int `json:"warnings"`
+	Total          int `json:"total"`
 }
 
 // Plan is everything one run decided. A held plan must not be applied until
@@ -292,7 +292,7 @@ func (p *Planner) Plan(members []Member) Plan {
 			plan.Counts.SkippedLeavers++
 		default:
 			plan.Changes = append(plan.Changes, pr.change)
-			plan.Counts.add(pr.change.Kind)
+			plan.Counts.Adjust(pr.change.Kind, 1)
 		}
 	}
 	slices.SortStableFunc(p.issues, func(a, b Issue) int { return a.Row - b.Row })
@@ -309,16 +309,18 @@ func (p *Planner) Plan(members []Member) Plan {
 	return plan
 }
 
-func (c *Counts) add(k Kind) {
+// Adjust counts delta more (or, negative, fewer) changes of kind k: the
+// worker takes back changes that were planned but not applied.
+func (c *Counts) Adjust(k Kind, delta int) {
 	switch k {
 	case KindCreate:
-		c.Created++
+		c.Created += delta
 	case KindUpdate:
-		c.Updated++
+		c.Updated += delta
 	case KindClose:
-		c.Closed++
+		c.Closed += delta
 	case KindReactivate:
-		c.Reactivated++
+		c.Reactivated += delta
 	}
 }
 
@@ -485,4 +487,10 @@ func diffFields(a, b *Values) []Field {
 		}
 	}
 	return out
+}
+
+
+// Changed reports whether the run changed any member.
+func (c Counts) Changed() bool {
+	return c.Created+c.Updated+c.Closed+c.Reactivated > 0
 }

@@ -131,8 +131,12 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
-			name:    "a blank mapped field clears the member's value",
-			members: []Member{func() Member { m := member("E1", "a@example.com", StatusActive); m.Values[Department] = "Ops"; return m }()},
+			name: "a blank mapped field clears the member's value",
+			members: []Member{func() Member {
+				m := member("E1", "a@example.com", StatusActive)
+				m.Values[Department] = "Ops"
+				return m
+			}()},
 			records: []Record{rec("E1", "a@example.com", "Department", "  ")},
 			kinds:   "update:E1",
 			counts:  Counts{Updated: 1, Total: 1},
@@ -147,7 +151,11 @@ func TestRules(t *testing.T) {
 			mapping: func(m *Mapping) {
 				delete(m.Fields, "department")
 			},
-			members: []Member{func() Member { m := member("E1", "a@example.com", StatusActive); m.Values[Department] = "Ops"; return m }()},
+			members: []Member{func() Member {
+				m := member("E1", "a@example.com", StatusActive)
+				m.Values[Department] = "Ops"
+				return m
+			}()},
 			records: []Record{rec("E1", "a@example.com", "Department", "Sales")},
 			counts:  Counts{Unchanged: 1, Total: 1},
 		},

@@ -1,0 +1,274 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	stdsync "sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+// maxTransactItems is DynamoDB's limit of items in one TransactWriteItems.
+const maxTransactItems = 100
+
+// Conflict is a change the store did not apply because the stored items
+// were not what the plan expected: another writer got there first. The next
+// run plans against what is stored and tries again.
+type Conflict struct {
+	Change *sync.Change
+	Reason string
+}
+
+// unit is one change as the items it writes, all or nothing.
+type unit struct {
+	change *sync.Change
+	items  []types.TransactWriteItem
+}
+
+// Apply writes a plan's changes. Addresses leave their old owners before new
+// owners claim them: first the old addresses of members whose email changes
+// are released, then changes that claim nothing, then those that claim an
+// address. Each change is atomic (member and address items in one
+// transaction); several are packed per transaction, and a pack that fails is
+// retried change by change so one conflict costs only itself.
+// progress is called with the number of changes done so far.
+func (s *Store) Apply(ctx context.Context, tenant string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]Conflict, error) {
+	now := s.now().UTC()
+	a := &applier{s: s, progress: progress}
+	var moving []*sync.Change
+	var free, claiming []unit
+	for i := range changes {
+		c := &changes[i]
+		if c.ReleasedEmail() != "" && c.ClaimedEmail() != "" {
+			moving = append(moving, c)
+		}
+		u := s.unitFor(tenant, c, loc, now)
+		if c.ClaimedEmail() == "" {
+			free = append(free, u)
+		} else {
+			claiming = append(claiming, u)
+		}
+	}
+	if err := s.parallel(ctx, len(moving), func(ctx context.Context, i int) error {
+		return s.release(ctx, tenant, moving[i])
+	}); err != nil {
+		return nil, fmt.Errorf("release moved addresses: %w", err)
+	}
+	for _, wave := range [][]unit{free, claiming} {
+		if err := a.run(ctx, wave); err != nil {
+			return a.conflicts, fmt.Errorf("apply changes: %w", err)
+		}
+	}
+	return a.conflicts, nil
+}
+
+func (s *Store) unitFor(tenant string, c *sync.Change, loc *time.Location, now time.Time) unit {
+	u := unit{change: c}
+	id := c.EmployeeID()
+	if c.Before == nil {
+		u.items = append(u.items, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: memberItem(tenant, &c.After, loc, now),
+			ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		}})
+	} else {
+		u.items = append(u.items, types.TransactWriteItem{Update: s.memberUpdate(tenant, c.Before, &c.After, loc, now)})
+	}
+	owner := ownerCondition(id)
+	if old := c.ReleasedEmail(); old != "" && c.ClaimedEmail() == "" {
+		u.items = append(u.items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: &s.table, Key: emailKey(tenant, old), ConditionExpression: owner.expr,
+			ExpressionAttributeNames: owner.names, ExpressionAttributeValues: owner.values,
+		}})
+	}
+	if email := c.ClaimedEmail(); email != "" {
+		item := emailKey(tenant, email)
+		item["owner"] = str(id)
+		u.items = append(u.items, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: item, ConditionExpression: owner.expr,
+			ExpressionAttributeNames: owner.names, ExpressionAttributeValues: owner.values,
+		}})
+	}
+	return u
+}
+
+type condition struct {
+	expr   *string
+	names  map[string]string
+	values map[string]types.AttributeValue
+}
+
+// ownerCondition lets a member take or drop an address that is free or
+// already its own, so a replay succeeds and a theft fails.
+func ownerCondition(id string) condition {
+	return condition{
+		expr:   aws.String("attribute_not_exists(PK) OR #owner = :me"),
+		names:  map[string]string{"#owner": "owner"},
+		values: map[string]types.AttributeValue{":me": str(id)},
+	}
+}
+
+func (s *Store) release(ctx context.Context, tenant string, c *sync.Change) error {
+	owner := ownerCondition(c.EmployeeID())
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.table, Key: emailKey(tenant, c.ReleasedEmail()), ConditionExpression: owner.expr,
+		ExpressionAttributeNames: owner.names, ExpressionAttributeValues: owner.values,
+	})
+	if conditionFailed(err) {
+		return nil // someone else's: nothing of ours to release
+	}
+	return err
+}
+
+// parallel runs fn for 0..n-1 on at most s.concurrency goroutines.
+func (s *Store) parallel(ctx context.Context, n int, fn func(context.Context, int) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.concurrency)
+	for i := range n {
+		g.Go(func() error { return fn(ctx, i) })
+	}
+	return g.Wait()
+}
+
+type applier struct {
+	s         *Store
+	progress  func(int)
+	mu        stdsync.Mutex
+	done      int
+	conflicts []Conflict
+}
+
+// run writes one wave: single-item changes as plain writes (a transaction
+// would cost twice the write units), the rest packed into transactions.
+func (a *applier) run(ctx context.Context, wave []unit) error {
+	var batches [][]unit
+	var pack []unit
+	size := 0
+	for _, u := range wave {
+		if len(u.items) == 1 {
+			batches = append(batches, []unit{u})
+			continue
+		}
+		if size+len(u.items) > maxTransactItems {
+			batches, pack, size = append(batches, pack), nil, 0
+		}
+		pack, size = append(pack, u), size+len(u.items)
+	}
+	if len(pack) > 0 {
+		batches = append(batches, pack)
+	}
+	return a.s.parallel(ctx, len(batches), func(ctx context.Context, i int) error {
+		return a.batch(ctx, batches[i])
+	})
+}
+
+func (a *applier) batch(ctx context.Context, units []unit) error {
+	if len(units) > 1 {
+		err := a.s.transact(ctx, units)
+		if err == nil {
+			a.record(len(units), nil)
+			return nil
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return err
+		}
+		// One change in the pack is stale: find it by applying each alone.
+	}
+	for _, u := range units {
+		if err := a.single(ctx, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// single applies one change, retrying contention with backoff; a failed
+// condition is a conflict, not an error.
+func (a *applier) single(ctx context.Context, u unit) error {
+	for attempt := 0; ; attempt++ {
+		err := a.s.write(ctx, u)
+		switch {
+		case err == nil:
+			a.record(1, nil)
+			return nil
+		case isConditionFailure(err):
+			a.record(1, &Conflict{Change: u.change, Reason: "the member or its email address changed while this run applied it: the next run will try again"})
+			return nil
+		case !retryable(err) || attempt+1 >= a.s.maxAttempts:
+			return fmt.Errorf("write member %s: %w", u.change.EmployeeID(), err)
+		}
+		if err := a.s.sleep(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+func (a *applier) record(n int, c *Conflict) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.done += n
+	if c != nil {
+		a.conflicts = append(a.conflicts, *c)
+	}
+	if a.progress != nil {
+		a.progress(a.done)
+	}
+}
+
+func (s *Store) write(ctx context.Context, u unit) error {
+	if len(u.items) > 1 {
+		return s.transact(ctx, []unit{u})
+	}
+	up := u.items[0].Update
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: up.TableName, Key: up.Key, UpdateExpression: up.UpdateExpression,
+		ConditionExpression: up.ConditionExpression, ExpressionAttributeNames: up.ExpressionAttributeNames,
+		ExpressionAttributeValues: up.ExpressionAttributeValues,
+	})
+	return err
+}
+
+func (s *Store) transact(ctx context.Context, units []unit) error {
+	var items []types.TransactWriteItem
+	for _, u := range units {
+		items = append(items, u.items...)
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return err
+}
+
+func isConditionFailure(err error) bool {
+	if conditionFailed(err) {
+		return true
+	}
+	return cancelledFor(err, "ConditionalCheckFailed")
+}
+
+// retryable covers contention the SDK's own retryer does not retry: a
+// transaction cancelled because another one touched the same items, or
+// throttled inside the transaction.
+func retryable(err error) bool {
+	return cancelledFor(err, "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded")
+}
+
+func cancelledFor(err error, codes ...string) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return false
+	}
+	for _, r := range tce.CancellationReasons {
+		for _, c := range codes {
+			if aws.ToString(r.Code) == c {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,120 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+func runPK(tenant string) string { return "T#" + tenant + "#R" }
+func runSK(runID string) string  { return "R#" + runID }
+
+type runItem struct {
+	PK            string                `json:"PK"`
+	SK            string                `json:"SK"`
+	TenantID      string                `json:"tenantId"`
+	RunID         string                `json:"runId"`
+	Trigger       integration.Trigger   `json:"trigger"`
+	Status        integration.Status    `json:"status"`
+	StartedBy     string                `json:"startedBy,omitempty"`
+	QueuedAt      string                `json:"queuedAt,omitempty"`
+	StartedAt     string                `json:"startedAt,omitempty"`
+	FinishedAt    string                `json:"finishedAt,omitempty"`
+	Phase         integration.Phase     `json:"phase,omitempty"`
+	Processed     int                   `json:"processed"`
+	Total         int                   `json:"total"`
+	Counts        sync.Counts           `json:"counts"`
+	HeldReason    string                `json:"heldReason,omitempty"`
+	FailureReason string                `json:"failureReason,omitempty"`
+	ErrorFileKey  string                `json:"errorFileKey,omitempty"`
+	SummaryOwed   bool                  `json:"summaryOwed,omitempty"`
+}
+
+// CreateRun records a new run; integration.ErrConflict if the run id exists.
+func (s *Store) CreateRun(ctx context.Context, r *integration.Run) error {
+	err := s.putRun(ctx, r, "attribute_not_exists(PK)")
+	if conditionFailed(err) {
+		return fmt.Errorf("create run: %w", integration.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create run: %w", err)
+	}
+	return nil
+}
+
+// SaveRun overwrites an existing run's record: only the worker holding the
+// tenant's run writes it.
+func (s *Store) SaveRun(ctx context.Context, r *integration.Run) error {
+	err := s.putRun(ctx, r, "attribute_exists(PK)")
+	if conditionFailed(err) {
+		return fmt.Errorf("save run: %w", integration.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("save run: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) putRun(ctx context.Context, r *integration.Run, cond string) error {
+	item, err := marshal(runItem{
+		PK: runPK(r.TenantID), SK: runSK(r.RunID), TenantID: r.TenantID, RunID: r.RunID,
+		Trigger: r.Trigger, Status: r.Status, StartedBy: r.StartedBy,
+		QueuedAt: formatTime(r.QueuedAt), StartedAt: formatTime(r.StartedAt), FinishedAt: formatTime(r.FinishedAt),
+		Phase: r.Phase, Processed: r.Processed, Total: r.Total, Counts: r.Counts,
+		HeldReason: r.HeldReason, FailureReason: r.FailureReason, ErrorFileKey: r.ErrorFileKey,
+		SummaryOwed: r.SummaryOwed,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String(cond)})
+	return err
+}
+
+// GetRun reads one run of the tenant, or integration.ErrNotFound.
+func (s *Store) GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error) {
+	item, err := s.get(ctx, runPK(tenant), runSK(runID))
+	if err != nil {
+		return nil, fmt.Errorf("get run: %w", err)
+	}
+	var it runItem
+	if err := unmarshal(item, &it); err != nil {
+		return nil, fmt.Errorf("decode run: %w", err)
+	}
+	r := &integration.Run{
+		TenantID: it.TenantID, RunID: it.RunID, Trigger: it.Trigger, Status: it.Status, StartedBy: it.StartedBy,
+		Phase: it.Phase, Processed: it.Processed, Total: it.Total, Counts: it.Counts,
+		HeldReason: it.HeldReason, FailureReason: it.FailureReason, ErrorFileKey: it.ErrorFileKey,
+		SummaryOwed: it.SummaryOwed,
+	}
+	for _, t := range []struct {
+		dst *time.Time
+		src string
+	}{{&r.QueuedAt, it.QueuedAt}, {&r.StartedAt, it.StartedAt}, {&r.FinishedAt, it.FinishedAt}} {
+		if *t.dst, err = parseTime(t.src); err != nil {
+			return nil, fmt.Errorf("decode run: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// Times are stored as RFC 3339 UTC text; the zero time as absent.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}

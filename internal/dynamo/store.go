@@ -1,0 +1,144 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/peoplesync/peoplesync/internal/integration"
+)
+
+// API is the part of the DynamoDB client the store calls. It is the seam
+// where tests inject faults the emulator cannot produce (UnprocessedItems,
+// throttling).
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+var _ API = (*dynamodb.Client)(nil)
+
+// Store reads and writes one table.
+type Store struct {
+	db          API
+	table       string
+	concurrency int
+	maxAttempts int
+	backoff     time.Duration
+	now         func() time.Time
+}
+
+// Option changes a Store's defaults.
+type Option func(*Store)
+
+// WithConcurrency bounds the writes in flight while applying a plan. One
+// tenant's members share a partition (about 1,000 writes/s): a few writers
+// fill it, more only throttle.
+func WithConcurrency(n int) Option { return func(s *Store) { s.concurrency = max(1, n) } }
+
+// WithClock replaces the wall clock, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithRetry sets how often and how patiently the store retries what
+// DynamoDB left unprocessed or cancelled for contention.
+func WithRetry(attempts int, base time.Duration) Option {
+	return func(s *Store) { s.maxAttempts, s.backoff = max(1, attempts), base }
+}
+
+// New builds a store on table.
+func New(db API, table string, opts ...Option) *Store {
+	s := &Store{db: db, table: table, concurrency: 4, maxAttempts: 8, backoff: 50 * time.Millisecond, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"PK": str(pk), "SK": str(sk)}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(n)}
+}
+
+// marshal uses the json tags of domain types, so one set of names serves
+// the API and the table.
+func marshal(v any) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+}
+
+func unmarshal(item map[string]types.AttributeValue, v any) error {
+	return attributevalue.UnmarshalMapWithOptions(item, v, func(o *attributevalue.DecoderOptions) { o.TagKey = "json" })
+}
+
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// sleep waits out attempt's jittered backoff, or the context.
+func (s *Store) sleep(ctx context.Context, attempt int) error {
+	d := s.backoff << min(attempt, 8)
+	d = time.Duration(rand.Int64N(int64(d) + 1))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// get reads one item strongly consistently: a resumed run must see what the
+// crashed one wrote.
+func (s *Store) get(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out.Item == nil {
+		return nil, integration.ErrNotFound
+	}
+	return out.Item, nil
+}
+
+// queryAll pages through a partition, calling fn per item.
+func (s *Store) queryAll(ctx context.Context, pk string, fn func(map[string]types.AttributeValue) error) error {
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		ConsistentRead:            aws.Bool(true),
+	}
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, item := range page.Items {
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

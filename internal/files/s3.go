@@ -1,0 +1,53 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+// S3API is the part of the S3 client the store calls.
+type S3API interface {
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// Store keeps error files in one bucket under errors/<tenant>/<run>.csv, so
+// a tenant prefix scopes every object.
+type Store struct {
+	s3     S3API
+	bucket string
+}
+
+// NewStore builds a Store on bucket.
+func NewStore(client S3API, bucket string) *Store { return &Store{s3: client, bucket: bucket} }
+
+// Key is where a run's error file lives.
+func Key(tenant, runID string) string { return "errors/" + tenant + "/" + runID + ".csv" }
+
+// Put writes a run's error file and returns its key. Writing it again (a
+// replayed run) replaces it with the same content.
+func (s *Store) Put(ctx context.Context, tenant, runID string, issues []sync.Issue) (string, error) {
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, issues); err != nil {
+		return "", fmt.Errorf("encode error file: %w", err)
+	}
+	key := Key(tenant, runID)
+	_, err := s.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:               &s.bucket,
+		Key:                  &key,
+		Body:                 bytes.NewReader(buf.Bytes()),
+		ContentType:          aws.String("text/csv; charset=utf-8"),
+		ContentDisposition:   aws.String(`attachment; filename="peoplesync-errors-` + runID + `.csv"`),
+		ServerSideEncryption: types.ServerSideEncryptionAes256,
+	})
+	if err != nil {
+		return "", fmt.Errorf("put error file %s: %w", key, err)
+	}
+	return key, nil
+}

@@ -1,0 +1,98 @@
+package integration
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+// ErrNotFound is returned by stores for an item that does not exist for
+// this tenant: callers cannot tell another tenant's item from a missing one.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a conditional write lost to another writer.
+var ErrConflict = errors.New("conflict")
+
+var tenantIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// ValidTenantID reports whether id can key a tenant's items. Keys are built
+// by concatenation with '#', so an id must never contain one.
+func ValidTenantID(id string) bool { return tenantIDPattern.MatchString(id) }
+
+// Settings are step 1 of setup, as the admin saved them (SPEC section 4).
+type Settings struct {
+	Frequency                  string   `json:"frequency"`
+	TimeOfDay                  string   `json:"timeOfDay"`
+	Weekday                    string   `json:"weekday,omitempty"`
+	TimeZone                   string   `json:"timeZone"`
+	DateFormat                 string   `json:"dateFormat"`
+	WelcomeEmail               bool     `json:"welcomeEmail"`
+	SummaryRecipients          []string `json:"summaryRecipients"`
+	CloseMissingMembers        bool     `json:"closeMissingMembers"`
+	MassChangeThresholdPercent int      `json:"massChangeThresholdPercent"`
+	EmailWhenNothingChanged    bool     `json:"emailWhenNothingChanged"`
+}
+
+// DefaultSettings are what a new integration starts with.
+func DefaultSettings() Settings {
+	d := sync.DefaultSettings()
+	return Settings{
+		Frequency:                  "daily",
+		TimeOfDay:                  "02:00",
+		TimeZone:                   sync.DefaultTimeZone,
+		DateFormat:                 d.DateFormat,
+		WelcomeEmail:               d.WelcomeEmail,
+		SummaryRecipients:          []string{},
+		MassChangeThresholdPercent: d.MassChangeThresholdPercent,
+	}
+}
+
+// Sync gives the engine's view of the settings.
+func (s Settings) Sync() (sync.Settings, error) {
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil || s.TimeZone == "" {
+		return sync.Settings{}, fmt.Errorf("time zone %q: not an IANA zone", s.TimeZone)
+	}
+	return sync.Settings{
+		Location:                   loc,
+		DateFormat:                 s.DateFormat,
+		WelcomeEmail:               s.WelcomeEmail,
+		CloseMissingMembers:        s.CloseMissingMembers,
+		MassChangeThresholdPercent: s.MassChangeThresholdPercent,
+	}, nil
+}
+
+// SealedKey is the tenant's PeopleHR API key, encrypted with KMS under the
+// tenant's encryption context. Only Last4 is ever shown.
+type SealedKey struct {
+	Ciphertext []byte    `json:"ciphertext"`
+	Last4      string    `json:"last4"`
+	AddedAt    time.Time `json:"addedAt"`
+}
+
+// State is the integration's health as the admin sees it.
+type State string
+
+const (
+	StateDraft                State = "draft"
+	StateLive                 State = "live"
+	StateNeedsReauthorization State = "needs_reauthorization"
+)
+
+// Integration is one tenant's PeopleHR connection.
+type Integration struct {
+	TenantID      string
+	ProgrammeName string
+	AdminEmail    string // who saved the setup: the summary's first recipient
+	Settings      Settings
+	Mapping       sync.Mapping
+	Key           *SealedKey
+	Published     bool
+	State         State
+	// Version guards against two admins overwriting each other.
+	Version   int64
+	UpdatedAt time.Time
+}

@@ -1,0 +1,91 @@
+package integration
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+// Status is where a run is in its life (SPEC section 3).
+type Status string
+
+const (
+	StatusQueued              Status = "queued"
+	StatusRunning             Status = "running"
+	StatusHeld                Status = "held"
+	StatusSucceeded           Status = "succeeded"
+	StatusSucceededWithErrors Status = "succeeded_with_errors"
+	StatusFailed              Status = "failed"
+	StatusCancelled           Status = "cancelled"
+)
+
+// Finished reports whether the run will not change any more by itself.
+func (s Status) Finished() bool {
+	switch s {
+	case StatusSucceeded, StatusSucceededWithErrors, StatusFailed, StatusCancelled, StatusHeld:
+		return true
+	}
+	return false
+}
+
+// Phase is what a running run is doing, for the progress bar.
+type Phase string
+
+const (
+	PhaseFetching Phase = "fetching"
+	PhasePlanning Phase = "planning"
+	PhaseApplying Phase = "applying"
+	PhaseEmailing Phase = "emailing"
+)
+
+// Trigger is what started a run.
+type Trigger string
+
+const (
+	TriggerSchedule Trigger = "schedule"
+	TriggerManual   Trigger = "manual"
+	TriggerApproval Trigger = "approval"
+)
+
+// Run is one import.
+type Run struct {
+	TenantID      string
+	RunID         string
+	Trigger       Trigger
+	Status        Status
+	StartedBy     string
+	QueuedAt      time.Time
+	StartedAt     time.Time
+	FinishedAt    time.Time
+	Phase         Phase
+	Processed     int
+	Total         int
+	Counts        sync.Counts
+	HeldReason    string
+	FailureReason string
+	ErrorFileKey  string
+	// SummaryOwed marks a finished run whose summary email the mailer owes.
+	SummaryOwed bool
+}
+
+// Job is the queue message that asks a worker for one run. It carries ids
+// only, never employee data.
+type Job struct {
+	TenantID string  `json:"tenantId"`
+	RunID    string  `json:"runId"`
+	Trigger  Trigger `json:"trigger"`
+}
+
+const runIDTime = "20060102T150405Z"
+
+// NewRunID is a run id that sorts by time, so a tenant's history reads
+// newest first straight from the index.
+func NewRunID(now time.Time) string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return now.UTC().Format(runIDTime) + "-" + hex.EncodeToString(b[:])
+}
