@@ -226,12 +226,20 @@ func (s *Store) write(ctx context.Context, u unit) error {
 	if len(u.items) > 1 {
 		return s.transact(ctx, []unit{u})
 	}
-	up := u.items[0].Update
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: up.TableName, Key: up.Key, UpdateExpression: up.UpdateExpression,
-		ConditionExpression: up.ConditionExpression, ExpressionAttributeNames: up.ExpressionAttributeNames,
-		ExpressionAttributeValues: up.ExpressionAttributeValues,
-	})
+	var err error
+	switch it := u.items[0]; {
+	case it.Put != nil:
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: it.Put.TableName, Item: it.Put.Item, ConditionExpression: it.Put.ConditionExpression,
+		})
+	default:
+		up := it.Update
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: up.TableName, Key: up.Key, UpdateExpression: up.UpdateExpression,
+			ConditionExpression: up.ConditionExpression, ExpressionAttributeNames: up.ExpressionAttributeNames,
+			ExpressionAttributeValues: up.ExpressionAttributeValues,
+		})
+	}
 	return err
 }
 

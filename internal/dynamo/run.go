@@ -16,24 +16,24 @@ func runPK(tenant string) string { return "T#" + tenant + "#R" }
 func runSK(runID string) string  { return "R#" + runID }
 
 type runItem struct {
-	PK            string                `json:"PK"`
-	SK            string                `json:"SK"`
-	TenantID      string                `json:"tenantId"`
-	RunID         string                `json:"runId"`
-	Trigger       integration.Trigger   `json:"trigger"`
-	Status        integration.Status    `json:"status"`
-	StartedBy     string                `json:"startedBy,omitempty"`
-	QueuedAt      string                `json:"queuedAt,omitempty"`
-	StartedAt     string                `json:"startedAt,omitempty"`
-	FinishedAt    string                `json:"finishedAt,omitempty"`
-	Phase         integration.Phase     `json:"phase,omitempty"`
-	Processed     int                   `json:"processed"`
-	Total         int                   `json:"total"`
-	Counts        sync.Counts           `json:"counts"`
-	HeldReason    string                `json:"heldReason,omitempty"`
-	FailureReason string                `json:"failureReason,omitempty"`
-	ErrorFileKey  string                `json:"errorFileKey,omitempty"`
-	SummaryOwed   bool                  `json:"summaryOwed,omitempty"`
+	PK            string              `json:"PK"`
+	SK            string              `json:"SK"`
+	TenantID      string              `json:"tenantId"`
+	RunID         string              `json:"runId"`
+	Trigger       integration.Trigger `json:"trigger"`
+	Status        integration.Status  `json:"status"`
+	StartedBy     string              `json:"startedBy,omitempty"`
+	QueuedAt      string              `json:"queuedAt,omitempty"`
+	StartedAt     string              `json:"startedAt,omitempty"`
+	FinishedAt    string              `json:"finishedAt,omitempty"`
+	Phase         integration.Phase   `json:"phase,omitempty"`
+	Processed     int                 `json:"processed"`
+	Total         int                 `json:"total"`
+	Counts        sync.Counts         `json:"counts"`
+	HeldReason    string              `json:"heldReason,omitempty"`
+	FailureReason string              `json:"failureReason,omitempty"`
+	ErrorFileKey  string              `json:"errorFileKey,omitempty"`
+	SummaryOwed   bool                `json:"summaryOwed,omitempty"`
 }
 
 // CreateRun records a new run; integration.ErrConflict if the run id exists.

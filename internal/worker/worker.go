@@ -9,6 +9,7 @@ import (
 
 	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/logging"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
 	"github.com/peoplesync/peoplesync/internal/sync"
 )
@@ -82,7 +83,7 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 	if !integration.ValidTenantID(job.TenantID) || job.RunID == "" {
 		return nil, fmt.Errorf("job without a valid tenant or run id")
 	}
-	log := w.log.With("tenantId", job.TenantID, "runId", job.RunID)
+	log := logging.For(ctx, w.log).With("tenantId", job.TenantID, "runId", job.RunID)
 	run, err := w.startRun(ctx, job)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,438 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	stdsync "sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/peoplesync/peoplesync/internal/devstack"
+	"github.com/peoplesync/peoplesync/internal/dynamo"
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
+	"github.com/peoplesync/peoplesync/internal/stack"
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+var moto *devstack.Moto
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		var err error
+		if moto, err = devstack.StartMoto(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, "start moto:", err)
+			return 1
+		}
+		defer moto.Stop()
+		return m.Run()
+	}())
+}
+
+// clock is the functions' time, moved by the test between runs.
+type clock struct {
+	mu  stdsync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
+
+// memberWrites counts the table writes that touch a member item.
+type memberWrites struct {
+	dynamo.API
+	n atomic.Int64
+}
+
+func isMember(key map[string]ddbtypes.AttributeValue) bool {
+	pk, ok := key["PK"].(*ddbtypes.AttributeValueMemberS)
+	return ok && strings.HasSuffix(pk.Value, "#M")
+}
+
+func (w *memberWrites) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if isMember(in.Item) {
+		w.n.Add(1)
+	}
+	return w.API.PutItem(ctx, in, o...)
+}
+
+func (w *memberWrites) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if isMember(in.Key) {
+		w.n.Add(1)
+	}
+	return w.API.UpdateItem(ctx, in, o...)
+}
+
+func (w *memberWrites) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	if isMember(in.Key) {
+		w.n.Add(1)
+	}
+	return w.API.DeleteItem(ctx, in, o...)
+}
+
+func (w *memberWrites) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	for _, reqs := range in.RequestItems {
+		for _, r := range reqs {
+			if r.PutRequest != nil && isMember(r.PutRequest.Item) || r.DeleteRequest != nil && isMember(r.DeleteRequest.Key) {
+				w.n.Add(1)
+			}
+		}
+	}
+	return w.API.BatchWriteItem(ctx, in, o...)
+}
+
+func (w *memberWrites) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	for _, it := range in.TransactItems {
+		if it.Put != nil && isMember(it.Put.Item) || it.Update != nil && isMember(it.Update.Key) || it.Delete != nil && isMember(it.Delete.Key) {
+			w.n.Add(1)
+		}
+	}
+	return w.API.TransactWriteItems(ctx, in, o...)
+}
+
+func (w *memberWrites) take() int64 { return w.n.Swap(0) }
+
+const tenant = "acme"
+
+func emp(id, first, email string) peoplehrtest.Employee {
+	return peoplehrtest.Employee{
+		EmployeeID: id, FirstName: first, LastName: "Tester", EmailID: email, StartDate: "2020-01-06",
+		JobRole: "Analyst", Department: "Sales", Location: "Leeds", EmployeeStatus: peoplehrtest.ActiveStatus,
+		APIColumn1: "04/05/1990",
+		BankDetail: peoplehrtest.BankDetail{AccountName: "MR BANK " + id, AccountNumber: "99" + id + "77", SortCode: "12-34-56"},
+	}
+}
+
+func left(e peoplehrtest.Employee, on string) peoplehrtest.Employee {
+	e.LeavingDate, e.EmployeeStatus, e.ReasonForLeaving = on, "Left", "Resigned"
+	return e
+}
+
+// firstFeed mixes new starters, leavers, a future leaver, bad rows and
+// hostile values.
+func firstFeed() []peoplehrtest.Employee {
+	e5 := emp("E005", "Eve", "eve@acme.example")
+	e5.LeavingDate = "2026-03-15" // still active on the 10th
+	e12 := emp("E012", "Lee", "lee@acme.example")
+	e12.APIColumn1 = "31/02/1990"
+	e13 := emp("E013", "Max", "max@acme.example")
+	e13.JobRole = strings.Repeat("Senior ", 43) // 301 characters
+	return []peoplehrtest.Employee{
+		emp("E001", "Ann", "Ann@Acme.example"),
+		emp("E002", "Bob", "bob@acme.example"),
+		emp("E003", "Cara", "cara@acme.example"),
+		left(emp("E004", "Dan", "dan@acme.example"), "2026-02-01"),
+		e5,
+		emp("E006", "Fay", "fay@acme.example"),
+		emp("E007", "Gus", ""),
+		emp("E008", "Hal", "not-an-email"),
+		left(emp("E009", "Ivy", "ivy@acme.example"), "2026-01-15"),
+		emp("E010", "Jo", "bob@acme.example"),
+		emp("E011", "=cmd|' /C calc'!A0", "kim@acme.example"),
+		e12,
+		e13,
+		emp("=1+2", "Formula", ""),
+		emp("+44", "Plus", ""),
+		emp("-5", "Minus", ""),
+		emp("@SUM(A1)", "At", ""),
+	}
+}
+
+// secondFeed is the first a week and a half later: an update, an email
+// change, a leaver, a rehire, new starters (one taking the address the email
+// change gave up).
+func secondFeed() []peoplehrtest.Employee {
+	feed := firstFeed()
+	for i, e := range feed {
+		switch e.EmployeeID {
+		case "E001":
+			feed[i].Department = "Marketing"
+		case "E002":
+			feed[i].EmailID = "robert@acme.example"
+		case "E003":
+			feed[i] = left(e, "2026-03-18")
+		case "E009":
+			feed[i].LeavingDate, feed[i].EmployeeStatus, feed[i].ReasonForLeaving = "", peoplehrtest.ActiveStatus, ""
+		}
+	}
+	nia := emp("E014", "Nia", "nia@acme.example")
+	oli := emp("E015", "Oli", "oli@acme.example")
+	oli.StartDate = "2026-04-01"
+	return append(feed, nia, oli)
+}
+
+func startStack(t *testing.T, clk *clock, writes *memberWrites, employees []peoplehrtest.Employee) *stack.Stack {
+	t.Helper()
+	ctx := context.Background()
+	st, err := stack.Start(ctx, stack.Options{
+		Moto: moto, Prefix: strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")) + "-",
+		Employees: employees, Now: clk.Now,
+		WrapDynamoDB: func(api dynamo.API) dynamo.API { writes.API = api; return writes },
+	})
+	if err != nil {
+		t.Fatalf("start stack: %v", err)
+	}
+	t.Cleanup(st.Close)
+	st.StartConsumers(ctx)
+	return st
+}
+
+func seedAcme(t *testing.T, st *stack.Stack) {
+	t.Helper()
+	settings := integration.DefaultSettings()
+	settings.DateFormat = "dd/MM/yyyy"
+	mapping := sync.DefaultMapping()
+	mapping.Fields["dateOfBirth"] = "APIColumn1"
+	err := st.SeedTenant(context.Background(), stack.Tenant{
+		ID: tenant, ProgrammeName: "Acme Perks", AdminEmail: "admin@acme.example",
+		APIKey: peoplehrtest.DefaultAPIKey, Settings: settings, Mapping: mapping,
+	})
+	if err != nil {
+		t.Fatalf("seed tenant: %v", err)
+	}
+}
+
+// seedLeaver stores Ivy as a leaver an earlier import closed, so the second
+// run can rehire her.
+func seedLeaver(t *testing.T, st *stack.Stack) {
+	t.Helper()
+	ivy := sync.Member{Status: sync.StatusLeaver, Welcome: sync.WelcomeSent, LeftOn: "2026-01-15", PurgeOn: "2026-03-16"}
+	ivy.Values[sync.EmployeeID], ivy.Values[sync.Email] = "E009", "ivy@acme.example"
+	ivy.Values[sync.FirstName], ivy.Values[sync.LastName] = "Ivy", "Tester"
+	ivy.Values[sync.JobTitle], ivy.Values[sync.Department], ivy.Values[sync.Location] = "Analyst", "Sales", "Leeds"
+	ivy.Values[sync.StartDate], ivy.Values[sync.DateOfBirth] = "2020-01-06", "1990-05-04"
+	conflicts, err := st.Store.Apply(context.Background(), tenant, time.UTC, []sync.Change{{Kind: sync.KindCreate, After: ivy}}, nil)
+	if err != nil || len(conflicts) > 0 {
+		t.Fatalf("seed leaver: %v %v", err, conflicts)
+	}
+}
+
+func runImport(t *testing.T, st *stack.Stack) *integration.Run {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	queued, err := st.Enqueue(ctx, tenant, integration.TriggerManual)
+	if err != nil {
+		t.Fatalf("enqueue: %v", err)
+	}
+	run, err := st.WaitFinished(ctx, tenant, queued.RunID)
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	return run
+}
+
+func members(t *testing.T, st *stack.Stack) map[string]sync.Member {
+	t.Helper()
+	list, err := st.Store.Members(context.Background(), tenant)
+	if err != nil {
+		t.Fatalf("members: %v", err)
+	}
+	out := make(map[string]sync.Member, len(list))
+	for _, m := range list {
+		out[m.EmployeeID()] = m
+	}
+	return out
+}
+
+func TestThreeRunsThroughTheSandbox(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
+	writes := &memberWrites{}
+	st := startStack(t, clk, writes, firstFeed())
+	seedAcme(t, st)
+	seedLeaver(t, st)
+	writes.take()
+
+	// Run 1: the first import.
+	run := runImport(t, st)
+	want := sync.Counts{Created: 8, Unchanged: 1, SkippedLeavers: 1, Errors: 7, Warnings: 2, Total: 17}
+	if run.Status != integration.StatusSucceededWithErrors || run.Counts != want {
+		t.Fatalf("run 1: %s %+v, want %+v", run.Status, run.Counts, want)
+	}
+	if got := writes.take(); got != 8 {
+		t.Errorf("run 1 wrote %d member items, want 8", got)
+	}
+	m := members(t, st)
+	if len(m) != 9 {
+		t.Fatalf("run 1 left %d members, want 9", len(m))
+	}
+	checkMember(t, m["E001"], map[sync.Field]string{
+		sync.Email: "ann@acme.example", sync.FirstName: "Ann", sync.LastName: "Tester", sync.JobTitle: "Analyst",
+		sync.Department: "Sales", sync.Location: "Leeds", sync.StartDate: "2020-01-06", sync.DateOfBirth: "1990-05-04",
+	}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	checkMember(t, m["E005"], map[sync.Field]string{sync.Email: "eve@acme.example"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	checkMember(t, m["E011"], map[sync.Field]string{sync.FirstName: "=cmd|' /C calc'!A0"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	checkMember(t, m["E012"], map[sync.Field]string{sync.DateOfBirth: ""}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	checkMember(t, m["E013"], map[sync.Field]string{sync.JobTitle: strings.Repeat("Senior ", 43)[:200]}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	for _, absent := range []string{"E004", "E007", "E008", "E010", "=1+2"} {
+		if _, ok := m[absent]; ok {
+			t.Errorf("run 1 created %s", absent)
+		}
+	}
+	checkErrorFile(t, st, run, 9)
+
+	// Run 2: ten days later the directory has changed.
+	clk.Set(time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC))
+	st.Sandbox.SetEmployees(secondFeed())
+	run = runImport(t, st)
+	want = sync.Counts{Created: 3, Updated: 2, Closed: 2, Reactivated: 1, Unchanged: 4, SkippedLeavers: 1, Errors: 6, Warnings: 2, Total: 19}
+	if run.Status != integration.StatusSucceededWithErrors || run.Counts != want {
+		t.Fatalf("run 2: %s %+v, want %+v", run.Status, run.Counts, want)
+	}
+	if got := writes.take(); got != 8 {
+		t.Errorf("run 2 wrote %d member items, want 8 (one per change)", got)
+	}
+	m = members(t, st)
+	checkMember(t, m["E001"], map[sync.Field]string{sync.Department: "Marketing", sync.Email: "ann@acme.example", sync.Location: "Leeds"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	checkMember(t, m["E002"], map[sync.Field]string{sync.Email: "robert@acme.example", sync.FirstName: "Bob"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	checkMember(t, m["E003"], map[sync.Field]string{sync.Email: "cara@acme.example"}, sync.StatusLeaver, sync.WelcomeOwed, "2026-03-18", "2026-05-19")
+	checkMember(t, m["E005"], nil, sync.StatusLeaver, sync.WelcomeOwed, "2026-03-15", "2026-05-19")
+	checkMember(t, m["E009"], map[sync.Field]string{sync.Email: "ivy@acme.example"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	checkMember(t, m["E010"], map[sync.Field]string{sync.Email: "bob@acme.example", sync.FirstName: "Jo"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	checkMember(t, m["E015"], map[sync.Field]string{sync.StartDate: "2026-04-01"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	if m["E001"].Version != 2 || m["E006"].Version != 1 {
+		t.Errorf("versions: E001 %d (want 2), E006 %d (want 1)", m["E001"].Version, m["E006"].Version)
+	}
+	checkOwners(t, st, map[string]string{
+		"bob@acme.example": "E010", "robert@acme.example": "E002", "ivy@acme.example": "E009",
+		"cara@acme.example": "", "eve@acme.example": "",
+	})
+
+	// Run 3: nothing changed, nothing written.
+	clk.Set(time.Date(2026, 3, 20, 10, 0, 0, 0, time.UTC))
+	run = runImport(t, st)
+	want = sync.Counts{Unchanged: 12, SkippedLeavers: 1, Errors: 6, Warnings: 2, Total: 19}
+	if run.Counts != want {
+		t.Fatalf("run 3: %+v, want %+v", run.Counts, want)
+	}
+	if got := writes.take(); got != 0 {
+		t.Errorf("run 3 wrote %d member items, want 0", got)
+	}
+
+	// The same job delivered again after it finished is a no-op.
+	again, err := st.Worker.Run(context.Background(), integration.Job{TenantID: tenant, RunID: run.RunID, Trigger: run.Trigger})
+	if err != nil || again.Counts != want || !again.FinishedAt.Equal(run.FinishedAt) {
+		t.Errorf("redelivery: %v %+v", err, again)
+	}
+	if got := writes.take(); got != 0 {
+		t.Errorf("redelivery wrote %d member items", got)
+	}
+	assertNoBankDetail(t, st)
+}
+
+func checkMember(t *testing.T, m sync.Member, fields map[sync.Field]string, status sync.Status, welcome sync.Welcome, leftOn, purgeOn string) {
+	t.Helper()
+	id := m.EmployeeID()
+	if id == "" {
+		t.Errorf("member missing (want status %s)", status)
+		return
+	}
+	for f, v := range fields {
+		if m.Values[f] != v {
+			t.Errorf("%s.%s = %q, want %q", id, f, m.Values[f], v)
+		}
+	}
+	if m.Status != status || m.Welcome != welcome || m.LeftOn != leftOn || m.PurgeOn != purgeOn {
+		t.Errorf("%s: status %s welcome %s leftOn %q purgeOn %q; want %s %s %q %q", id, m.Status, m.Welcome, m.LeftOn, m.PurgeOn, status, welcome, leftOn, purgeOn)
+	}
+}
+
+// checkOwners reads the email reservation items; "" means none.
+func checkOwners(t *testing.T, st *stack.Stack, want map[string]string) {
+	t.Helper()
+	for email, owner := range want {
+		out, err := st.Clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
+			TableName: &[]string{st.WorkerEnv["TABLE_NAME"]}[0],
+			Key: map[string]ddbtypes.AttributeValue{
+				"PK": &ddbtypes.AttributeValueMemberS{Value: "T#" + tenant + "#EMAIL#" + email},
+				"SK": &ddbtypes.AttributeValueMemberS{Value: "EMAIL"},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if s, ok := out.Item["owner"].(*ddbtypes.AttributeValueMemberS); ok {
+			got = s.Value
+		}
+		if got != owner {
+			t.Errorf("owner of %s = %q, want %q", email, got, owner)
+		}
+	}
+}
+
+// checkErrorFile reads the run's CSV from S3: one row per issue, and no
+// cell a spreadsheet would run as a formula.
+func checkErrorFile(t *testing.T, st *stack.Stack, run *integration.Run, issues int) {
+	t.Helper()
+	if run.ErrorFileKey == "" {
+		t.Fatal("no error file")
+	}
+	bucket := st.WorkerEnv["ERROR_FILES_BUCKET"]
+	out, err := st.Clients.S3.(*s3.Client).GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &run.ErrorFileKey})
+	if err != nil {
+		t.Fatalf("get error file: %v", err)
+	}
+	defer out.Body.Close()
+	body, _ := io.ReadAll(out.Body)
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("parse error file: %v", err)
+	}
+	if len(rows) != issues+1 || strings.Join(rows[0], ",") != "row,employee id,field,message,severity" {
+		t.Fatalf("error file has %d rows, header %v:\n%s", len(rows), rows[0], body)
+	}
+	escaped := 0
+	for _, row := range rows[1:] {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+				t.Errorf("unescaped cell %q", cell)
+			}
+			if strings.HasPrefix(cell, "'") {
+				escaped++
+			}
+		}
+	}
+	if escaped != 4 {
+		t.Errorf("%d escaped cells, want 4 (=1+2, +44, -5, @SUM(A1)):\n%s", escaped, body)
+	}
+}
+
+// assertNoBankDetail scans the whole table for the sandbox's bank values.
+func assertNoBankDetail(t *testing.T, st *stack.Stack) {
+	t.Helper()
+	table := st.WorkerEnv["TABLE_NAME"]
+	out, err := st.Clients.DynamoDB.(*memberWrites).API.(*dynamodb.Client).Scan(context.Background(), &dynamodb.ScanInput{TableName: &table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []map[string]any
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := string(raw)
+	if !strings.Contains(dump, "robert@acme.example") {
+		t.Fatalf("the scan did not read the members: %.200s", dump)
+	}
+	for _, needle := range []string{"MR BANK", "12-34-56", "99E00"} {
+		if strings.Contains(dump, needle) {
+			t.Errorf("bank detail %q found in the table", needle)
+		}
+	}
+}
