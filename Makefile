@@ -24,7 +24,8 @@ $(MOTO): tools/requirements.txt
 # Runs the whole service on this machine: emulators, PeopleHR sandbox, demo
 # tenant, one import. Ctrl-C stops everything it started.
 local: tools
-	$(GO) run ./cmd/local
+	$(GO) build -o bin/local ./cmd/local
+	bin/local
 
 # Every test: unit, adapters against moto, end-to-end runs through the sandbox.
 test: tools
