@@ -1,0 +1,307 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/peoplesync/peoplesync/internal/devstack"
+	"github.com/peoplesync/peoplesync/internal/dynamo"
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+var (
+	moto *devstack.Moto
+	tpl  *devstack.Template
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		var err error
+		if moto, err = devstack.StartMoto(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, "start moto:", err)
+			return 1
+		}
+		defer moto.Stop()
+		root, err := devstack.RepoRoot()
+		if err == nil {
+			tpl, err = devstack.LoadTemplate(filepath.Join(root, "template.yaml"))
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "template:", err)
+			return 1
+		}
+		return m.Run()
+	}())
+}
+
+var now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+
+// newStore provisions a fresh table for the test and returns a store on
+// it, its raw client and the table name.
+func newStore(t *testing.T, wrap func(dynamo.API) dynamo.API) (*dynamo.Store, *dynamodb.Client, string) {
+	t.Helper()
+	cfg := devstack.AWSConfig(moto.Endpoint())
+	prefix := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())) + "-"
+	res, err := devstack.Provision(context.Background(), cfg, tpl, prefix)
+	if err != nil {
+		t.Fatalf("provision: %v", err)
+	}
+	client := devstack.NewClients(cfg).DynamoDB
+	var api dynamo.API = client
+	if wrap != nil {
+		api = wrap(client)
+	}
+	table := res.Name("Table")
+	return dynamo.New(api, table, dynamo.WithClock(func() time.Time { return now }), dynamo.WithRetry(4, time.Millisecond)), client, table
+}
+
+func newMember(id, email string) sync.Member {
+	m := sync.Member{Status: sync.StatusInvited, Welcome: sync.WelcomeOwed}
+	m.Values[sync.EmployeeID], m.Values[sync.Email], m.Values[sync.FirstName] = id, email, "Zoë "+id
+	return m
+}
+
+func create(ms ...sync.Member) []sync.Change {
+	out := make([]sync.Change, len(ms))
+	for i, m := range ms {
+		out[i] = sync.Change{Kind: sync.KindCreate, Row: i + 1, After: m}
+	}
+	return out
+}
+
+func change(kind sync.Kind, before sync.Member, edit func(*sync.Member)) sync.Change {
+	after := before
+	edit(&after)
+	return sync.Change{Kind: kind, Before: &before, After: after}
+}
+
+func mustApply(t *testing.T, s *dynamo.Store, tenant string, changes []sync.Change) []dynamo.Conflict {
+	t.Helper()
+	conflicts, err := s.Apply(context.Background(), tenant, time.UTC, changes, nil)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	return conflicts
+}
+
+func owner(t *testing.T, c *dynamodb.Client, table, tenant, email string) string {
+	t.Helper()
+	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &table, Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "T#" + tenant + "#EMAIL#" + email},
+		"SK": &types.AttributeValueMemberS{Value: "EMAIL"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := out.Item["owner"].(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+func TestIntegrationOptimisticLocking(t *testing.T) {
+	s, _, _ := newStore(t, nil)
+	ctx := context.Background()
+	in := &integration.Integration{TenantID: "t1", ProgrammeName: "Perks", Settings: integration.DefaultSettings(), Mapping: sync.DefaultMapping()}
+	if err := s.PutIntegration(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	stale := *in
+	in.ProgrammeName = "Perks+"
+	if err := s.PutIntegration(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutIntegration(ctx, &stale); !errors.Is(err, integration.ErrConflict) {
+		t.Fatalf("stale save: %v, want conflict", err)
+	}
+	got, err := s.GetIntegration(ctx, "t1")
+	if err != nil || got.ProgrammeName != "Perks+" || got.Version != 2 || got.Mapping.Fields["email"] != "EmailId" || got.Settings.TimeZone != "Europe/London" {
+		t.Fatalf("get: %v %+v", err, got)
+	}
+	if _, err := s.GetIntegration(ctx, "t2"); !errors.Is(err, integration.ErrNotFound) {
+		t.Fatalf("other tenant: %v", err)
+	}
+	if err := s.PutIntegration(ctx, &integration.Integration{TenantID: "a#b"}); err == nil {
+		t.Fatal("a tenant id with # was stored")
+	}
+}
+
+func TestRuns(t *testing.T) {
+	s, _, _ := newStore(t, nil)
+	ctx := context.Background()
+	r := &integration.Run{TenantID: "t1", RunID: integration.NewRunID(now), Trigger: integration.TriggerManual, Status: integration.StatusQueued, QueuedAt: now}
+	if err := s.CreateRun(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRun(ctx, r); !errors.Is(err, integration.ErrConflict) {
+		t.Fatalf("second create: %v", err)
+	}
+	r.Status, r.Counts.Created, r.StartedAt = integration.StatusRunning, 3, now.Add(time.Second)
+	if err := s.SaveRun(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRun(ctx, "t1", r.RunID)
+	if err != nil || got.Status != integration.StatusRunning || got.Counts.Created != 3 || !got.StartedAt.Equal(r.StartedAt) || !got.FinishedAt.IsZero() {
+		t.Fatalf("get: %v %+v", err, got)
+	}
+	if _, err := s.GetRun(ctx, "t2", r.RunID); !errors.Is(err, integration.ErrNotFound) {
+		t.Fatalf("another tenant read the run: %v", err)
+	}
+	if err := s.SaveRun(ctx, &integration.Run{TenantID: "t1", RunID: "nope"}); !errors.Is(err, integration.ErrNotFound) {
+		t.Fatalf("save of a missing run: %v", err)
+	}
+}
+
+func TestApplyLifecycle(t *testing.T) {
+	s, c, table := newStore(t, nil)
+	ctx := context.Background()
+	// Enough creates for several transaction packs.
+	var ms []sync.Member
+	for i := range 130 {
+		ms = append(ms, newMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))
+	}
+	var progress atomic.Int64
+	conflicts, err := s.Apply(ctx, "t1", time.UTC, create(ms...), func(done int) { progress.Store(int64(done)) })
+	if err != nil || len(conflicts) != 0 || progress.Load() != 130 {
+		t.Fatalf("creates: %v %v progress %d", err, conflicts, progress.Load())
+	}
+	stored, err := s.Members(ctx, "t1")
+	if err != nil || len(stored) != 130 {
+		t.Fatalf("members: %v %d", err, len(stored))
+	}
+	if other, _ := s.Members(ctx, "t2"); len(other) != 0 {
+		t.Fatalf("tenant t2 sees %d members", len(other))
+	}
+	e0, e1, e2 := stored[0], stored[1], stored[2]
+	if e0.Version != 1 || e0.Values[sync.FirstName] != "Zoë E000" || e0.CreatedAt.IsZero() {
+		t.Fatalf("stored %+v", e0)
+	}
+
+	// An update, a close, a swap of two addresses.
+	e3, e4 := stored[3], stored[4]
+	conflicts = mustApply(t, s, "t1", []sync.Change{
+		change(sync.KindUpdate, e0, func(m *sync.Member) { m.Values[sync.FirstName] = ""; m.Values[sync.Department] = "Ops" }),
+		change(sync.KindClose, e1, func(m *sync.Member) {
+			m.Status, m.LeftOn, m.PurgeOn = sync.StatusLeaver, "2026-03-10", "2026-05-09"
+		}),
+		change(sync.KindUpdate, e3, func(m *sync.Member) { m.Values[sync.Email] = e4.Email() }),
+		change(sync.KindUpdate, e4, func(m *sync.Member) { m.Values[sync.Email] = e3.Email() }),
+	})
+	if len(conflicts) != 0 {
+		t.Fatalf("conflicts: %+v", conflicts)
+	}
+	got, _ := s.GetMember(ctx, "t1", "E000")
+	if got.Values[sync.FirstName] != "" || got.Values[sync.Department] != "Ops" || got.Version != 2 || got.Welcome != sync.WelcomeOwed {
+		t.Errorf("updated %+v", got)
+	}
+	got, _ = s.GetMember(ctx, "t1", "E001")
+	if got.Status != sync.StatusLeaver || got.PurgeOn != "2026-05-09" {
+		t.Errorf("closed %+v", got)
+	}
+	if o := owner(t, c, table, "t1", e1.Email()); o != "" {
+		t.Errorf("a leaver still owns %s (%s)", e1.Email(), o)
+	}
+	if o3, o4 := owner(t, c, table, "t1", e3.Email()), owner(t, c, table, "t1", e4.Email()); o3 != "E004" || o4 != "E003" {
+		t.Errorf("after the swap %s is %s's and %s is %s's", e3.Email(), o3, e4.Email(), o4)
+	}
+	purgeAt := rawAttr(t, c, table, "T#t1#M", "E#E001", "purgeAt")
+	if want := fmt.Sprint(time.Date(2026, 5, 9, 0, 0, 0, 0, time.UTC).Unix()); purgeAt != want {
+		t.Errorf("purgeAt = %s, want %s", purgeAt, want)
+	}
+
+	// Replays of applied changes are conflicts, never double writes; a
+	// stranger cannot take an owned address.
+	stranger := newMember("X1", e2.Email())
+	conflicts = mustApply(t, s, "t1", append(create(ms[5], stranger),
+		change(sync.KindUpdate, e0, func(m *sync.Member) { m.Values[sync.Department] = "Stale" })))
+	if len(conflicts) != 3 {
+		t.Fatalf("want 3 conflicts, got %+v", conflicts)
+	}
+	if _, err := s.GetMember(ctx, "t1", "X1"); !errors.Is(err, integration.ErrNotFound) {
+		t.Errorf("the stranger was created: %v", err)
+	}
+	if got, _ := s.GetMember(ctx, "t1", "E000"); got.Values[sync.Department] != "Ops" {
+		t.Errorf("a stale update overwrote a newer one: %+v", got)
+	}
+}
+
+func rawAttr(t *testing.T, c *dynamodb.Client, table, pk, sk, name string) string {
+	t.Helper()
+	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &table, Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch v := out.Item[name].(type) {
+	case *types.AttributeValueMemberN:
+		return v.Value
+	case *types.AttributeValueMemberS:
+		return v.Value
+	}
+	return ""
+}
+
+// unprocessed hands back part of every BatchWriteItem as UnprocessedItems,
+// as DynamoDB does under throttling and moto never does.
+type unprocessed struct {
+	dynamo.API
+	calls, left atomic.Int64
+}
+
+func (u *unprocessed) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	u.calls.Add(1)
+	if u.left.Add(-1) < 0 {
+		return u.API.BatchWriteItem(ctx, in, o...)
+	}
+	for table, reqs := range in.RequestItems {
+		half := len(reqs) / 2
+		out, err := u.API.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: reqs[:half]}}, o...)
+		if err != nil {
+			return nil, err
+		}
+		out.UnprocessedItems = map[string][]types.WriteRequest{table: reqs[half:]}
+		return out, nil
+	}
+	return &dynamodb.BatchWriteItemOutput{}, nil
+}
+
+func TestHeldPlanSurvivesUnprocessedItems(t *testing.T) {
+	u := &unprocessed{}
+	u.left.Store(3)
+	s, _, _ := newStore(t, func(api dynamo.API) dynamo.API { u.API = api; return u })
+	var changes []sync.Change
+	for i := range 40 {
+		changes = append(changes, sync.Change{Kind: sync.KindCreate, Row: i + 1, After: newMember(fmt.Sprintf("E%02d", i), "x@y.example")})
+	}
+	ctx := context.Background()
+	if err := s.SaveHeldPlan(ctx, "t1", "r1", changes); err != nil {
+		t.Fatal(err)
+	}
+	if u.calls.Load() <= 2 {
+		t.Fatalf("only %d batch calls: the unprocessed items were not resubmitted", u.calls.Load())
+	}
+	got, err := s.HeldPlan(ctx, "t1", "r1")
+	if err != nil || len(got) != 40 || got[39].After.EmployeeID() != "E39" || got[0].Row != 1 {
+		t.Fatalf("held plan: %v, %d changes", err, len(got))
+	}
+	if other, _ := s.HeldPlan(ctx, "t2", "r1"); len(other) != 0 {
+		t.Fatal("another tenant read the held plan")
+	}
+
+	u.left.Store(1 << 30) // never processes the second half: bounded attempts, then an error
+	if err := s.SaveHeldPlan(ctx, "t1", "r2", changes); err == nil || !strings.Contains(err.Error(), "unprocessed") {
+		t.Fatalf("want an unprocessed error, got %v", err)
+	}
+}
