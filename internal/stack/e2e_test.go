@@ -193,15 +193,19 @@ func seedAcme(t *testing.T, st *stack.Stack) {
 	t.Helper()
 	settings := integration.DefaultSettings()
 	settings.DateFormat = "dd/MM/yyyy"
-	mapping := sync.DefaultMapping()
-	mapping.Fields["dateOfBirth"] = "APIColumn1"
 	err := st.SeedTenant(context.Background(), stack.Tenant{
 		ID: tenant, ProgrammeName: "Acme Perks", AdminEmail: "admin@acme.example",
-		APIKey: peoplehrtest.DefaultAPIKey, Settings: settings, Mapping: mapping,
+		APIKey: peoplehrtest.DefaultAPIKey, Settings: settings, Mapping: seedMapping(),
 	})
 	if err != nil {
 		t.Fatalf("seed tenant: %v", err)
 	}
+}
+
+func seedMapping() sync.Mapping {
+	m := sync.DefaultMapping()
+	m.Fields["dateOfBirth"] = "APIColumn1"
+	return m
 }
 
 // seedLeaver stores Ivy as a leaver an earlier import closed, so the second
