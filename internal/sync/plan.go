@@ -489,7 +489,6 @@ func diffFields(a, b *Values) []Field {
 	return out
 }
 
-
 // Changed reports whether the run changed any member.
 func (c Counts) Changed() bool {
 	return c.Created+c.Updated+c.Closed+c.Reactivated > 0
