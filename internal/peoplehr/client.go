@@ -1,0 +1,289 @@
+package peoplehr
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	defaultAttemptTimeout = 60 * time.Second
+	defaultMaxAttempts    = 4
+	defaultBackoffBase    = 500 * time.Millisecond
+	defaultBackoffMax     = 8 * time.Second
+
+	actionGetAllEmployeeDetail = "GetAllEmployeeDetail"
+
+	// drainLimit bounds how much of an error response is read so the
+	// connection can be reused without trusting the server's body size.
+	drainLimit = 64 << 10
+)
+
+// Client calls one PeopleHR instance. It is safe for concurrent use; the
+// API key is passed per call because one client serves many tenants.
+type Client struct {
+	endpoint       string
+	http           *http.Client
+	attemptTimeout time.Duration
+	maxAttempts    int
+	backoffBase    time.Duration
+	backoffMax     time.Duration
+	log            *slog.Logger
+	sleep          func(context.Context, time.Duration) error
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sets the HTTP client. Its own Timeout should be zero: the
+// per-attempt timeout already bounds each call.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			c.http = hc
+		}
+	}
+}
+
+// WithAttemptTimeout bounds one attempt, from sending the request to reading
+// the last byte of the streamed body (default 60s). Non-positive values are
+// ignored.
+func WithAttemptTimeout(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.attemptTimeout = d
+		}
+	}
+}
+
+// WithMaxAttempts sets how many requests one call may make (default 4,
+// at least 1).
+func WithMaxAttempts(n int) Option {
+	return func(c *Client) { c.maxAttempts = max(n, 1) }
+}
+
+// WithBackoff sets the exponential backoff between attempts: the ceiling
+// starts at base and doubles up to limit; each wait is drawn uniformly below
+// it (full jitter) so that many tenants retrying at once spread out.
+func WithBackoff(base, limit time.Duration) Option {
+	return func(c *Client) { c.backoffBase, c.backoffMax = base, limit }
+}
+
+// WithLogger sets the logger (default: discard). Lines carry the action,
+// attempt number, statuses and durations, never the key or a record.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) {
+		if l != nil {
+			c.log = l
+		}
+	}
+}
+
+// WithSleep replaces the wait between attempts, so tests can record the
+// delays instead of waiting. sleep must return early with the context's
+// error when it is done.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *Client) {
+		if sleep != nil {
+			c.sleep = sleep
+		}
+	}
+}
+
+// New returns a client for the PeopleHR instance at baseURL, e.g.
+// "https://api.peoplehr.net".
+func New(baseURL string, opts ...Option) *Client {
+	c := &Client{
+		endpoint:       strings.TrimRight(baseURL, "/") + "/Employee",
+		http:           &http.Client{},
+		attemptTimeout: defaultAttemptTimeout,
+		maxAttempts:    defaultMaxAttempts,
+		backoffBase:    defaultBackoffBase,
+		backoffMax:     defaultBackoffMax,
+		log:            slog.New(slog.DiscardHandler),
+		sleep:          sleepCtx,
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	return c
+}
+
+type getAllRequest struct {
+	APIKey         string `json:"APIKey"`
+	Action         string `json:"Action"`
+	IncludeLeavers bool   `json:"IncludeLeavers"`
+}
+
+// FetchAll streams every employee, leavers included, to a record func.
+// start is called at the beginning of every attempt and returns the func
+// that receives that attempt's records, so a retry after a cut-off body
+// starts the consumer afresh; only the records of the last attempt, which
+// succeeded when the error is nil, count. Each record is a fresh map the
+// func may keep.
+//
+// It returns the number of records delivered by the successful attempt. On
+// failure the error is an *Error matching ErrInvalidKey,
+// ErrMissingPermission, ErrUnavailable or none of them; the record func's
+// own error, wrapped; or the context's error.
+func (c *Client) FetchAll(ctx context.Context, apiKey string, start func() func(rec map[string]string) error) (int, error) {
+	// Marshalling strings and a bool cannot fail.
+	body, _ := json.Marshal(getAllRequest{APIKey: apiKey, Action: actionGetAllEmployeeDetail, IncludeLeavers: true})
+	for attempt := 1; ; attempt++ {
+		began := time.Now()
+		n, err := c.attempt(ctx, body, start())
+		attrs := []slog.Attr{
+			slog.String("action", actionGetAllEmployeeDetail),
+			slog.Int("attempt", attempt),
+			slog.Duration("duration", time.Since(began)),
+		}
+		if err == nil {
+			c.log.LogAttrs(ctx, slog.LevelInfo, "peoplehr: employees fetched", append(attrs, slog.Int("records", n))...)
+			return n, nil
+		}
+		perr, ok := err.(*Error)
+		if !ok {
+			return 0, err
+		}
+		if ctx.Err() != nil {
+			return 0, fmt.Errorf("peoplehr: fetching employees: %w", context.Cause(ctx))
+		}
+		perr.Attempts = attempt
+		perr.Message = sanitize(perr.Message, apiKey)
+		attrs = append(attrs,
+			slog.Int("http_status", perr.HTTPStatus),
+			slog.Int("status", perr.Status),
+			slog.String("error", perr.Error()))
+		if !perr.retryable() || attempt >= c.maxAttempts {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "peoplehr: request failed", attrs...)
+			return 0, perr
+		}
+		delay := c.backoff(attempt, perr.retryAfter)
+		c.log.LogAttrs(ctx, slog.LevelWarn, "peoplehr: request failed, retrying", append(attrs, slog.Duration("retry_in", delay))...)
+		if err := c.sleep(ctx, delay); err != nil {
+			return 0, fmt.Errorf("peoplehr: waiting to retry: %w", err)
+		}
+	}
+}
+
+// CountEmployees returns how many employees, leavers included, the key can
+// read. Setup uses it to check a key: it fails the same way FetchAll does.
+func (c *Client) CountEmployees(ctx context.Context, apiKey string) (int, error) {
+	discard := func(map[string]string) error { return nil }
+	return c.FetchAll(ctx, apiKey, func() func(map[string]string) error { return discard })
+}
+
+// attempt makes one request. Its error is nil, an *Error, or the record
+// func's error wrapped in a *recordError.
+func (c *Client) attempt(ctx context.Context, body []byte, deliver func(map[string]string) error) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return 0, &Error{Err: fmt.Errorf("building request: %w", err)}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, c.unavailable(ctx, 0, fmt.Errorf("sending request: %w", err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+		return 0, &Error{
+			HTTPStatus: resp.StatusCode,
+			kind:       httpKind(resp.StatusCode),
+			retryAfter: parseRetryAfter(resp.Header.Get("Retry-After")),
+		}
+	}
+	env, n, err := decodeResponse(resp.Body, deliver)
+	var recErr *recordError
+	var shapeErr *shapeError
+	switch {
+	case errors.As(err, &recErr):
+		return n, recErr
+	case errors.As(err, &shapeErr):
+		return n, &Error{HTTPStatus: resp.StatusCode, Err: shapeErr}
+	case err != nil:
+		return n, c.unavailable(ctx, resp.StatusCode, fmt.Errorf("reading response: %w", err))
+	}
+	return n, envelopeError(env)
+}
+
+// unavailable wraps a transport or body failure, naming the timeout when
+// the attempt ran out of time so the cause reads in plain words.
+func (c *Client) unavailable(ctx context.Context, httpStatus int, err error) *Error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("no complete response within %s: %w", c.attemptTimeout, err)
+	}
+	return &Error{HTTPStatus: httpStatus, Err: err, kind: ErrUnavailable}
+}
+
+// envelopeError turns a fully read envelope into the call's outcome.
+func envelopeError(env envelope) error {
+	switch {
+	case !env.hasStatus && !env.hasIsError:
+		return &Error{HTTPStatus: http.StatusOK, Err: &shapeError{"no Status in the response"}}
+	case env.status == statusNoRecords:
+		return nil
+	case env.status == statusOK && !env.isError:
+		if env.oddResult {
+			return &Error{HTTPStatus: http.StatusOK, Err: &shapeError{"Result holds something other than employee records"}}
+		}
+		return nil
+	}
+	return &Error{
+		HTTPStatus: http.StatusOK,
+		Status:     env.status,
+		Message:    env.message,
+		kind:       statusKind(env.status, env.message),
+	}
+}
+
+// backoff returns the wait before the attempt after the given one. A
+// server's Retry-After wins, capped so one answer cannot stall a run.
+func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, c.backoffMax)
+	}
+	ceiling := c.backoffBase
+	for i := 1; i < attempt && ceiling < c.backoffMax; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, c.backoffMax)
+	if ceiling <= 0 {
+		return 0
+	}
+	return rand.N(ceiling)
+}
+
+// parseRetryAfter reads the delay-seconds form of Retry-After; the
+// HTTP-date form and garbage count as absent.
+func parseRetryAfter(v string) time.Duration {
+	secs, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || secs <= 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}

@@ -1,0 +1,64 @@
+package peoplehr
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+type decoded struct {
+	records []map[string]string
+	failed  bool
+}
+
+func decodeAll(body []byte) decoded {
+	var out decoded
+	_, _, err := decodeResponse(bytes.NewReader(body), func(rec map[string]string) error {
+		out.records = append(out.records, rec)
+		return nil
+	})
+	out.failed = err != nil
+	return out
+}
+
+// FuzzDecode feeds the decoder arbitrary bodies. Besides not panicking, it
+// must never let BankDetail through: no record key names it, and a record's
+// output is the same whatever valid JSON its BankDetail holds.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"isError":false,"Status":0,"Result":[{"EmployeeId":{"DisplayValue":"PW1","FieldHistory":[]}}]}`),
+		[]byte(`{"AccountNumber":{"DisplayValue":"12345678","FieldHistory":[]}}`))
+	f.Add([]byte(`{"Result":{"ContactDetail":{"Mobile":"07700 900000"},"BankDetail":{"SortCode":"00-00-00"}},"Status":"0"}`),
+		[]byte(`[{"DisplayValue":"x"}]`))
+	f.Add([]byte(`{"IsError":"true","Status":5,"Message":"API key does not exists.","Result":null}`), []byte(`"12-34-56"`))
+	f.Add([]byte(`{"Status":0,"Result":[{"JobRole":{"FieldHistoryForJobRole":[[[]]],"DisplayValue":1.5e3}},null,{}]}`), []byte(`null`))
+	f.Add([]byte(`{"Status":0,"Result":[{"A":{"DisplayValue":{"DisplayValue":"x"}}},{"EmploymentDetail":[1]}`), []byte(`{"a":{"b":{"c":[true,false]}}}`))
+
+	f.Fuzz(func(t *testing.T, body, bank []byte) {
+		for _, rec := range decodeAll(body).records {
+			for k := range rec {
+				if strings.HasPrefix(strings.ToLower(k), "bankdetail") {
+					t.Fatalf("record key %q leaks BankDetail", k)
+				}
+			}
+		}
+
+		if !json.Valid(bank) {
+			return
+		}
+		// body stands in for the rest of a record after a BankDetail field.
+		frame := func(bankValue []byte) []byte {
+			b := []byte(`{"isError":false,"Status":0,"Result":[{"EmployeeId":"PW1","BankDetail":`)
+			b = append(b, bankValue...)
+			if len(body) > 0 {
+				b = append(append(b, ','), body...)
+			}
+			return append(b, `}]}`...)
+		}
+		got, want := decodeAll(frame(bank)), decodeAll(frame([]byte(`{}`)))
+		if got.failed != want.failed || !reflect.DeepEqual(got.records, want.records) {
+			t.Fatalf("BankDetail %s changed the output:\n got %+v\nwant %+v", bank, got, want)
+		}
+	})
+}

@@ -1,0 +1,179 @@
+package peoplehr_test
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/peoplesync/peoplesync/internal/peoplehr"
+)
+
+// bankJSON is a BankDetail object whose values no record may ever carry.
+const bankJSON = `{"AccountName":{"DisplayValue":"BANKNAME-SECRET","FieldHistory":[]},` +
+	`"AccountNumber":{"DisplayValue":"99887766","FieldHistory":[]},"SortCode":"12-34-56"}`
+
+var bankValues = []string{"BANKNAME-SECRET", "99887766", "12-34-56"}
+
+func TestFetchAllDecodesRecords(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []map[string]string
+	}{
+		{
+			name: "three history keys",
+			body: `{"isError":false,"Status":0,"Message":"ok","Result":[{
+				"EmployeeId":{"DisplayValue":"PW1","FieldHistory":[]},
+				"JobRole":{"DisplayValue":"Engineer","FieldHistoryForJobRole":[{"DisplayValue":"Old","ChangedDate":"2020-01-01"}]},
+				"Department":{"FieldHistoryForEffectiveDate":[{"x":{"y":[1,2,{"z":null}]}}],"DisplayValue":"R&D"},
+				"Location":{"DisplayValue":"Leeds","SomeFutureHistory":{"a":[]}}}]}`,
+			want: []map[string]string{{"EmployeeId": "PW1", "JobRole": "Engineer", "Department": "R&D", "Location": "Leeds"}},
+		},
+		{
+			name: "plain, wrapped and swapped values",
+			body: `{"isError":false,"Status":0,"Result":[{
+				"EmployeeId":"PW2",
+				"LeavingDate":{"DisplayValue":"2024-01-31","FieldHistory":[]},
+				"ReasonForLeaving":"Resignation",
+				"APIColumn1":"31/01/2024","APIColumn5":"",
+				"EmployeeImage":"",
+				"FirstName":{"DisplayValue":"  Zoë O'Brien  ","FieldHistory":[]},
+				"KnownAs":{"DisplayValue":null,"FieldHistory":[]},
+				"Title":null}]}`,
+			want: []map[string]string{{
+				"EmployeeId": "PW2", "LeavingDate": "2024-01-31", "ReasonForLeaving": "Resignation",
+				"APIColumn1": "31/01/2024", "APIColumn5": "", "EmployeeImage": "",
+				"FirstName": "  Zoë O'Brien  ", "KnownAs": "", "Title": "",
+			}},
+		},
+		{
+			name: "numbers and booleans keep their text",
+			body: `{"isError":false,"Status":0,"Result":[{"EmployeeId":12345678901234567890,
+				"HolidayAllowanceDays":{"DisplayValue":25.50},"IsDirector":true,"OnLeave":{"DisplayValue":false},"Ratio":1e3}]}`,
+			want: []map[string]string{{
+				"EmployeeId": "12345678901234567890", "HolidayAllowanceDays": "25.50",
+				"IsDirector": "true", "OnLeave": "false", "Ratio": "1e3",
+			}},
+		},
+		{
+			name: "unknown scalars and wrapped fields kept, unknown containers dropped",
+			body: `{"isError":false,"Status":0,"Result":[{"EmployeeId":"PW3",
+				"HolidayAllowanceDays":{"DisplayValue":"25.00"},"BrandNewField":"x",
+				"Widget":{"Colour":"red"},"Gadgets":["a","b"],
+				"OtherContact":[{"Name":{"DisplayValue":"Mum"}}],"RightToWork":[],"BackgroundDetail":[{}],
+				"lstFieldHistoryJobrole":[{"DisplayValue":"Old role"}]}]}`,
+			want: []map[string]string{{"EmployeeId": "PW3", "HolidayAllowanceDays": "25.00", "BrandNewField": "x"}},
+		},
+		{
+			name: "nested objects, wrapped or plain",
+			body: `{"isError":false,"Status":0,"Result":[{"EmployeeId":"PW4",
+				"ContactDetail":{"Mobile":{"DisplayValue":"07700 900123","FieldHistory":[]},"PersonalEmail":"me@mail.example",
+					"WorkPhoneNumber":null,"Addresses":[{"Line1":"x"}],"Deep":{"Nested":"no"}},
+				"EmploymentDetail":{"PayrollID":{"DisplayValue":"PAY1"},"BenefitsID":"BEN1"},
+				"BankDetail":` + bankJSON + `}]}`,
+			want: []map[string]string{{
+				"EmployeeId": "PW4", "ContactDetail.Mobile": "07700 900123",
+				"ContactDetail.PersonalEmail": "me@mail.example", "ContactDetail.WorkPhoneNumber": "",
+				"EmploymentDetail.PayrollID": "PAY1", "EmploymentDetail.BenefitsID": "BEN1",
+			}},
+		},
+		{
+			name: "BankDetail in any shape and case",
+			body: `{"isError":false,"Status":0,"Result":[
+				{"EmployeeId":"A","BankDetail":` + bankJSON + `},
+				{"EmployeeId":"B","BankDetail":{"DisplayValue":"BANKNAME-SECRET"}},
+				{"EmployeeId":"C","BankDetail":"99887766"},
+				{"EmployeeId":"D","bankdetail":[` + bankJSON + `]}]}`,
+			want: []map[string]string{{"EmployeeId": "A"}, {"EmployeeId": "B"}, {"EmployeeId": "C"}, {"EmployeeId": "D"}},
+		},
+		{
+			name: "Result before Status, odd envelope spellings",
+			body: `{"Result":[{"EmployeeId":"PW5"},{"EmployeeId":"PW6"}],"Extra":{"a":[1]},"Message":"ok","Status":"0","IsError":"false"}`,
+			want: []map[string]string{{"EmployeeId": "PW5"}, {"EmployeeId": "PW6"}},
+		},
+		{
+			name: "upper-case isError as a string",
+			body: `{"ISERROR":"False","STATUS":0,"Result":[{"EmployeeId":"PW7"}]}`,
+			want: []map[string]string{{"EmployeeId": "PW7"}},
+		},
+		{
+			name: "single object Result is one record",
+			body: `{"isError":false,"Status":0,"Result":{"EmployeeId":{"DisplayValue":"PW8"}}}`,
+			want: []map[string]string{{"EmployeeId": "PW8"}},
+		},
+		{
+			name: "empty element of an array is still a record",
+			body: `{"isError":false,"Status":0,"Result":[{},null,{"EmployeeId":"PW9"}]}`,
+			want: []map[string]string{{}, {"EmployeeId": "PW9"}},
+		},
+		{name: "Result null", body: `{"isError":false,"Status":0,"Message":"ok","Result":null}`},
+		{name: "Result empty object", body: `{"isError":false,"Status":0,"Result":{}}`},
+		{name: "Result empty array", body: `{"isError":false,"Status":0,"Result":[]}`},
+		{name: "Result missing", body: `{"isError":false,"Status":0,"Message":"No Record Found."}`},
+		{name: "Status 10 no records", body: `{"isError":true,"Status":10,"Message":"No records found.","Result":[]}`},
+		{name: "only isError", body: `{"isError":false}`},
+		{name: "whitespace around everything", body: " \n\t{ \"Status\" : 0 , \"Result\" : [ ] } \n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newCannedServer(t, ok(tt.body))
+			c, _ := newClient(srv.URL)
+			f, n, err := fetchAll(t, c)
+			if err != nil {
+				t.Fatalf("FetchAll: %v", err)
+			}
+			if n != len(tt.want) || len(f.records) != len(tt.want) {
+				t.Fatalf("got n=%d, %d records, want %d", n, len(f.records), len(tt.want))
+			}
+			for i := range tt.want {
+				if !reflect.DeepEqual(f.records[i], tt.want[i]) {
+					t.Errorf("record %d:\n got %v\nwant %v", i, f.records[i], tt.want[i])
+				}
+			}
+			assertNoBank(t, f.records, bankValues...)
+			if got := srv.requests.Load(); got != 1 {
+				t.Errorf("requests = %d, want 1", got)
+			}
+		})
+	}
+}
+
+// Malformed but complete answers are not retried: another attempt would
+// get the same answer.
+func TestFetchAllRejectsUnexpectedShapes(t *testing.T) {
+	tests := []struct {
+		name, body, wantMsg string
+	}{
+		{"array body", `[{"EmployeeId":"PW1"}]`, "not a JSON object"},
+		{"string body", `"hello"`, "not a JSON object"},
+		{"no status", `{"Result":[]}`, "no Status"},
+		{"scalar Result on success", `{"isError":false,"Status":0,"Result":"none"}`, "Result holds"},
+		{"scalar in Result array", `{"isError":false,"Status":0,"Result":[{"EmployeeId":"PW1"},"x"]}`, "Result holds"},
+		{"non-numeric status", `{"isError":false,"Status":"zero","Result":[]}`, `Status "zero"`},
+		{"non-boolean isError", `{"isError":"maybe","Status":0}`, `isError "maybe"`},
+		{"object status", `{"Status":{"code":0}}`, "Status is not a single value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newCannedServer(t, ok(tt.body))
+			c, sl := newClient(srv.URL)
+			_, _, err := fetchAll(t, c)
+			var perr *peoplehr.Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("err = %v, want *peoplehr.Error", err)
+			}
+			for _, sentinel := range []error{peoplehr.ErrInvalidKey, peoplehr.ErrMissingPermission, peoplehr.ErrUnavailable} {
+				if errors.Is(err, sentinel) {
+					t.Errorf("err %v unexpectedly matches %v", err, sentinel)
+				}
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("err %q does not mention %q", err, tt.wantMsg)
+			}
+			if srv.requests.Load() != 1 || len(sl.all()) != 0 {
+				t.Errorf("retried: %d requests, sleeps %v", srv.requests.Load(), sl.all())
+			}
+		})
+	}
+}

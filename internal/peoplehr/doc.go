@@ -1,0 +1,13 @@
+// Package peoplehr owns the conversation with the PeopleHR API: it sends the
+// GetAllEmployeeDetail call, decodes the answer as a stream, flattens each
+// employee into the map the sync engine maps from, and turns PeopleHR's
+// in-band statuses and transport failures into a few named errors
+// (ErrInvalidKey, ErrMissingPermission, ErrUnavailable) that setup and the
+// import branch on.
+//
+// The whole directory comes back in one response with no paging, so the body
+// is never held in memory: records are handed to the caller one at a time and
+// dropped. BankDetail is skipped token by token and never reaches a record, a
+// log line or an error. The API key travels in the request body, so neither
+// the body nor the key ever appears in an error or a log line either.
+package peoplehr

@@ -1,0 +1,143 @@
+package peoplehr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Errors callers branch on. An *Error matches at most one of them with
+// errors.Is; an *Error that matches none is a failure no retry or new key
+// would fix (an unexpected status, a malformed response).
+var (
+	// ErrInvalidKey: PeopleHR does not know the API key (Status 1, 2, or 5
+	// about the key; HTTP 401/403).
+	ErrInvalidKey = errors.New("peoplehr: invalid API key")
+	// ErrMissingPermission: the key is valid but may not read employees.
+	ErrMissingPermission = errors.New("peoplehr: API key lacks the Employee permission")
+	// ErrUnavailable: PeopleHR kept failing in ways that usually pass
+	// (transport errors, timeouts, HTTP 429/5xx, Status 6, cut-off bodies)
+	// until the attempts ran out.
+	ErrUnavailable = errors.New("peoplehr: service unavailable")
+)
+
+// PeopleHR's in-band statuses that change what the client does; the others
+// only travel inside an *Error.
+const (
+	statusOK          = 0
+	statusKeyMissing  = 1
+	statusKeyInvalid  = 2
+	statusValidation  = 5
+	statusServerError = 6
+	statusNoRecords   = 10
+)
+
+// maxMessageLen bounds how much of PeopleHR's own message is kept, so a
+// misbehaving server cannot flood logs through an error string.
+const maxMessageLen = 300
+
+// Error is a failed call to PeopleHR.
+type Error struct {
+	// Status is PeopleHR's in-band status when an envelope was read.
+	Status int
+	// Message is what PeopleHR said in the envelope, if anything.
+	Message string
+	// HTTPStatus is the HTTP status of the last response, 0 when none came.
+	HTTPStatus int
+	// Attempts is how many requests were made before giving up.
+	Attempts int
+	// Err is the underlying cause when it was not PeopleHR's own answer
+	// (transport error, timeout, malformed body).
+	Err error
+
+	kind       error         // one of the sentinels, or nil
+	retryAfter time.Duration // the server's Retry-After, 0 when absent
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("peoplehr: ")
+	switch e.kind {
+	case ErrInvalidKey:
+		b.WriteString("PeopleHR rejected the API key")
+	case ErrMissingPermission:
+		b.WriteString(`the API key is not allowed to read employees (it needs the Employee "Get All Employee Detail" permission)`)
+	case ErrUnavailable:
+		b.WriteString("PeopleHR is unavailable")
+	default:
+		b.WriteString("PeopleHR request failed")
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	if e.HTTPStatus != 0 && e.HTTPStatus != http.StatusOK {
+		fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
+	}
+	if e.Status != statusOK || e.Message != "" {
+		fmt.Fprintf(&b, ": PeopleHR status %d %q", e.Status, e.Message)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap exposes the underlying cause, e.g. context.DeadlineExceeded.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches the sentinel the failure was classified as.
+func (e *Error) Is(target error) bool { return e.kind != nil && target == e.kind }
+
+// retryable reports whether another attempt may succeed.
+func (e *Error) retryable() bool { return e.kind == ErrUnavailable }
+
+// statusKind classifies an in-band error status. PeopleHR reuses Status 5
+// for key, permission and validation errors alike, so the message decides.
+func statusKind(status int, message string) error {
+	switch status {
+	case statusKeyMissing, statusKeyInvalid:
+		return ErrInvalidKey
+	case statusServerError:
+		return ErrUnavailable
+	case statusValidation:
+		m := strings.ToLower(message)
+		switch {
+		case strings.Contains(m, "api key"), strings.Contains(m, "apikey"):
+			return ErrInvalidKey
+		case strings.Contains(m, "access"), strings.Contains(m, "permission"):
+			return ErrMissingPermission
+		}
+	}
+	return nil
+}
+
+// httpKind classifies a non-200 HTTP status.
+func httpKind(code int) error {
+	switch {
+	case code == http.StatusUnauthorized, code == http.StatusForbidden:
+		return ErrInvalidKey
+	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code >= 500:
+		return ErrUnavailable
+	}
+	return nil
+}
+
+// sanitize keeps PeopleHR's message safe to log: the key is cut out in case
+// a server echoes the request, and the length is bounded.
+func sanitize(message, apiKey string) string {
+	if apiKey != "" {
+		message = strings.ReplaceAll(message, apiKey, "[redacted]")
+	}
+	if len(message) <= maxMessageLen {
+		return message
+	}
+	cut := maxMessageLen
+	for cut > 0 && !utf8.RuneStart(message[cut]) {
+		cut--
+	}
+	return message[:cut] + "…"
+}
