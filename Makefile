@@ -29,7 +29,10 @@ local: tools
 
 # Every test: unit, adapters against moto, end-to-end runs through the sandbox.
 test: tools
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
 # linux/arm64 bootstrap per function, as Lambda's provided.al2023 runs it.
