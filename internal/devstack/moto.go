@@ -307,3 +307,19 @@ func RepoRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// RunWithMoto is the TestMain of a package tested against the emulator: it
+// starts moto, points *moto at it, runs the tests (m is the *testing.M) and
+// stops it, returning the exit code.
+func RunWithMoto(m interface{ Run() int }, moto **Moto) int {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	started, err := StartMoto(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start moto:", err)
+		return 1
+	}
+	defer started.Stop()
+	*moto = started
+	return m.Run()
+}

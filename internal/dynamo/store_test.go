@@ -26,23 +26,15 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		var err error
-		if moto, err = devstack.StartMoto(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, "start moto:", err)
-			return 1
-		}
-		defer moto.Stop()
-		root, err := devstack.RepoRoot()
-		if err == nil {
-			tpl, err = devstack.LoadTemplate(filepath.Join(root, "template.yaml"))
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "template:", err)
-			return 1
-		}
-		return m.Run()
-	}())
+	root, err := devstack.RepoRoot()
+	if err == nil {
+		tpl, err = devstack.LoadTemplate(filepath.Join(root, "template.yaml"))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "template:", err)
+		os.Exit(1)
+	}
+	os.Exit(devstack.RunWithMoto(m, &moto))
 }
 
 var now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)

@@ -3,7 +3,6 @@ package secrets_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -16,17 +15,7 @@ import (
 
 var moto *devstack.Moto
 
-func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		var err error
-		if moto, err = devstack.StartMoto(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, "start moto:", err)
-			return 1
-		}
-		defer moto.Stop()
-		return m.Run()
-	}())
-}
+func TestMain(m *testing.M) { os.Exit(devstack.RunWithMoto(m, &moto)) }
 
 func TestSealIsBoundToTheTenant(t *testing.T) {
 	ctx := context.Background()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -29,17 +28,7 @@ import (
 
 var moto *devstack.Moto
 
-func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		var err error
-		if moto, err = devstack.StartMoto(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, "start moto:", err)
-			return 1
-		}
-		defer moto.Stop()
-		return m.Run()
-	}())
-}
+func TestMain(m *testing.M) { os.Exit(devstack.RunWithMoto(m, &moto)) }
 
 // clock is the functions' time, moved by the test between runs.
 type clock struct {
