@@ -9,16 +9,23 @@ MOTO := $(VENV)/bin/moto_server
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 
-.PHONY: all tools local test build clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: all tools local test build clean build-SchedulerFunction build-WorkerFunction build-MailerFunction
 
 all: build
 
 # Python tools (moto for the local AWS stack) live in a git-ignored venv.
-tools: $(MOTO)
+tools: $(MOTO) node_modules/.bin/aws-ses-v2-local
 
 $(MOTO): tools/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
+
+# npm tools (the SES emulator) live in the git-ignored node_modules, pinned by
+# package-lock.json. The touch makes the target newer than the lock whatever
+# file times npm gives what it installs, so make does not reinstall.
+node_modules/.bin/aws-ses-v2-local: package-lock.json
+	npm ci --no-audit --no-fund
 	touch $@
 
 # Runs the whole service on this machine: emulators, PeopleHR sandbox, demo
@@ -42,8 +49,8 @@ bin/%/bootstrap: FORCE
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
-build-WorkerFunction:
-	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/worker
+build-SchedulerFunction build-WorkerFunction build-MailerFunction: build-%Function:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
 
 clean:
 	rm -rf bin

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,27 +20,40 @@ import (
 )
 
 const (
-	// readyTimeout bounds how long a starting moto_server may take to serve
-	// requests; it usually needs about a second, more on a loaded CI machine.
+	// readyTimeout bounds how long a starting emulator may take to serve
+	// requests; moto_server usually needs about a second, more on a loaded
+	// CI machine.
 	readyTimeout = 20 * time.Second
-	// bindAttempts is how often StartMoto picks a new port when another
-	// process took the free port between our probe and the server's bind.
+	// bindAttempts is how often an emulator is started on a new port when
+	// another process took the free port between our probe and its bind.
 	bindAttempts = 3
 	// logTailBytes is how much of the server's log a startup error quotes.
 	logTailBytes = 4 << 10
 )
 
-// errPortTaken reports that moto_server lost the race for its port.
+// errPortTaken reports that an emulator lost the race for its port.
 var errPortTaken = errors.New("port already in use")
 
 // Moto is a moto_server child process serving every AWS service on one
 // 127.0.0.1 endpoint.
 type Moto struct {
-	endpoint string
-	logDir   string
-	cmd      *exec.Cmd
-	exited   chan struct{} // closed once the process has exited and been reaped
-	stopOnce sync.Once
+	*emulator // the process, shared mechanics with the SES emulator
+}
+
+// motoSpec says how to run moto_server.
+func motoSpec(bin string) emulatorSpec {
+	return emulatorSpec{
+		name: "moto_server",
+		bin:  bin,
+		args: func(port int) []string { return []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)} },
+		// Unbuffered, so the startup banner reaches the log as soon as it is
+		// printed and a crash's traceback is never lost.
+		env: []string{"PYTHONUNBUFFERED=1"},
+		// werkzeug's banner, printed once it has bound the port.
+		banner:    func(port int) string { return fmt.Sprintf("Running on http://127.0.0.1:%d", port) },
+		portTaken: []string{"Address already in use"},
+		readyPath: "/moto-api/",
+	}
 }
 
 // StartMoto starts moto_server on a free 127.0.0.1 port and returns once it
@@ -48,25 +62,15 @@ type Moto struct {
 // the startup only: the server runs until Stop, or until this process dies
 // (on Linux the kernel then kills it). The caller must call Stop.
 func StartMoto(ctx context.Context) (*Moto, error) {
-	bin, err := motoServerPath()
+	bin, err := toolPath("MOTO_SERVER", ".venv", "bin", "moto_server")
 	if err != nil {
 		return nil, err
 	}
-	logDir, err := os.MkdirTemp("", "devstack-moto-")
+	e, err := startEmulator(ctx, motoSpec(bin))
 	if err != nil {
-		return nil, fmt.Errorf("create moto log dir: %w", err)
+		return nil, err
 	}
-	for attempt := 1; ; attempt++ {
-		m, err := startMoto(ctx, bin, logDir)
-		if errors.Is(err, errPortTaken) && attempt < bindAttempts {
-			continue
-		}
-		if err != nil {
-			_ = os.RemoveAll(logDir)
-			return nil, fmt.Errorf("start moto (attempt %d): %w", attempt, err)
-		}
-		return m, nil
-	}
+	return &Moto{e}, nil
 }
 
 // Endpoint is the server's base URL, "http://127.0.0.1:<port>".
@@ -74,91 +78,154 @@ func (m *Moto) Endpoint() string { return m.endpoint }
 
 // LogPath is the file receiving the server's output (one line per request,
 // and Python tracebacks when moto fails). Stop deletes it.
-func (m *Moto) LogPath() string { return filepath.Join(m.logDir, "moto.log") }
+func (m *Moto) LogPath() string { return m.logPath() }
 
 // Reset drops every resource and item in every service, as if the server had
 // just started. Provision again afterwards.
 func (m *Moto) Reset(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.endpoint+"/moto-api/reset", nil)
-	if err != nil {
+	if err := m.call(ctx, http.MethodPost, "/moto-api/reset", nil); err != nil {
 		return fmt.Errorf("reset moto: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("reset moto: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("reset moto: %s", resp.Status)
 	}
 	return nil
 }
 
 // Stop kills the server's whole process group, waits for it to exit and
 // deletes its log. It is safe to call more than once.
-func (m *Moto) Stop() {
-	m.stopOnce.Do(func() {
-		m.kill()
-		_ = os.RemoveAll(m.logDir)
-	})
+func (m *Moto) Stop() { m.stop() }
+
+// RunWithMoto is the TestMain of a package tested against moto: it starts
+// moto, points *moto at it, runs the tests (m is the *testing.M) and stops
+// it, returning the exit code.
+func RunWithMoto(m interface{ Run() int }, moto **Moto) int {
+	return RunWithEmulators(m, moto, nil)
 }
 
-// kill ends the server's process group and waits until the server is reaped.
-func (m *Moto) kill() {
-	select {
-	case <-m.exited:
-		// Already gone: its pid may belong to someone else by now.
-	default:
-		// moto keeps everything in memory, so there is nothing to flush and
-		// no reason to wait for a graceful exit. The negative pid names the
-		// group, whose leader Setpgid made the server.
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-		<-m.exited
+// RunWithEmulators is the TestMain of a package tested against moto and the
+// SES emulator: it starts each emulator whose pointer is not nil, points it
+// at the running emulator, runs the tests (m is the *testing.M) and stops
+// them, returning the exit code. Passing nil for one skips it, so a package
+// pays only for the emulators it uses.
+func RunWithEmulators(m interface{ Run() int }, moto **Moto, ses **SES) int {
+	// Bounds the startup only; the emulators outlive it until Stop.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if moto != nil {
+		started, err := StartMoto(ctx)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer started.Stop()
+		*moto = started
 	}
+	if ses != nil {
+		started, err := StartSES(ctx)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer started.Stop()
+		*ses = started
+	}
+	return m.Run()
 }
 
-// startMoto makes one attempt at starting the server on a fresh free port.
-func startMoto(ctx context.Context, bin, logDir string) (*Moto, error) {
-	port, err := freePort()
+// The rest of this file is what moto and the SES emulator have in common:
+// each is a server process started on a free 127.0.0.1 port, in its own
+// process group, with its output in a log file, and killed with its group.
+
+// emulatorSpec says how to run one kind of emulator.
+type emulatorSpec struct {
+	name string // the executable's name, for messages and the log file
+	bin  string // path of the executable
+	args func(port int) []string
+	env  []string // added to this process's environment
+	// banner is the line the server prints once it has bound port. Waiting
+	// for it, and not only for an HTTP answer, matters because the answer
+	// could come from another process that won the race for the port.
+	banner func(port int) string
+	// portTaken are strings whose presence in the log of a server that
+	// exited during startup mean it could not bind its port.
+	portTaken []string
+	// readyPath is a cheap GET that answers 200 once the server is ready.
+	readyPath string
+}
+
+// emulator is a running emulator process.
+type emulator struct {
+	spec     emulatorSpec
+	endpoint string
+	logDir   string
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed once the process has exited and been reaped
+	stopOnce sync.Once
+}
+
+// startEmulator starts the emulator on a free port, trying new ports when
+// another process takes one first, and returns once it is ready.
+func startEmulator(ctx context.Context, spec emulatorSpec) (*emulator, error) {
+	// One log serves every attempt: each appends to it and reads only what
+	// it wrote itself.
+	logDir, err := os.MkdirTemp("", "devstack-"+spec.name+"-")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("start %s: create log dir: %w", spec.name, err)
 	}
-	m := &Moto{
+	for attempt := 1; ; attempt++ {
+		e, err := startAttempt(ctx, spec, logDir, 0)
+		if errors.Is(err, errPortTaken) && attempt < bindAttempts {
+			continue
+		}
+		if err != nil {
+			_ = os.RemoveAll(logDir)
+			return nil, fmt.Errorf("start %s (attempt %d): %w", spec.name, attempt, err)
+		}
+		return e, nil
+	}
+}
+
+// startAttempt makes one attempt at starting the server, on port or, if
+// port is 0, on a fresh free port.
+func startAttempt(ctx context.Context, spec emulatorSpec, logDir string, port int) (*emulator, error) {
+	if port == 0 {
+		var err error
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	e := &emulator{
+		spec:     spec,
 		endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
 		logDir:   logDir,
 		exited:   make(chan struct{}),
 	}
-	logFile, err := os.OpenFile(m.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logFile, err := os.OpenFile(e.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open moto log: %w", err)
+		return nil, fmt.Errorf("open %s log: %w", spec.name, err)
 	}
 	// A failed earlier attempt left its output in the log; readiness must
 	// only look at what this attempt writes.
 	info, err := logFile.Stat()
 	if err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("stat moto log: %w", err)
+		return nil, fmt.Errorf("stat %s log: %w", spec.name, err)
 	}
 	logStart := info.Size()
 
-	m.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	m.cmd.Stdout = logFile
-	m.cmd.Stderr = logFile
-	// Unbuffered, so the startup banner reaches the log as soon as it is
-	// printed and a crash's traceback is never lost.
-	m.cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
-	m.cmd.SysProcAttr = sysProcAttr()
-	err = startLocked(m.cmd, m.exited)
+	e.cmd = exec.Command(spec.bin, spec.args(port)...)
+	e.cmd.Stdout = logFile
+	e.cmd.Stderr = logFile
+	e.cmd.Env = append(os.Environ(), spec.env...)
+	e.cmd.SysProcAttr = sysProcAttr()
+	err = startLocked(e.cmd, e.exited)
 	logFile.Close() // the child has its own descriptor
 	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+		return nil, fmt.Errorf("start %s: %w", spec.bin, err)
 	}
-	if err := m.waitReady(ctx, port, logStart); err != nil {
-		m.kill() // the log stays for StartMoto's next attempt
+	if err := e.waitReady(ctx, port, logStart); err != nil {
+		e.kill() // the log stays for the next attempt
 		return nil, err
 	}
-	return m, nil
+	return e, nil
 }
 
 // startLocked starts cmd from a goroutine locked to its OS thread, which
@@ -185,44 +252,50 @@ func startLocked(cmd *exec.Cmd, exited chan<- struct{}) error {
 	return <-started
 }
 
-// waitReady returns once the server on port answers HTTP. It first waits for
-// the server's own "Running on" banner (werkzeug's, printed once it has
-// bound the port), because an HTTP answer alone could come from another
-// process that won the race for the port.
-func (m *Moto) waitReady(ctx context.Context, port int, logStart int64) error {
+// waitReady returns once the server has printed its banner for port and
+// answers its readiness request.
+func (e *emulator) waitReady(ctx context.Context, port int, logStart int64) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	banner := fmt.Sprintf("Running on http://127.0.0.1:%d", port)
+	banner := e.spec.banner(port)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	bound := false
 	for {
 		select {
-		case <-m.exited:
-			out := m.readLog(logStart)
-			if strings.Contains(out, "Address already in use") {
-				return errPortTaken
+		case <-e.exited:
+			out := e.readLog(logStart)
+			for _, s := range e.spec.portTaken {
+				if strings.Contains(out, s) {
+					return errPortTaken
+				}
 			}
-			return fmt.Errorf("moto_server exited during startup; its log:\n%s", tail(out))
+			return fmt.Errorf("%s exited during startup; its log:\n%s", e.spec.name, tail(out))
 		case <-ctx.Done():
-			return fmt.Errorf("moto_server on port %d not ready: %w; its log:\n%s",
-				port, ctx.Err(), tail(m.readLog(logStart)))
+			return fmt.Errorf("%s on port %d not ready: %w; its log:\n%s",
+				e.spec.name, port, ctx.Err(), tail(e.readLog(logStart)))
 		case <-tick.C:
 		}
 		if !bound {
-			bound = strings.Contains(m.readLog(logStart), banner)
+			bound = strings.Contains(e.readLog(logStart), banner)
 		}
-		if bound && m.probe(ctx) == nil {
+		if bound && e.probe(ctx) == nil {
 			return nil
 		}
 	}
 }
 
-// probe makes one cheap request to the moto dashboard.
-func (m *Moto) probe(ctx context.Context) error {
+// probe makes one readiness request.
+func (e *emulator) probe(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.endpoint+"/moto-api/", nil)
+	return e.call(ctx, http.MethodGet, e.spec.readyPath, nil)
+}
+
+// call makes a request without a body to the emulator's own API and, if out
+// is not nil, decodes the JSON answer into it. Anything but 200 is an error.
+func (e *emulator) call(ctx context.Context, method, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, e.endpoint+path, nil)
 	if err != nil {
 		return err
 	}
@@ -231,21 +304,55 @@ func (m *Moto) probe(ctx context.Context) error {
 		return err
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /moto-api/: %s", resp.Status)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	if out == nil {
+		// Drained so the connection can be reused.
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decode: %w", method, path, err)
 	}
 	return nil
 }
 
+// logPath is the file receiving the server's stdout and stderr.
+func (e *emulator) logPath() string { return filepath.Join(e.logDir, e.spec.name+".log") }
+
 // readLog returns the log from offset on; a read error yields what is
 // readable, since the log only serves diagnostics and readiness.
-func (m *Moto) readLog(offset int64) string {
-	data, _ := os.ReadFile(m.LogPath())
+func (e *emulator) readLog(offset int64) string {
+	data, _ := os.ReadFile(e.logPath())
 	if int64(len(data)) < offset {
 		return ""
 	}
 	return string(data[offset:])
+}
+
+// stop kills the server's process group, waits for it to exit and deletes
+// its log. It is safe to call more than once.
+func (e *emulator) stop() {
+	e.stopOnce.Do(func() {
+		e.kill()
+		_ = os.RemoveAll(e.logDir)
+	})
+}
+
+// kill ends the server's process group and waits until the server is reaped.
+func (e *emulator) kill() {
+	select {
+	case <-e.exited:
+		// Already gone: its pid may belong to someone else by now.
+	default:
+		// Both emulators keep everything in memory, so there is nothing to
+		// flush and no reason to wait for a graceful exit. The negative pid
+		// names the group, whose leader Setpgid made the server.
+		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+		<-e.exited
+	}
 }
 
 func tail(s string) string {
@@ -256,7 +363,8 @@ func tail(s string) string {
 }
 
 // freePort asks the kernel for a free 127.0.0.1 port. Another process may
-// take it before moto binds it; StartMoto retries when that happens.
+// take it before the emulator binds it; startEmulator retries when that
+// happens.
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -269,11 +377,12 @@ func freePort() (int, error) {
 	return port, nil
 }
 
-// motoServerPath finds the moto_server executable.
-func motoServerPath() (string, error) {
-	if p := os.Getenv("MOTO_SERVER"); p != "" {
+// toolPath finds an emulator's executable: $envVar if set, else the path
+// below the repo root where `make tools` installs it.
+func toolPath(envVar string, underRoot ...string) (string, error) {
+	if p := os.Getenv(envVar); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("MOTO_SERVER=%s: %w", p, err)
+			return "", fmt.Errorf("%s=%s: %w", envVar, p, err)
 		}
 		return p, nil
 	}
@@ -281,9 +390,10 @@ func motoServerPath() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p := filepath.Join(root, ".venv", "bin", "moto_server")
+	p := filepath.Join(append([]string{root}, underRoot...)...)
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("moto_server not found at %s: run `make tools` in %s (or set MOTO_SERVER): %w", p, root, err)
+		return "", fmt.Errorf("%s not found at %s: run `make tools` in %s (or set %s): %w",
+			filepath.Base(p), p, root, envVar, err)
 	}
 	return p, nil
 }
@@ -306,20 +416,4 @@ func RepoRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-// RunWithMoto is the TestMain of a package tested against the emulator: it
-// starts moto, points *moto at it, runs the tests (m is the *testing.M) and
-// stops it, returning the exit code.
-func RunWithMoto(m interface{ Run() int }, moto **Moto) int {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	started, err := StartMoto(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start moto:", err)
-		return 1
-	}
-	defer started.Stop()
-	*moto = started
-	return m.Run()
 }
