@@ -24,6 +24,9 @@ func sesSpec(bin string) emulatorSpec {
 		bin:  bin,
 		// Its default host is "::", every interface of the machine.
 		args: func(port int) []string { return []string{"--host", "127.0.0.1", "--port", strconv.Itoa(port)} },
+		// Set, it relays every email to that SMTP server: a developer's
+		// environment must not make local runs and tests send real mail.
+		env: []string{"SMTP_TRANSPORT="},
 		// It names 127.0.0.1 "localhost" in its banner, printed once the
 		// port is bound.
 		banner: func(port int) string { return fmt.Sprintf("server running at http://localhost:%d", port) },
