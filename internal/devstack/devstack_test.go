@@ -121,8 +121,9 @@ func TestProvisionTemplate(t *testing.T) {
 		}
 		gsi := tbl.GlobalSecondaryIndexes[0]
 		if aws.ToString(gsi.IndexName) != "GSI1" || keys(gsi.KeySchema) != "GSI1PK HASH, GSI1SK RANGE" ||
-			gsi.Projection.ProjectionType != ddbtypes.ProjectionTypeKeysOnly {
-			t.Errorf("GSI %s: %s, %s", aws.ToString(gsi.IndexName), keys(gsi.KeySchema), gsi.Projection.ProjectionType)
+			gsi.Projection.ProjectionType != ddbtypes.ProjectionTypeInclude ||
+			strings.Join(gsi.Projection.NonKeyAttributes, ",") != "tenantId,nextRunAt,settings" {
+			t.Errorf("GSI %s: %s, %s %v", aws.ToString(gsi.IndexName), keys(gsi.KeySchema), gsi.Projection.ProjectionType, gsi.Projection.NonKeyAttributes)
 		}
 		ttl, err := clients.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(res.Ref("Table"))})
 		if err != nil {

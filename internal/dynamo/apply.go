@@ -38,8 +38,9 @@ type unit struct {
 // address. Each change is atomic (member and address items in one
 // transaction); several are packed per transaction, and a pack that fails is
 // retried change by change so one conflict costs only itself.
-// progress is called with the number of changes done so far.
-func (s *Store) Apply(ctx context.Context, tenant string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]Conflict, error) {
+// Each member written records runID as its last run. progress is called
+// with the number of changes done so far.
+func (s *Store) Apply(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]Conflict, error) {
 	now := s.now().UTC()
 	a := &applier{s: s, progress: progress}
 	var moving []*sync.Change
@@ -49,7 +50,7 @@ func (s *Store) Apply(ctx context.Context, tenant string, loc *time.Location, ch
 		if c.ReleasedEmail() != "" && c.ClaimedEmail() != "" {
 			moving = append(moving, c)
 		}
-		u := s.unitFor(tenant, c, loc, now)
+		u := s.unitFor(tenant, runID, c, loc, now)
 		if c.ClaimedEmail() == "" {
 			free = append(free, u)
 		} else {
@@ -69,16 +70,16 @@ func (s *Store) Apply(ctx context.Context, tenant string, loc *time.Location, ch
 	return a.conflicts, nil
 }
 
-func (s *Store) unitFor(tenant string, c *sync.Change, loc *time.Location, now time.Time) unit {
+func (s *Store) unitFor(tenant, runID string, c *sync.Change, loc *time.Location, now time.Time) unit {
 	u := unit{change: c}
 	id := c.EmployeeID()
 	if c.Before == nil {
 		u.items = append(u.items, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: memberItem(tenant, &c.After, loc, now),
+			TableName: &s.table, Item: memberItem(tenant, runID, &c.After, loc, now),
 			ConditionExpression: aws.String("attribute_not_exists(PK)"),
 		}})
 	} else {
-		u.items = append(u.items, types.TransactWriteItem{Update: s.memberUpdate(tenant, c.Before, &c.After, loc, now)})
+		u.items = append(u.items, types.TransactWriteItem{Update: s.memberUpdate(tenant, runID, c, loc, now)})
 	}
 	owner := ownerCondition(id)
 	if old := c.ReleasedEmail(); old != "" && c.ClaimedEmail() == "" {

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -26,8 +27,15 @@ type integrationItem struct {
 	Key           *integration.SealedKey `json:"key,omitempty"`
 	Published     bool                   `json:"published"`
 	State         integration.State      `json:"state"`
-	Version       int64                  `json:"version"`
-	UpdatedAt     string                 `json:"updatedAt"`
+	NextRunAt     string                 `json:"nextRunAt,omitempty"`
+	// GSI1PK/GSI1SK put a scheduled integration in the sparse due index:
+	// absent when not scheduled, so the scheduler never reads those.
+	GSI1PK           string                `json:"GSI1PK,omitempty"`
+	GSI1SK           string                `json:"GSI1SK,omitempty"`
+	InvalidKeyStreak int                   `json:"invalidKeyStreak,omitempty"`
+	ReauthNotice     integration.MailState `json:"reauthNotice,omitempty"`
+	Version          int64                 `json:"version"`
+	UpdatedAt        string                `json:"updatedAt"`
 }
 
 type mappingItem struct {
@@ -48,10 +56,16 @@ func (s *Store) GetIntegration(ctx context.Context, tenant string) (*integration
 	in := &integration.Integration{
 		TenantID: it.TenantID, ProgrammeName: it.ProgrammeName, AdminEmail: it.AdminEmail,
 		Settings: it.Settings, Key: it.Key, Published: it.Published, State: it.State, Version: it.Version,
+		InvalidKeyStreak: it.InvalidKeyStreak, ReauthNotice: it.ReauthNotice,
 	}
 	in.Mapping.UniqueKey, in.Mapping.Fields = it.Mapping.UniqueKey, it.Mapping.Fields
-	if in.UpdatedAt, err = parseTime(it.UpdatedAt); err != nil {
-		return nil, fmt.Errorf("decode integration: %w", err)
+	for _, t := range []struct {
+		dst *time.Time
+		src string
+	}{{&in.UpdatedAt, it.UpdatedAt}, {&in.NextRunAt, it.NextRunAt}, {&in.DueAt, it.GSI1SK}} {
+		if *t.dst, err = parseTime(t.src); err != nil {
+			return nil, fmt.Errorf("decode integration: %w", err)
+		}
 	}
 	return in, nil
 }
@@ -68,7 +82,12 @@ func (s *Store) PutIntegration(ctx context.Context, in *integration.Integration)
 		PK: tenantPK(in.TenantID), SK: integrationSK, TenantID: in.TenantID,
 		ProgrammeName: in.ProgrammeName, AdminEmail: in.AdminEmail, Settings: in.Settings,
 		Mapping: mappingItem(in.Mapping), Key: in.Key, Published: in.Published, State: in.State,
+		InvalidKeyStreak: in.InvalidKeyStreak, ReauthNotice: in.ReauthNotice,
 		Version: in.Version + 1, UpdatedAt: formatTime(now),
+	}
+	if in.Scheduled() {
+		it.NextRunAt = formatTime(in.NextRunAt)
+		it.GSI1PK, it.GSI1SK = dueBucket(in.TenantID), dueKey(in.DueAt)
 	}
 	item, err := marshal(it)
 	if err != nil {

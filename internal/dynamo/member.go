@@ -48,10 +48,11 @@ func memberAttrs(m *sync.Member, loc *time.Location) map[string]types.AttributeV
 	return a
 }
 
-func memberItem(tenant string, m *sync.Member, loc *time.Location, now time.Time) map[string]types.AttributeValue {
+func memberItem(tenant, runID string, m *sync.Member, loc *time.Location, now time.Time) map[string]types.AttributeValue {
 	item := memberAttrs(m, loc)
 	item["PK"], item["SK"] = str(memberPK(tenant)), str(memberSK(m.EmployeeID()))
 	item["version"] = num(1)
+	item["lastRunId"], item["lastChange"] = str(runID), str(string(sync.KindCreate))
 	item["createdAt"] = str(formatTime(now))
 	item["updatedAt"] = str(formatTime(now))
 	return item
@@ -70,17 +71,14 @@ func decodeMember(item map[string]types.AttributeValue) (sync.Member, error) {
 	}
 	m.Status, m.Welcome = sync.Status(s("status")), sync.Welcome(s("welcome"))
 	m.LeftOn, m.PurgeOn = s("leftOn"), s("purgeOn")
+	m.LastRunID, m.LastChange = s("lastRunId"), sync.Kind(s("lastChange"))
 	if b, ok := item["accepted"].(*types.AttributeValueMemberBOOL); ok {
 		m.Accepted = b.Value
 	}
-	if n, ok := item["version"].(*types.AttributeValueMemberN); ok {
-		v, err := strconv.ParseInt(n.Value, 10, 64)
-		if err != nil {
-			return m, fmt.Errorf("member version %q: %w", n.Value, err)
-		}
-		m.Version = v
-	}
 	var err error
+	if m.Version, err = intAttr(item, "version"); err != nil {
+		return m, err
+	}
 	if m.CreatedAt, err = parseTime(s("createdAt")); err != nil {
 		return m, err
 	}
@@ -123,15 +121,17 @@ func (s *Store) GetMember(ctx context.Context, tenant, employeeID string) (sync.
 	return m, nil
 }
 
-// memberUpdate writes only what differs between before and after, on
-// condition that the stored version is still before's.
-func (s *Store) memberUpdate(tenant string, before, after *sync.Member, loc *time.Location, now time.Time) *types.Update {
-	old, neu := memberAttrs(before, loc), memberAttrs(after, loc)
-	names := map[string]string{"#version": "version", "#updatedAt": "updatedAt"}
+// memberUpdate writes only what differs between the change's before and
+// after, on condition that the stored version is still before's.
+func (s *Store) memberUpdate(tenant, runID string, c *sync.Change, loc *time.Location, now time.Time) *types.Update {
+	before := c.Before
+	old, neu := memberAttrs(before, loc), memberAttrs(&c.After, loc)
+	names := map[string]string{"#version": "version", "#updatedAt": "updatedAt", "#run": "lastRunId", "#change": "lastChange"}
 	values := map[string]types.AttributeValue{
 		":v": num(before.Version), ":next": num(before.Version + 1), ":now": str(formatTime(now)),
+		":run": str(runID), ":change": str(string(c.Kind)),
 	}
-	sets := []string{"#version = :next", "#updatedAt = :now"}
+	sets := []string{"#version = :next", "#updatedAt = :now", "#run = :run", "#change = :change"}
 	var removes []string
 	i := 0
 	for name, v := range neu {
@@ -181,3 +181,16 @@ func sameAttr(a, b types.AttributeValue) bool {
 }
 
 func strPtr(s string) *string { return &s }
+
+// intAttr reads a number attribute; absent is 0.
+func intAttr(item map[string]types.AttributeValue, name string) (int64, error) {
+	n, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: %w", name, n.Value, err)
+	}
+	return v, nil
+}

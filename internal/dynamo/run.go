@@ -16,24 +16,24 @@ func runPK(tenant string) string { return "T#" + tenant + "#R" }
 func runSK(runID string) string  { return "R#" + runID }
 
 type runItem struct {
-	PK            string              `json:"PK"`
-	SK            string              `json:"SK"`
-	TenantID      string              `json:"tenantId"`
-	RunID         string              `json:"runId"`
-	Trigger       integration.Trigger `json:"trigger"`
-	Status        integration.Status  `json:"status"`
-	StartedBy     string              `json:"startedBy,omitempty"`
-	QueuedAt      string              `json:"queuedAt,omitempty"`
-	StartedAt     string              `json:"startedAt,omitempty"`
-	FinishedAt    string              `json:"finishedAt,omitempty"`
-	Phase         integration.Phase   `json:"phase,omitempty"`
-	Processed     int                 `json:"processed"`
-	Total         int                 `json:"total"`
-	Counts        sync.Counts         `json:"counts"`
-	HeldReason    string              `json:"heldReason,omitempty"`
-	FailureReason string              `json:"failureReason,omitempty"`
-	ErrorFileKey  string              `json:"errorFileKey,omitempty"`
-	SummaryOwed   bool                `json:"summaryOwed,omitempty"`
+	PK            string                `json:"PK"`
+	SK            string                `json:"SK"`
+	TenantID      string                `json:"tenantId"`
+	RunID         string                `json:"runId"`
+	Trigger       integration.Trigger   `json:"trigger"`
+	Status        integration.Status    `json:"status"`
+	StartedBy     string                `json:"startedBy,omitempty"`
+	QueuedAt      string                `json:"queuedAt,omitempty"`
+	StartedAt     string                `json:"startedAt,omitempty"`
+	FinishedAt    string                `json:"finishedAt,omitempty"`
+	Phase         integration.Phase     `json:"phase,omitempty"`
+	Processed     int                   `json:"processed"`
+	Total         int                   `json:"total"`
+	Counts        sync.Counts           `json:"counts"`
+	HeldReason    string                `json:"heldReason,omitempty"`
+	FailureReason string                `json:"failureReason,omitempty"`
+	ErrorFileKey  string                `json:"errorFileKey,omitempty"`
+	Summary       integration.MailState `json:"summary,omitempty"`
 }
 
 // CreateRun records a new run; integration.ErrConflict if the run id exists.
@@ -68,7 +68,7 @@ func (s *Store) putRun(ctx context.Context, r *integration.Run, cond string) err
 		QueuedAt: formatTime(r.QueuedAt), StartedAt: formatTime(r.StartedAt), FinishedAt: formatTime(r.FinishedAt),
 		Phase: r.Phase, Processed: r.Processed, Total: r.Total, Counts: r.Counts,
 		HeldReason: r.HeldReason, FailureReason: r.FailureReason, ErrorFileKey: r.ErrorFileKey,
-		SummaryOwed: r.SummaryOwed,
+		Summary: r.Summary,
 	})
 	if err != nil {
 		return err
@@ -91,7 +91,7 @@ func (s *Store) GetRun(ctx context.Context, tenant, runID string) (*integration.
 		TenantID: it.TenantID, RunID: it.RunID, Trigger: it.Trigger, Status: it.Status, StartedBy: it.StartedBy,
 		Phase: it.Phase, Processed: it.Processed, Total: it.Total, Counts: it.Counts,
 		HeldReason: it.HeldReason, FailureReason: it.FailureReason, ErrorFileKey: it.ErrorFileKey,
-		SummaryOwed: it.SummaryOwed,
+		Summary: it.Summary,
 	}
 	for _, t := range []struct {
 		dst *time.Time

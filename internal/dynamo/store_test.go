@@ -80,7 +80,7 @@ func change(kind sync.Kind, before sync.Member, edit func(*sync.Member)) sync.Ch
 
 func mustApply(t *testing.T, s *dynamo.Store, tenant string, changes []sync.Change) []dynamo.Conflict {
 	t.Helper()
-	conflicts, err := s.Apply(context.Background(), tenant, time.UTC, changes, nil)
+	conflicts, err := s.Apply(context.Background(), tenant, "r1", time.UTC, changes, nil)
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -164,7 +164,7 @@ func TestApplyLifecycle(t *testing.T) {
 		ms = append(ms, newMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))
 	}
 	var progress atomic.Int64
-	conflicts, err := s.Apply(ctx, "t1", time.UTC, create(ms...), func(done int) { progress.Store(int64(done)) })
+	conflicts, err := s.Apply(ctx, "t1", "r1", time.UTC, create(ms...), func(done int) { progress.Store(int64(done)) })
 	if err != nil || len(conflicts) != 0 || progress.Load() != 130 {
 		t.Fatalf("creates: %v %v progress %d", err, conflicts, progress.Load())
 	}

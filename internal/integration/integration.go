@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/schedule"
 	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
@@ -82,6 +83,15 @@ const (
 	StateNeedsReauthorization State = "needs_reauthorization"
 )
 
+// ReauthAfter is how many runs in a row with a refused key make the
+// integration need re-authorization.
+const ReauthAfter = 3
+
+// Scheduled reports whether the scheduler should run this integration.
+func (in *Integration) Scheduled() bool {
+	return in.Published && in.Key != nil && in.State != StateNeedsReauthorization && !in.DueAt.IsZero()
+}
+
 // Integration is one tenant's PeopleHR connection.
 type Integration struct {
 	TenantID      string
@@ -92,7 +102,33 @@ type Integration struct {
 	Key           *SealedKey
 	Published     bool
 	State         State
+	// NextRunAt is the next scheduled slot; DueAt is when the scheduler
+	// picks it up (the slot plus the tenant's spread). Both are zero while
+	// the integration is not scheduled.
+	NextRunAt time.Time
+	DueAt     time.Time
+	// InvalidKeyStreak counts runs in a row that PeopleHR refused the key.
+	InvalidKeyStreak int
+	// ReauthNotice is the email telling the admin to re-authorize.
+	ReauthNotice MailState
 	// Version guards against two admins overwriting each other.
 	Version   int64
 	UpdatedAt time.Time
+}
+
+// Schedule reads the settings' schedule.
+func (s Settings) Schedule() (schedule.Spec, error) {
+	return schedule.Parse(s.Frequency, s.TimeOfDay, s.Weekday, s.TimeZone)
+}
+
+// ScheduleFrom puts the integration on its schedule: the first slot after
+// now, due once the tenant's spread has passed.
+func (in *Integration) ScheduleFrom(now time.Time) error {
+	spec, err := in.Settings.Schedule()
+	if err != nil {
+		return err
+	}
+	in.NextRunAt = spec.Next(now)
+	in.DueAt = in.NextRunAt.Add(spec.Spread(in.TenantID))
+	return nil
 }

@@ -66,12 +66,27 @@ type Run struct {
 	HeldReason    string
 	FailureReason string
 	ErrorFileKey  string
-	// SummaryOwed marks a finished run whose summary email the mailer owes.
-	SummaryOwed bool
+	// Summary is the state of the run's summary email.
+	Summary MailState
 }
 
+// MailState tracks one email that must go out at most once: the mailer
+// moves it owed -> sending -> sent with conditional writes, and back to owed
+// only when the send certainly failed (throttling).
+type MailState string
+
+const (
+	MailNone    MailState = ""
+	MailOwed    MailState = "owed"
+	MailSending MailState = "sending"
+	MailSent    MailState = "sent"
+	MailFailed  MailState = "failed" // refused for good (bad address): not retried
+)
+
 // Job is the queue message that asks a worker for one run. It carries ids
-// only, never employee data.
+// only, never employee data. On the FIFO imports queue the tenant is the
+// message group (one run per tenant at a time) and tenant+run the
+// deduplication id (a job queued twice is delivered once).
 type Job struct {
 	TenantID string  `json:"tenantId"`
 	RunID    string  `json:"runId"`
@@ -79,6 +94,12 @@ type Job struct {
 }
 
 const runIDTime = "20060102T150405Z"
+
+// SlotRunID is the run id of a scheduled slot: the same slot always gets the
+// same id, so a scheduler that ticks twice queues one run.
+func SlotRunID(slot time.Time) string {
+	return slot.UTC().Format(runIDTime) + "-schedule"
+}
 
 // NewRunID is a run id that sorts by time, so a tenant's history reads
 // newest first straight from the index.

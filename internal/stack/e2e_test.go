@@ -6,6 +6,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"maps"
 	"os"
 	"strings"
 	stdsync "sync"
@@ -26,9 +28,12 @@ import (
 	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
-var moto *devstack.Moto
+var (
+	moto *devstack.Moto
+	ses  *devstack.SES
+)
 
-func TestMain(m *testing.M) { os.Exit(devstack.RunWithMoto(m, &moto)) }
+func TestMain(m *testing.M) { os.Exit(devstack.RunWithEmulators(m, &moto, &ses)) }
 
 // clock is the functions' time, moved by the test between runs.
 type clock struct {
@@ -39,7 +44,8 @@ type clock struct {
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 
-// memberWrites counts the table writes that touch a member item.
+// memberWrites counts the table writes a run makes to member items: they
+// all stamp lastRunId. The mailer's welcome-state writes are not the run's.
 type memberWrites struct {
 	dynamo.API
 	n atomic.Int64
@@ -50,32 +56,49 @@ func isMember(key map[string]ddbtypes.AttributeValue) bool {
 	return ok && strings.HasSuffix(pk.Value, "#M")
 }
 
-func (w *memberWrites) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if isMember(in.Item) {
+func (w *memberWrites) count(key map[string]ddbtypes.AttributeValue, stamped bool) {
+	if isMember(key) && stamped {
 		w.n.Add(1)
 	}
+}
+
+func putStamped(item map[string]ddbtypes.AttributeValue) bool {
+	_, ok := item["lastRunId"]
+	return ok
+}
+
+func updateStamped(names map[string]string) bool {
+	for _, n := range names {
+		if n == "lastRunId" {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *memberWrites) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	w.count(in.Item, putStamped(in.Item))
 	return w.API.PutItem(ctx, in, o...)
 }
 
 func (w *memberWrites) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if isMember(in.Key) {
-		w.n.Add(1)
-	}
+	w.count(in.Key, updateStamped(in.ExpressionAttributeNames))
 	return w.API.UpdateItem(ctx, in, o...)
 }
 
 func (w *memberWrites) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	if isMember(in.Key) {
-		w.n.Add(1)
-	}
+	w.count(in.Key, true)
 	return w.API.DeleteItem(ctx, in, o...)
 }
 
 func (w *memberWrites) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	for _, reqs := range in.RequestItems {
 		for _, r := range reqs {
-			if r.PutRequest != nil && isMember(r.PutRequest.Item) || r.DeleteRequest != nil && isMember(r.DeleteRequest.Key) {
-				w.n.Add(1)
+			if r.PutRequest != nil {
+				w.count(r.PutRequest.Item, true)
+			}
+			if r.DeleteRequest != nil {
+				w.count(r.DeleteRequest.Key, true)
 			}
 		}
 	}
@@ -84,8 +107,13 @@ func (w *memberWrites) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWri
 
 func (w *memberWrites) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	for _, it := range in.TransactItems {
-		if it.Put != nil && isMember(it.Put.Item) || it.Update != nil && isMember(it.Update.Key) || it.Delete != nil && isMember(it.Delete.Key) {
-			w.n.Add(1)
+		switch {
+		case it.Put != nil:
+			w.count(it.Put.Item, true)
+		case it.Update != nil:
+			w.count(it.Update.Key, true)
+		case it.Delete != nil:
+			w.count(it.Delete.Key, true)
 		}
 	}
 	return w.API.TransactWriteItems(ctx, in, o...)
@@ -166,8 +194,8 @@ func startStack(t *testing.T, clk *clock, writes *memberWrites, employees []peop
 	t.Helper()
 	ctx := context.Background()
 	st, err := stack.Start(ctx, stack.Options{
-		Moto: moto, Prefix: strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")) + "-",
-		Employees: employees, Now: clk.Now,
+		Moto: moto, SES: ses, Prefix: strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")) + "-",
+		Employees: employees, Now: clk.Now, Log: testLog(t),
 		WrapDynamoDB: func(api dynamo.API) dynamo.API { writes.API = api; return writes },
 	})
 	if err != nil {
@@ -206,7 +234,7 @@ func seedLeaver(t *testing.T, st *stack.Stack) {
 	ivy.Values[sync.FirstName], ivy.Values[sync.LastName] = "Ivy", "Tester"
 	ivy.Values[sync.JobTitle], ivy.Values[sync.Department], ivy.Values[sync.Location] = "Analyst", "Sales", "Leeds"
 	ivy.Values[sync.StartDate], ivy.Values[sync.DateOfBirth] = "2020-01-06", "1990-05-04"
-	conflicts, err := st.Store.Apply(context.Background(), tenant, time.UTC, []sync.Change{{Kind: sync.KindCreate, After: ivy}}, nil)
+	conflicts, err := st.Store.Apply(context.Background(), tenant, "seed", time.UTC, []sync.Change{{Kind: sync.KindCreate, After: ivy}}, nil)
 	if err != nil || len(conflicts) > 0 {
 		t.Fatalf("seed leaver: %v %v", err, conflicts)
 	}
@@ -225,6 +253,51 @@ func runImport(t *testing.T, st *stack.Stack) *integration.Run {
 		t.Fatalf("wait: %v", err)
 	}
 	return run
+}
+
+// waitMail waits until the mailer has settled every welcome and the run's
+// summary.
+func waitMail(t *testing.T, st *stack.Stack, runID string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		pending := 0
+		for _, m := range members(t, st) {
+			if m.Welcome == sync.WelcomeOwed || m.Welcome == sync.WelcomeSending {
+				pending++
+			}
+		}
+		run, err := st.Store.GetRun(context.Background(), tenant, runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 && run.Summary != integration.MailOwed && run.Summary != integration.MailSending {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the mailer did not settle the run's emails in 30s")
+}
+
+// sentTo counts the emails the SES emulator accepted per recipient and
+// subject prefix.
+func sentTo(t *testing.T) map[string]int {
+	t.Helper()
+	emails, err := ses.Sent(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, e := range emails {
+		kind := "summary"
+		if strings.HasPrefix(e.Subject, "Welcome to ") {
+			kind = "welcome"
+		}
+		for _, to := range e.To {
+			out[kind+" "+to]++
+		}
+	}
+	return out
 }
 
 func members(t *testing.T, st *stack.Stack) map[string]sync.Member {
@@ -249,7 +322,11 @@ func TestThreeRunsThroughTheSandbox(t *testing.T) {
 	writes.take()
 
 	// Run 1: the first import.
+	if err := ses.Clear(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	run := runImport(t, st)
+	waitMail(t, st, run.RunID)
 	want := sync.Counts{Created: 8, Unchanged: 1, SkippedLeavers: 1, Errors: 7, Warnings: 2, Total: 17}
 	if run.Status != integration.StatusSucceededWithErrors || run.Counts != want {
 		t.Fatalf("run 1: %s %+v, want %+v", run.Status, run.Counts, want)
@@ -264,11 +341,11 @@ func TestThreeRunsThroughTheSandbox(t *testing.T) {
 	checkMember(t, m["E001"], map[sync.Field]string{
 		sync.Email: "ann@acme.example", sync.FirstName: "Ann", sync.LastName: "Tester", sync.JobTitle: "Analyst",
 		sync.Department: "Sales", sync.Location: "Leeds", sync.StartDate: "2020-01-06", sync.DateOfBirth: "1990-05-04",
-	}, sync.StatusInvited, sync.WelcomeOwed, "", "")
-	checkMember(t, m["E005"], map[sync.Field]string{sync.Email: "eve@acme.example"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
-	checkMember(t, m["E011"], map[sync.Field]string{sync.FirstName: "=cmd|' /C calc'!A0"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
-	checkMember(t, m["E012"], map[sync.Field]string{sync.DateOfBirth: ""}, sync.StatusInvited, sync.WelcomeOwed, "", "")
-	checkMember(t, m["E013"], map[sync.Field]string{sync.JobTitle: strings.Repeat("Senior ", 43)[:200]}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	}, sync.StatusInvited, sync.WelcomeSent, "", "")
+	checkMember(t, m["E005"], map[sync.Field]string{sync.Email: "eve@acme.example"}, sync.StatusInvited, sync.WelcomeSent, "", "")
+	checkMember(t, m["E011"], map[sync.Field]string{sync.FirstName: "=cmd|' /C calc'!A0"}, sync.StatusInvited, sync.WelcomeSent, "", "")
+	checkMember(t, m["E012"], map[sync.Field]string{sync.DateOfBirth: ""}, sync.StatusInvited, sync.WelcomeSent, "", "")
+	checkMember(t, m["E013"], map[sync.Field]string{sync.JobTitle: strings.Repeat("Senior ", 43)[:200]}, sync.StatusInvited, sync.WelcomeSent, "", "")
 	for _, absent := range []string{"E004", "E007", "E008", "E010", "=1+2"} {
 		if _, ok := m[absent]; ok {
 			t.Errorf("run 1 created %s", absent)
@@ -280,6 +357,7 @@ func TestThreeRunsThroughTheSandbox(t *testing.T) {
 	clk.Set(time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC))
 	st.Sandbox.SetEmployees(secondFeed())
 	run = runImport(t, st)
+	waitMail(t, st, run.RunID)
 	want = sync.Counts{Created: 3, Updated: 2, Closed: 2, Reactivated: 1, Unchanged: 4, SkippedLeavers: 1, Errors: 6, Warnings: 2, Total: 19}
 	if run.Status != integration.StatusSucceededWithErrors || run.Counts != want {
 		t.Fatalf("run 2: %s %+v, want %+v", run.Status, run.Counts, want)
@@ -288,13 +366,13 @@ func TestThreeRunsThroughTheSandbox(t *testing.T) {
 		t.Errorf("run 2 wrote %d member items, want 8 (one per change)", got)
 	}
 	m = members(t, st)
-	checkMember(t, m["E001"], map[sync.Field]string{sync.Department: "Marketing", sync.Email: "ann@acme.example", sync.Location: "Leeds"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
-	checkMember(t, m["E002"], map[sync.Field]string{sync.Email: "robert@acme.example", sync.FirstName: "Bob"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
-	checkMember(t, m["E003"], map[sync.Field]string{sync.Email: "cara@acme.example"}, sync.StatusLeaver, sync.WelcomeOwed, "2026-03-18", "2026-05-19")
-	checkMember(t, m["E005"], nil, sync.StatusLeaver, sync.WelcomeOwed, "2026-03-15", "2026-05-19")
-	checkMember(t, m["E009"], map[sync.Field]string{sync.Email: "ivy@acme.example"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
-	checkMember(t, m["E010"], map[sync.Field]string{sync.Email: "bob@acme.example", sync.FirstName: "Jo"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
-	checkMember(t, m["E015"], map[sync.Field]string{sync.StartDate: "2026-04-01"}, sync.StatusInvited, sync.WelcomeOwed, "", "")
+	checkMember(t, m["E001"], map[sync.Field]string{sync.Department: "Marketing", sync.Email: "ann@acme.example", sync.Location: "Leeds"}, sync.StatusInvited, sync.WelcomeSent, "", "")
+	checkMember(t, m["E002"], map[sync.Field]string{sync.Email: "robert@acme.example", sync.FirstName: "Bob"}, sync.StatusInvited, sync.WelcomeSent, "", "")
+	checkMember(t, m["E003"], map[sync.Field]string{sync.Email: "cara@acme.example"}, sync.StatusLeaver, sync.WelcomeSent, "2026-03-18", "2026-05-19")
+	checkMember(t, m["E005"], nil, sync.StatusLeaver, sync.WelcomeSent, "2026-03-15", "2026-05-19")
+	checkMember(t, m["E009"], map[sync.Field]string{sync.Email: "ivy@acme.example"}, sync.StatusInvited, sync.WelcomeSent, "", "")
+	checkMember(t, m["E010"], map[sync.Field]string{sync.Email: "bob@acme.example", sync.FirstName: "Jo"}, sync.StatusInvited, sync.WelcomeSent, "", "")
+	checkMember(t, m["E015"], map[sync.Field]string{sync.StartDate: "2026-04-01"}, sync.StatusInvited, sync.WelcomeSent, "", "")
 	if m["E001"].Version != 2 || m["E006"].Version != 1 {
 		t.Errorf("versions: E001 %d (want 2), E006 %d (want 1)", m["E001"].Version, m["E006"].Version)
 	}
@@ -306,6 +384,7 @@ func TestThreeRunsThroughTheSandbox(t *testing.T) {
 	// Run 3: nothing changed, nothing written.
 	clk.Set(time.Date(2026, 3, 20, 10, 0, 0, 0, time.UTC))
 	run = runImport(t, st)
+	waitMail(t, st, run.RunID)
 	want = sync.Counts{Unchanged: 12, SkippedLeavers: 1, Errors: 6, Warnings: 2, Total: 19}
 	if run.Counts != want {
 		t.Fatalf("run 3: %+v, want %+v", run.Counts, want)
@@ -323,6 +402,17 @@ func TestThreeRunsThroughTheSandbox(t *testing.T) {
 		t.Errorf("redelivery wrote %d member items", got)
 	}
 	assertNoBankDetail(t, st)
+
+	// One welcome per new member, ever; Ivy, rehired without having
+	// accepted her first invitation, is invited again; one summary a run.
+	sent := sentTo(t)
+	wantSent := map[string]int{"summary admin@acme.example": 3, "welcome bob@acme.example": 2} // Bob, then Jo after Bob moved to robert@
+	for _, who := range []string{"ann", "cara", "eve", "fay", "kim", "lee", "max", "nia", "oli", "ivy"} {
+		wantSent["welcome "+who+"@acme.example"] = 1
+	}
+	if !maps.Equal(sent, wantSent) {
+		t.Errorf("emails sent:\n%v\nwant\n%v", sent, wantSent)
+	}
 }
 
 func checkMember(t *testing.T, m sync.Member, fields map[sync.Field]string, status sync.Status, welcome sync.Welcome, leftOn, purgeOn string) {
@@ -428,4 +518,10 @@ func assertNoBankDetail(t *testing.T, st *stack.Stack) {
 			t.Errorf("bank detail %q found in the table", needle)
 		}
 	}
+}
+
+// testLog sends the stack's logs to the test's output, shown only when it
+// fails.
+func testLog(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -2,7 +2,6 @@ package stack
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,13 +9,15 @@ import (
 	stdsync "sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/peoplesync/peoplesync/internal/devstack"
 	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/mailer"
 	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
+	"github.com/peoplesync/peoplesync/internal/queue"
+	"github.com/peoplesync/peoplesync/internal/scheduler"
 	"github.com/peoplesync/peoplesync/internal/secrets"
 	"github.com/peoplesync/peoplesync/internal/sync"
 	"github.com/peoplesync/peoplesync/internal/wiring"
@@ -25,9 +26,10 @@ import (
 
 // Options shape a Stack.
 type Options struct {
-	// Moto is an emulator to reuse (tests share one); nil starts one that
-	// Close stops.
+	// Moto and SES are emulators to reuse (tests share them); nil starts
+	// one that Close stops.
 	Moto *devstack.Moto
+	SES  *devstack.SES
 	// Prefix starts every resource name, so stacks on one emulator do not
 	// meet.
 	Prefix string
@@ -40,29 +42,38 @@ type Options struct {
 	Now func() time.Time
 	// WrapDynamoDB lets a test watch or fail the table calls.
 	WrapDynamoDB func(dynamo.API) dynamo.API
+	// Tick is how often the in-process scheduler ticks; zero runs none
+	// (tests call Scheduler.Tick themselves).
+	Tick time.Duration
 }
 
 // Stack is the running service.
 type Stack struct {
 	Moto      *devstack.Moto
+	SES       *devstack.SES
 	Resources *devstack.Resources
 	Sandbox   *peoplehrtest.Server // nil when PeopleHRBaseURL was given
 	Clients   wiring.Clients
 	Store     *dynamo.Store
 	Sealer    *secrets.Sealer
+	Imports   *queue.Imports
 	Worker    *worker.Worker
+	Scheduler *scheduler.Scheduler
+	Mailer    *mailer.Mailer
 	WorkerEnv map[string]string
 	sqs       *sqs.Client
 	log       *slog.Logger
 	now       func() time.Time
+	tick      time.Duration
 	ownMoto   bool
+	ownSES    bool
 	stop      context.CancelFunc
 	loops     stdsync.WaitGroup
 }
 
 // Start brings the stack up. Close it to stop everything it started.
 func Start(ctx context.Context, o Options) (st *Stack, err error) {
-	s := &Stack{Moto: o.Moto, log: o.Log, now: o.Now}
+	s := &Stack{Moto: o.Moto, SES: o.SES, log: o.Log, now: o.Now, tick: o.Tick}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -79,6 +90,12 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 			return nil, err
 		}
 		s.ownMoto = true
+	}
+	if s.SES == nil {
+		if s.SES, err = devstack.StartSES(ctx); err != nil {
+			return nil, err
+		}
+		s.ownSES = true
 	}
 	root, err := devstack.RepoRoot()
 	if err != nil {
@@ -97,32 +114,63 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		s.Sandbox = peoplehrtest.New(peoplehrtest.Options{Employees: o.Employees})
 		base = s.Sandbox.URL()
 	}
-	if s.WorkerEnv, err = devstack.FunctionEnv(tpl, s.Resources, "WorkerFunction", map[string]string{"PEOPLEHR_BASE_URL": base}); err != nil {
-		return nil, err
+	envs := make(map[string]map[string]string, 3)
+	for fn, overrides := range map[string]map[string]string{
+		"WorkerFunction": {"PEOPLEHR_BASE_URL": base}, "SchedulerFunction": nil, "MailerFunction": nil,
+	} {
+		if envs[fn], err = devstack.FunctionEnv(tpl, s.Resources, fn, overrides); err != nil {
+			return nil, err
+		}
 	}
-	s.Clients = wiring.NewClients(cfg)
+	s.WorkerEnv = envs["WorkerFunction"]
+	s.Clients = wiring.NewClients(cfg, s.SES.Endpoint())
 	if o.WrapDynamoDB != nil {
 		s.Clients.DynamoDB = o.WrapDynamoDB(s.Clients.DynamoDB)
 	}
 	s.sqs = devstack.NewClients(cfg).SQS
 	s.Store = dynamo.New(s.Clients.DynamoDB, s.WorkerEnv["TABLE_NAME"], dynamo.WithClock(s.now))
 	s.Sealer = secrets.NewSealer(s.Clients.KMS, s.WorkerEnv["KEYS_KEY_ID"])
-	s.Worker, err = wiring.Worker(s.Clients, s.WorkerEnv, s.log, worker.WithClock(s.now))
-	if err != nil {
+	s.Imports = queue.NewImports(s.Clients.SQS, envs["SchedulerFunction"]["IMPORTS_QUEUE_URL"])
+	if s.Worker, err = wiring.Worker(s.Clients, s.WorkerEnv, s.log, worker.WithClock(s.now)); err != nil {
+		return nil, err
+	}
+	if s.Scheduler, err = wiring.Scheduler(s.Clients, envs["SchedulerFunction"], s.log, s.now); err != nil {
+		return nil, err
+	}
+	if s.Mailer, err = wiring.Mailer(s.Clients, envs["MailerFunction"], s.log, s.now); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// StartConsumers runs the worker on the imports queue until Close, as the
-// Lambda event source mapping would.
+// StartConsumers runs, until Close, what AWS runs for the functions: the
+// worker on the imports queue and the mailer on the mail queue, as their
+// event source mappings would (batch sizes from the template), and the
+// scheduler every Options.Tick, as the EventBridge rule would.
 func (s *Stack) StartConsumers(ctx context.Context) {
 	ctx, s.stop = context.WithCancel(ctx)
-	s.loops.Add(1)
-	go func() {
-		defer s.loops.Done()
+	s.loops.Go(func() {
 		poll(ctx, s.sqs, s.Resources.Ref("ImportsQueue"), s.Resources.Arn("ImportsQueue"), 1, time.Second, s.Worker.HandleSQS, s.log)
-	}()
+	})
+	s.loops.Go(func() {
+		poll(ctx, s.sqs, s.Resources.Ref("MailQueue"), s.Resources.Arn("MailQueue"), 10, time.Second, s.Mailer.HandleSQS, s.log)
+	})
+	if s.tick > 0 {
+		s.loops.Go(func() {
+			t := time.NewTicker(s.tick)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if _, err := s.Scheduler.Tick(ctx); err != nil && ctx.Err() == nil {
+						s.log.Warn("scheduler tick", "error", err)
+					}
+				}
+			}
+		})
+	}
 }
 
 // Close stops the consumers, the sandbox and, if the stack started it, the
@@ -138,6 +186,9 @@ func (s *Stack) Close() {
 	if s.ownMoto && s.Moto != nil {
 		s.Moto.Stop()
 	}
+	if s.ownSES && s.SES != nil {
+		s.SES.Stop()
+	}
 }
 
 // Tenant describes a tenant to seed.
@@ -145,10 +196,13 @@ type Tenant struct {
 	ID, ProgrammeName, AdminEmail, APIKey string
 	Settings                              integration.Settings
 	Mapping                               sync.Mapping
+	// FirstRunAt, if set, is the first scheduled slot, due at once (no
+	// spread); otherwise the settings' next slot is.
+	FirstRunAt time.Time
 }
 
-// SeedTenant stores a published integration with a sealed key, as an admin
-// finishing the setup would leave it.
+// SeedTenant stores a published, scheduled integration with a sealed key,
+// as an admin finishing the setup would leave it.
 func (s *Stack) SeedTenant(ctx context.Context, t Tenant) error {
 	sealed, err := s.Sealer.Seal(ctx, t.ID, t.APIKey)
 	if err != nil {
@@ -158,6 +212,13 @@ func (s *Stack) SeedTenant(ctx context.Context, t Tenant) error {
 		TenantID: t.ID, ProgrammeName: t.ProgrammeName, AdminEmail: t.AdminEmail,
 		Settings: t.Settings, Mapping: t.Mapping, Published: true, State: integration.StateLive,
 		Key: &integration.SealedKey{Ciphertext: sealed, Last4: secrets.Last4(t.APIKey), AddedAt: s.now()},
+	}
+	if t.FirstRunAt.IsZero() {
+		if err := in.ScheduleFrom(s.now()); err != nil {
+			return err
+		}
+	} else {
+		in.NextRunAt, in.DueAt = t.FirstRunAt, t.FirstRunAt
 	}
 	if existing, err := s.Store.GetIntegration(ctx, t.ID); err == nil {
 		in.Version = existing.Version
@@ -176,15 +237,8 @@ func (s *Stack) Enqueue(ctx context.Context, tenant string, trigger integration.
 	if err := s.Store.CreateRun(ctx, run); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(integration.Job{TenantID: tenant, RunID: run.RunID, Trigger: trigger})
-	if err != nil {
+	if err := s.Imports.Send(ctx, integration.Job{TenantID: tenant, RunID: run.RunID, Trigger: trigger}); err != nil {
 		return nil, err
-	}
-	_, err = s.sqs.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl: aws.String(s.Resources.Ref("ImportsQueue")), MessageBody: aws.String(string(body)),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("queue job: %w", err)
 	}
 	return run, nil
 }

@@ -19,6 +19,7 @@ const (
 	WelcomeSending Welcome = "sending"
 	WelcomeSent    Welcome = "sent"
 	WelcomeNotSent Welcome = "not_sent" // welcome emails were off when created
+	WelcomeFailed  Welcome = "failed"   // the address was refused: not retried
 )
 
 // Member is one person's account as this service stores it.
@@ -32,9 +33,14 @@ type Member struct {
 	// member who never did is invited again.
 	Accepted bool
 	// Version increases with every write; updates are conditional on it.
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Version int64
+	// LastRunID and LastChange name the run that last wrote the member and
+	// what it did, written with the change itself: a resumed run counts
+	// what it applied before it was interrupted from them.
+	LastRunID  string
+	LastChange Kind
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // EmployeeID is the member's unique key.

@@ -4,16 +4,25 @@
 package wiring
 
 import (
+	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/peoplesync/peoplesync/internal/dynamo"
+	"github.com/peoplesync/peoplesync/internal/email"
 	"github.com/peoplesync/peoplesync/internal/files"
+	"github.com/peoplesync/peoplesync/internal/mailer"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
+	"github.com/peoplesync/peoplesync/internal/queue"
+	"github.com/peoplesync/peoplesync/internal/scheduler"
 	"github.com/peoplesync/peoplesync/internal/secrets"
 	"github.com/peoplesync/peoplesync/internal/worker"
 )
@@ -24,20 +33,33 @@ type Clients struct {
 	DynamoDB dynamo.API
 	S3       files.S3API
 	KMS      secrets.KMSAPI
+	SQS      queue.API
+	SES      email.API
 }
 
 // NewClients builds the clients from cfg. A configuration with an endpoint
-// of its own is an emulator, where S3 needs path-style addressing.
-func NewClients(cfg aws.Config) Clients {
+// of its own is an emulator, where S3 needs path-style addressing. SES may
+// have an endpoint of its own (the local stack's SES emulator).
+func NewClients(cfg aws.Config, sesEndpoint string) Clients {
 	return Clients{
 		DynamoDB: dynamodb.NewFromConfig(cfg),
 		S3:       s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
 		KMS:      kms.NewFromConfig(cfg),
+		SQS:      sqs.NewFromConfig(cfg),
+		SES: ses.NewFromConfig(cfg, func(o *ses.Options) {
+			if sesEndpoint != "" {
+				o.BaseEndpoint = &sesEndpoint
+			}
+		}),
 	}
 }
 
-// WorkerEnv names the environment the worker needs.
-var WorkerEnv = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL"}
+// The environment each function needs, as template.yaml sets it.
+var (
+	WorkerEnv    = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "MAIL_QUEUE_URL"}
+	SchedulerEnv = []string{"TABLE_NAME", "IMPORTS_QUEUE_URL"}
+	MailerEnv    = []string{"TABLE_NAME", "SES_FROM", "SES_SEND_RATE", "DASHBOARD_URL", "INVITE_BASE_URL"}
+)
 
 // Worker assembles the import worker.
 func Worker(c Clients, env map[string]string, log *slog.Logger, opts ...worker.Option) (*worker.Worker, error) {
@@ -46,6 +68,26 @@ func Worker(c Clients, env map[string]string, log *slog.Logger, opts ...worker.O
 		peoplehr.New(env["PEOPLEHR_BASE_URL"], peoplehr.WithLogger(log)),
 		secrets.NewSealer(c.KMS, env["KEYS_KEY_ID"]),
 		files.NewStore(c.S3, env["ERROR_FILES_BUCKET"]),
+		queue.NewMail(c.SQS, env["MAIL_QUEUE_URL"]),
 		log, opts...,
+	)
+}
+
+// Scheduler assembles the scheduler.
+func Scheduler(c Clients, env map[string]string, log *slog.Logger, now func() time.Time) (*scheduler.Scheduler, error) {
+	return scheduler.New(dynamo.New(c.DynamoDB, env["TABLE_NAME"]), queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]), log, now)
+}
+
+// Mailer assembles the mailer.
+func Mailer(c Clients, env map[string]string, log *slog.Logger, now func() time.Time) (*mailer.Mailer, error) {
+	rate, err := strconv.ParseFloat(env["SES_SEND_RATE"], 64)
+	if err != nil || rate <= 0 {
+		return nil, fmt.Errorf("SES_SEND_RATE %q: want a positive number of emails per second", env["SES_SEND_RATE"])
+	}
+	return mailer.New(
+		dynamo.New(c.DynamoDB, env["TABLE_NAME"]),
+		email.NewSender(c.SES, env["SES_FROM"], env["SES_CONFIGURATION_SET"], rate),
+		mailer.Config{DashboardURL: env["DASHBOARD_URL"], InviteBaseURL: env["INVITE_BASE_URL"]},
+		log, now,
 	)
 }

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,7 +12,7 @@ import (
 	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/logging"
-	"github.com/peoplesync/peoplesync/internal/peoplehr"
+	"github.com/peoplesync/peoplesync/internal/queue"
 	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
@@ -21,8 +23,13 @@ type Store interface {
 	CreateRun(ctx context.Context, r *integration.Run) error
 	SaveRun(ctx context.Context, r *integration.Run) error
 	Members(ctx context.Context, tenant string) ([]sync.Member, error)
-	Apply(ctx context.Context, tenant string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]dynamo.Conflict, error)
+	Apply(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]dynamo.Conflict, error)
 	SaveHeldPlan(ctx context.Context, tenant, runID string, changes []sync.Change) error
+	AcquireLease(ctx context.Context, tenant, runID, holder string, ttl time.Duration) error
+	RenewLease(ctx context.Context, tenant, holder string, ttl time.Duration) error
+	ReleaseLease(ctx context.Context, tenant, holder string) error
+	KeyRefused(ctx context.Context, tenant string) (noticeOwed bool, err error)
+	KeyAccepted(ctx context.Context, tenant string) error
 }
 
 // Feed streams a tenant's PeopleHR employees.
@@ -40,17 +47,29 @@ type ErrorFiles interface {
 	Put(ctx context.Context, tenant, runID string, issues []sync.Issue) (string, error)
 }
 
+// Mail queues emails for the mailer.
+type Mail interface {
+	Send(ctx context.Context, jobs ...queue.MailJob) error
+}
+
+// ErrBusy means the tenant has another run in progress: try the job later.
+var ErrBusy = errors.New("tenant busy with another run")
+
 // Worker runs imports.
 type Worker struct {
 	store Store
 	feed  Feed
 	keys  Keys
 	files ErrorFiles
+	mail  Mail
 	log   *slog.Logger
 	now   func() time.Time
 	// progressEvery spaces progress writes: a 100k run must not write its
 	// run record 100k times.
 	progressEvery time.Duration
+	// leaseTTL is how long a crashed worker keeps its tenant; heartbeats
+	// renew it every third of it.
+	leaseTTL time.Duration
 }
 
 // Option changes a Worker's defaults.
@@ -62,23 +81,35 @@ func WithClock(now func() time.Time) Option { return func(w *Worker) { w.now = n
 // WithProgressEvery sets how often progress is saved while a run works.
 func WithProgressEvery(d time.Duration) Option { return func(w *Worker) { w.progressEvery = d } }
 
+// WithLeaseTTL sets how long a run holds its tenant between heartbeats.
+func WithLeaseTTL(d time.Duration) Option { return func(w *Worker) { w.leaseTTL = d } }
+
 // New builds a Worker; every port is required.
-func New(store Store, feed Feed, keys Keys, files ErrorFiles, log *slog.Logger, opts ...Option) (*Worker, error) {
-	if store == nil || feed == nil || keys == nil || files == nil || log == nil {
+func New(store Store, feed Feed, keys Keys, files ErrorFiles, mail Mail, log *slog.Logger, opts ...Option) (*Worker, error) {
+	if store == nil || feed == nil || keys == nil || files == nil || mail == nil || log == nil {
 		return nil, errors.New("worker: every dependency is required")
 	}
-	w := &Worker{store: store, feed: feed, keys: keys, files: files, log: log, now: time.Now, progressEvery: time.Second}
+	w := &Worker{
+		store: store, feed: feed, keys: keys, files: files, mail: mail, log: log,
+		now: time.Now, progressEvery: time.Second, leaseTTL: 2 * time.Minute,
+	}
 	for _, o := range opts {
 		o(w)
 	}
 	return w, nil
 }
 
-// Run performs the job's run. A run that already finished is left as it is
-// (a second delivery of the same job), so delivering a job twice never
-// writes twice. The returned error is for the queue: it means "try this job
-// again"; a run that failed for a reason retrying cannot fix is recorded as
-// failed and returns nil.
+// Run performs the job's run, holding the tenant's lease while it works.
+//
+// A job whose run already finished only re-queues the emails the run still
+// owes (its summary may have been lost with a crash). A job whose run is
+// live elsewhere (a duplicate delivery) is a no-op. A job for a tenant busy
+// with another run returns ErrBusy. A run interrupted before (crash, lost
+// lease) is resumed: it plans again against what is stored and counts what
+// it had already applied from the members it wrote.
+//
+// The returned error means "deliver this job again"; a run that failed for
+// a reason retrying cannot fix is recorded as failed and returns nil.
 func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run, error) {
 	if !integration.ValidTenantID(job.TenantID) || job.RunID == "" {
 		return nil, fmt.Errorf("job without a valid tenant or run id")
@@ -90,13 +121,67 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 	}
 	if run.Status.Finished() {
 		log.Info("run already finished: nothing to do", "status", run.Status)
+		return run, w.resendSummary(ctx, run)
+	}
+
+	holder := newHolder()
+	err = w.store.AcquireLease(ctx, job.TenantID, job.RunID, holder, w.leaseTTL)
+	var held *dynamo.LeaseHeldError
+	switch {
+	case errors.As(err, &held) && held.RunID == job.RunID:
+		log.Info("run already in progress elsewhere: duplicate job ignored")
 		return run, nil
+	case errors.As(err, &held):
+		log.Info("tenant busy: job deferred", "busyWith", held.RunID)
+		return run, fmt.Errorf("%w %s", ErrBusy, held.RunID)
+	case err != nil:
+		return run, err
 	}
-	r := &runner{w: w, run: run, log: log}
-	if err := r.execute(ctx); err != nil {
-		return run, r.fail(ctx, err)
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go w.heartbeat(runCtx, stop, job.TenantID, holder, log)
+
+	r := &runner{w: w, run: run, log: log, resumed: run.Status == integration.StatusRunning}
+	err = r.execute(runCtx)
+	if err != nil {
+		err = r.fail(runCtx, err)
 	}
-	return run, nil
+	// Released with the job's context: a crashed (cancelled) worker keeps
+	// the lease until it expires, like one that died.
+	if relErr := w.store.ReleaseLease(ctx, job.TenantID, holder); relErr != nil && err == nil {
+		log.Warn("lease not released: it will expire", "error", relErr)
+	}
+	return run, err
+}
+
+func newHolder() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// heartbeat renews the lease until ctx ends; a lost lease stops the run.
+func (w *Worker) heartbeat(ctx context.Context, stop context.CancelCauseFunc, tenant, holder string, log *slog.Logger) {
+	t := time.NewTicker(w.leaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			err := w.store.RenewLease(ctx, tenant, holder, w.leaseTTL)
+			if errors.Is(err, dynamo.ErrLeaseLost) {
+				log.Error("lease lost: stopping the run")
+				stop(err)
+				return
+			}
+			if err != nil {
+				log.Warn("lease not renewed: will try again", "error", err)
+			}
+		}
+	}
 }
 
 // startRun reads the job's run, creating it if the job came without one.
@@ -117,206 +202,12 @@ func (w *Worker) startRun(ctx context.Context, job integration.Job) (*integratio
 	return run, nil
 }
 
-// runFailure is a reason the run cannot succeed, in words for the admin.
-type runFailure struct {
-	reason string
-	err    error
-}
-
-func (f *runFailure) Error() string { return f.reason + ": " + f.err.Error() }
-func (f *runFailure) Unwrap() error { return f.err }
-
-type runner struct {
-	w         *Worker
-	run       *integration.Run
-	log       *slog.Logger
-	lastSaved time.Time
-}
-
-func (r *runner) execute(ctx context.Context) error {
-	w, run := r.w, r.run
-	in, err := w.store.GetIntegration(ctx, run.TenantID)
-	if errors.Is(err, integration.ErrNotFound) {
-		return &runFailure{"this tenant has no PeopleHR integration", err}
-	}
-	if err != nil {
-		return err
-	}
-	if in.Key == nil {
-		return &runFailure{"PeopleHR is not authorized: add an API key", errors.New("no key")}
-	}
-	settings, err := in.Settings.Sync()
-	if err != nil {
-		return &runFailure{"the integration's settings are invalid", err}
-	}
-
-	run.Status = integration.StatusRunning
-	if run.StartedAt.IsZero() {
-		run.StartedAt = w.now()
-	}
-	if err := r.phase(ctx, integration.PhaseFetching, 0); err != nil {
-		return err
-	}
-	apiKey, err := w.keys.Open(ctx, run.TenantID, in.Key.Ciphertext)
-	if err != nil {
-		return &runFailure{"the stored PeopleHR key could not be opened: re-authorize", err}
-	}
-	planner, err := r.fetch(ctx, apiKey, in.Mapping, settings)
-	if err != nil {
-		return err
-	}
-
-	if err := r.phase(ctx, integration.PhasePlanning, planner.Rows()); err != nil {
-		return err
-	}
-	members, err := w.store.Members(ctx, run.TenantID)
-	if err != nil {
-		return err
-	}
-	plan := planner.Plan(members)
-	members = nil // the plan keeps what it needs; let a large tenant's list go
-	if plan.Held {
-		return r.hold(ctx, plan)
-	}
-
-	if err := r.phase(ctx, integration.PhaseApplying, len(plan.Changes)); err != nil {
-		return err
-	}
-	conflicts, err := w.store.Apply(ctx, run.TenantID, settings.Location, plan.Changes, func(done int) {
-		r.progress(ctx, done)
-	})
-	if err != nil {
-		return err
-	}
-	for _, c := range conflicts {
-		plan.Issues = append(plan.Issues, sync.Issue{
-			Row: c.Change.Row, EmployeeID: c.Change.EmployeeID(), Message: c.Reason, Severity: sync.SeverityError,
-		})
-		plan.Counts.Errors++
-		plan.Counts.Adjust(c.Change.Kind, -1)
-	}
-	return r.finish(ctx, plan, in)
-}
-
-// fetch streams the feed into a planner; a retried fetch starts a fresh one.
-func (r *runner) fetch(ctx context.Context, apiKey string, m sync.Mapping, s sync.Settings) (*sync.Planner, error) {
-	var planner *sync.Planner
-	var planErr error
-	_, err := r.w.feed.FetchAll(ctx, apiKey, func() func(map[string]string) error {
-		planner, planErr = sync.NewPlanner(m, s, r.w.now())
-		return func(rec map[string]string) error {
-			if planErr != nil {
-				return planErr
-			}
-			planner.Add(rec)
-			r.progress(ctx, planner.Rows())
-			return nil
-		}
-	})
-	switch {
-	case planErr != nil:
-		return nil, &runFailure{"the mapping or settings are invalid", planErr}
-	case errors.Is(err, peoplehr.ErrInvalidKey):
-		return nil, &runFailure{"PeopleHR refused the API key: re-authorize with a valid key", err}
-	case errors.Is(err, peoplehr.ErrMissingPermission):
-		return nil, &runFailure{`the API key lacks the Employee "Get All Employee Detail" permission`, err}
-	case errors.Is(err, peoplehr.ErrUnavailable):
-		return nil, &runFailure{"PeopleHR could not be reached after several attempts: the next run will try again", err}
-	case err != nil:
-		return nil, &runFailure{"PeopleHR returned an error", err}
-	}
-	return planner, nil
-}
-
-func (r *runner) hold(ctx context.Context, plan sync.Plan) error {
-	if err := r.w.store.SaveHeldPlan(ctx, r.run.TenantID, r.run.RunID, plan.Changes); err != nil {
-		return err
-	}
-	if err := r.writeErrorFile(ctx, plan.Issues); err != nil {
-		return err
-	}
-	run := r.run
-	run.Status, run.HeldReason, run.Counts = integration.StatusHeld, plan.HeldReason, plan.Counts
-	run.Phase, run.FinishedAt, run.SummaryOwed = "", r.w.now(), true
-	if err := r.w.store.SaveRun(ctx, run); err != nil {
-		return err
-	}
-	r.log.Warn("run held: nothing applied", "reason", plan.HeldReason, "changes", len(plan.Changes))
-	return nil
-}
-
-func (r *runner) finish(ctx context.Context, plan sync.Plan, in *integration.Integration) error {
-	if err := r.writeErrorFile(ctx, plan.Issues); err != nil {
-		return err
-	}
-	run := r.run
-	run.Counts = plan.Counts
-	run.Status = integration.StatusSucceeded
-	if plan.Counts.Errors > 0 {
-		run.Status = integration.StatusSucceededWithErrors
-	}
-	run.Phase, run.Processed, run.FinishedAt = "", run.Total, r.w.now()
-	run.SummaryOwed = plan.Counts.Changed() || plan.Counts.Errors > 0 || plan.Counts.Warnings > 0 ||
-		in.Settings.EmailWhenNothingChanged
-	if err := r.w.store.SaveRun(ctx, run); err != nil {
-		return err
-	}
-	c := plan.Counts
-	r.log.Info("run finished", "status", run.Status, "created", c.Created, "updated", c.Updated,
-		"unchanged", c.Unchanged, "closed", c.Closed, "reactivated", c.Reactivated,
-		"skippedLeavers", c.SkippedLeavers, "errors", c.Errors, "warnings", c.Warnings, "total", c.Total,
-		"durationMs", run.FinishedAt.Sub(run.StartedAt).Milliseconds())
-	return nil
-}
-
-func (r *runner) writeErrorFile(ctx context.Context, issues []sync.Issue) error {
-	if len(issues) == 0 {
-		r.run.ErrorFileKey = ""
+// resendSummary queues the summary of a finished run again while it is
+// owed: the first queueing may have been lost with a crash. The mailer's
+// claim makes a second copy harmless.
+func (w *Worker) resendSummary(ctx context.Context, run *integration.Run) error {
+	if run.Summary != integration.MailOwed {
 		return nil
 	}
-	key, err := r.w.files.Put(ctx, r.run.TenantID, r.run.RunID, issues)
-	if err != nil {
-		return err
-	}
-	r.run.ErrorFileKey = key
-	return nil
-}
-
-// phase moves the run to a new phase and saves it at once.
-func (r *runner) phase(ctx context.Context, p integration.Phase, total int) error {
-	r.run.Phase, r.run.Processed, r.run.Total = p, 0, total
-	r.lastSaved = r.w.now()
-	return r.w.store.SaveRun(ctx, r.run)
-}
-
-// progress records processed and saves it now and then. A failed progress
-// write is only logged: the run itself is what matters.
-func (r *runner) progress(ctx context.Context, done int) {
-	r.run.Processed = done
-	if now := r.w.now(); now.Sub(r.lastSaved) >= r.w.progressEvery {
-		r.lastSaved = now
-		if err := r.w.store.SaveRun(ctx, r.run); err != nil {
-			r.log.Warn("save progress", "error", err)
-		}
-	}
-}
-
-// fail ends the run as failed when the reason is one retrying cannot fix,
-// in words for the admin. Any other error (the table or S3 failing after
-// the SDK's retries) leaves the run unfinished and goes back to the queue:
-// the redelivered job plans again against what was applied and converges.
-func (r *runner) fail(ctx context.Context, err error) error {
-	var rf *runFailure
-	if !errors.As(err, &rf) {
-		r.log.Error("run interrupted: the job will be retried", "error", err)
-		return err
-	}
-	run := r.run
-	run.Status, run.Phase, run.FinishedAt, run.SummaryOwed = integration.StatusFailed, "", r.w.now(), true
-	run.FailureReason = rf.reason
-	r.log.Error("run failed", "reason", rf.reason, "error", err)
-	if saveErr := r.w.store.SaveRun(ctx, run); saveErr != nil {
-		return fmt.Errorf("record failed run: %w", saveErr)
-	}
-	return nil
+	return w.mail.Send(ctx, queue.MailJob{Kind: queue.MailSummary, TenantID: run.TenantID, RunID: run.RunID})
 }

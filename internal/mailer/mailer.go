@@ -1,0 +1,262 @@
+// Package mailer sends the service's emails from the mail queue: welcome
+// emails to new members, summaries to admins after each run, and the
+// re-authorization notice. Each email is claimed on its item before it is
+// sent (owed -> sending) and settled after (sent, or owed again when the
+// send certainly failed), so duplicates, retries and concurrent mailers
+// never send one twice.
+package mailer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/peoplesync/peoplesync/internal/email"
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/logging"
+	"github.com/peoplesync/peoplesync/internal/queue"
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+// Store holds the emails' states and what they say.
+type Store interface {
+	GetIntegration(ctx context.Context, tenant string) (*integration.Integration, error)
+	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
+	ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (sync.Member, error)
+	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
+	ClaimSummary(ctx context.Context, tenant, runID string) error
+	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
+	ClaimReauthNotice(ctx context.Context, tenant string) error
+	FinishReauthNotice(ctx context.Context, tenant string, to integration.MailState) error
+}
+
+// Sender sends one email.
+type Sender interface {
+	Send(ctx context.Context, m email.Message) (string, error)
+}
+
+// Config is what the emails link to.
+type Config struct {
+	DashboardURL  string
+	InviteBaseURL string
+	// InviteTTL is how long a welcome link works.
+	InviteTTL time.Duration
+}
+
+// Mailer handles mail jobs.
+type Mailer struct {
+	store  Store
+	sender Sender
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New builds a Mailer.
+func New(store Store, sender Sender, cfg Config, log *slog.Logger, now func() time.Time) (*Mailer, error) {
+	if store == nil || sender == nil || log == nil || now == nil {
+		return nil, errors.New("mailer: every dependency is required")
+	}
+	if cfg.InviteTTL <= 0 {
+		cfg.InviteTTL = 14 * 24 * time.Hour
+	}
+	return &Mailer{store: store, sender: sender, cfg: cfg, log: log, now: now}, nil
+}
+
+// HandleSQS sends each job of a batch and reports the ones to deliver again.
+func (m *Mailer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	log := logging.For(ctx, m.log)
+	var resp events.SQSEventResponse
+	for _, msg := range ev.Records {
+		var job queue.MailJob
+		err := json.Unmarshal([]byte(msg.Body), &job)
+		if err == nil {
+			err = m.Handle(ctx, job)
+		}
+		if err != nil {
+			log.Warn("mail job not done: will be retried", "messageId", msg.MessageId, "kind", job.Kind, "tenantId", job.TenantID, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// Handle sends the email a job asks for, if it is still owed.
+func (m *Mailer) Handle(ctx context.Context, job queue.MailJob) error {
+	if !integration.ValidTenantID(job.TenantID) {
+		return fmt.Errorf("mail job without a valid tenant")
+	}
+	in, err := m.store.GetIntegration(ctx, job.TenantID)
+	if err != nil {
+		return err
+	}
+	log := logging.For(ctx, m.log).With("tenantId", job.TenantID, "kind", job.Kind)
+	switch job.Kind {
+	case queue.MailWelcome:
+		return m.welcome(ctx, in, job.EmployeeID, log.With("employeeId", job.EmployeeID))
+	case queue.MailSummary:
+		return m.summary(ctx, in, job.RunID, log.With("runId", job.RunID))
+	case queue.MailReauth:
+		return m.reauth(ctx, in, log)
+	}
+	return fmt.Errorf("unknown mail kind %q", job.Kind)
+}
+
+func (m *Mailer) welcome(ctx context.Context, in *integration.Integration, employeeID string, log *slog.Logger) error {
+	token, hash := newToken()
+	expires := m.now().Add(m.cfg.InviteTTL)
+	member, err := m.store.ClaimWelcome(ctx, in.TenantID, employeeID, hash, expires)
+	if errors.Is(err, integration.ErrConflict) || errors.Is(err, integration.ErrNotFound) {
+		log.Info("no welcome owed: already sent, sending, or a leaver")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	name := member.Values[sync.PreferredName]
+	if name == "" {
+		name = member.Values[sync.FirstName]
+	}
+	link := m.cfg.InviteBaseURL + "?" + url.Values{"tenant": {in.TenantID}, "token": {token}}.Encode()
+	msg, err := compose(welcomeTemplate, []string{member.Email()}, map[string]any{
+		"Name": name, "Programme": in.ProgrammeName, "Link": link, "Expires": expires.UTC().Format("2 January 2006"),
+	})
+	if err != nil {
+		return err
+	}
+	return m.send(ctx, msg, log, func(to integration.MailState, result string) error {
+		return m.store.FinishWelcome(ctx, in.TenantID, employeeID, to, result)
+	})
+}
+
+func (m *Mailer) summary(ctx context.Context, in *integration.Integration, runID string, log *slog.Logger) error {
+	run, err := m.store.GetRun(ctx, in.TenantID, runID)
+	if err != nil {
+		return err
+	}
+	if err := m.store.ClaimSummary(ctx, in.TenantID, runID); errors.Is(err, integration.ErrConflict) {
+		log.Info("no summary owed")
+		return nil
+	} else if err != nil {
+		return err
+	}
+	reason := run.FailureReason
+	if run.Status == integration.StatusHeld {
+		reason = "Nothing was applied: " + run.HeldReason + ". Approve or discard the run on the dashboard."
+	}
+	msg, err := compose(summaryTemplate, recipients(in), map[string]any{
+		"Programme": in.ProgrammeName, "Status": describe(run.Status), "Reason": reason,
+		"Finished": run.FinishedAt.UTC().Format("2 January 2006 15:04 UTC"), "Counts": run.Counts,
+		"ErrorFile": run.ErrorFileKey != "", "Dashboard": m.cfg.DashboardURL,
+	})
+	if err != nil {
+		return err
+	}
+	return m.send(ctx, msg, log, func(to integration.MailState, _ string) error {
+		return m.store.FinishSummary(ctx, in.TenantID, runID, to)
+	})
+}
+
+func (m *Mailer) reauth(ctx context.Context, in *integration.Integration, log *slog.Logger) error {
+	if err := m.store.ClaimReauthNotice(ctx, in.TenantID); errors.Is(err, integration.ErrConflict) {
+		log.Info("no re-authorization notice owed")
+		return nil
+	} else if err != nil {
+		return err
+	}
+	msg, err := compose(reauthTemplate, recipients(in), map[string]any{
+		"Programme": in.ProgrammeName, "Times": integration.ReauthAfter, "Dashboard": m.cfg.DashboardURL,
+	})
+	if err != nil {
+		return err
+	}
+	return m.send(ctx, msg, log, func(to integration.MailState, _ string) error {
+		return m.store.FinishReauthNotice(ctx, in.TenantID, to)
+	})
+}
+
+// send sends a claimed email and settles its state. A send that certainly
+// failed for now goes back to owed and the job is retried; a refused one is
+// failed for good. When the outcome is unknown (SES may have sent it), the
+// email stays "sending": a second email is worse than none, and the error
+// log is the alarm.
+func (m *Mailer) send(ctx context.Context, msg email.Message, log *slog.Logger, settle func(integration.MailState, string) error) error {
+	id, err := m.sender.Send(ctx, msg)
+	switch {
+	case err == nil:
+		if serr := settle(integration.MailSent, id); serr != nil {
+			log.Error("email sent but not recorded as sent: it stays 'sending' and will not be sent again", "error", serr)
+		}
+		log.Info("email sent", "messageId", id)
+		return nil
+	case errors.Is(err, email.ErrRetryLater):
+		if serr := settle(integration.MailOwed, "retry: "+err.Error()); serr != nil {
+			return errors.Join(err, serr)
+		}
+		return err
+	case errors.Is(err, email.ErrRejected):
+		log.Warn("email refused for good", "error", err)
+		return settle(integration.MailFailed, err.Error())
+	}
+	log.Error("email outcome unknown: left 'sending', not retried", "error", err)
+	return nil
+}
+
+func compose(t template, to []string, data map[string]any) (email.Message, error) {
+	subject, text, html, err := t.render(data)
+	if err != nil {
+		return email.Message{}, fmt.Errorf("render email: %w", err)
+	}
+	return email.Message{To: to, Subject: subject, Text: text, HTML: html}, nil
+}
+
+// recipients are the admin who set the integration up and the extra
+// addresses, each once.
+func recipients(in *integration.Integration) []string {
+	var out []string
+	for _, a := range append([]string{in.AdminEmail}, in.Settings.SummaryRecipients...) {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func describe(s integration.Status) string {
+	switch s {
+	case integration.StatusSucceeded:
+		return "succeeded"
+	case integration.StatusSucceededWithErrors:
+		return "succeeded with errors"
+	case integration.StatusHeld:
+		return "is held for your approval"
+	case integration.StatusCancelled:
+		return "was cancelled"
+	}
+	return "failed"
+}
+
+// newToken is a one-time invitation token and the hash that is stored: a
+// leaked table does not leak working links.
+func newToken() (token, hash string) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	sum := sha256.Sum256([]byte(token))
+	return token, hex.EncodeToString(sum[:])
+}

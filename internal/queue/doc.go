@@ -1,0 +1,3 @@
+// Package queue sends the service's SQS messages: import jobs on the FIFO
+// imports queue and email jobs on the mail queue. Messages carry ids only.
+package queue

@@ -1,0 +1,145 @@
+// Package scheduler queues the imports whose slot has come. Each tick reads
+// the sparse due index (never the table), queues one job per due tenant
+// with the slot's deterministic run id, and only then advances the tenant
+// to its next slot. A tick that crashes between the two queues the same
+// slot again on the next tick, which SQS FIFO deduplication (run id) turns
+// into one job; two ticks at once both queue (one job) and one advances.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/peoplesync/peoplesync/internal/dynamo"
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/logging"
+)
+
+// Store reads due integrations and advances their schedule.
+type Store interface {
+	DueIntegrations(ctx context.Context, bucket int, now time.Time) ([]dynamo.Due, error)
+	AdvanceSchedule(ctx context.Context, tenant string, slot, next, dueAt time.Time) error
+}
+
+// Jobs queues import jobs.
+type Jobs interface {
+	Send(ctx context.Context, jobs ...integration.Job) error
+}
+
+// Scheduler runs ticks.
+type Scheduler struct {
+	store Store
+	jobs  Jobs
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New builds a Scheduler; now is the clock (time.Now in Lambda).
+func New(store Store, jobs Jobs, log *slog.Logger, now func() time.Time) (*Scheduler, error) {
+	if store == nil || jobs == nil || log == nil || now == nil {
+		return nil, errors.New("scheduler: every dependency is required")
+	}
+	return &Scheduler{store: store, jobs: jobs, log: log, now: now}, nil
+}
+
+// Result is what one tick did.
+type Result struct {
+	Queued   int
+	Advanced int
+}
+
+// jobsPerSend keeps one SendMessageBatch per ten tenants: 10,000 due
+// tenants cost 1,000 SQS calls.
+const jobsPerSend = 10
+
+// Tick queues every due slot. Buckets are read in parallel; an error in one
+// does not stop the others, and whatever was not queued stays due for the
+// next tick.
+func (s *Scheduler) Tick(ctx context.Context) (Result, error) {
+	now := s.now()
+	log := logging.For(ctx, s.log)
+	results := make([]Result, dynamo.DueBuckets)
+	errs := make([]error, dynamo.DueBuckets)
+	var g errgroup.Group
+	g.SetLimit(4)
+	for b := range dynamo.DueBuckets {
+		g.Go(func() error {
+			results[b], errs[b] = s.bucket(ctx, b, now, log)
+			return nil
+		})
+	}
+	_ = g.Wait() // errors are collected per bucket
+	var total Result
+	for _, r := range results {
+		total.Queued += r.Queued
+		total.Advanced += r.Advanced
+	}
+	err := errors.Join(errs...)
+	log.Info("scheduler tick", "queued", total.Queued, "advanced", total.Advanced, "failed", err != nil)
+	return total, err
+}
+
+func (s *Scheduler) bucket(ctx context.Context, b int, now time.Time, log *slog.Logger) (Result, error) {
+	var res Result
+	due, err := s.store.DueIntegrations(ctx, b, now)
+	if err != nil {
+		return res, err
+	}
+	for start := 0; start < len(due); start += jobsPerSend {
+		chunk := due[start:min(start+jobsPerSend, len(due))]
+		jobs := make([]integration.Job, len(chunk))
+		for i, d := range chunk {
+			jobs[i] = integration.Job{TenantID: d.TenantID, RunID: integration.SlotRunID(d.NextRunAt), Trigger: integration.TriggerSchedule}
+		}
+		if err := s.jobs.Send(ctx, jobs...); err != nil {
+			return res, fmt.Errorf("queue scheduled jobs: %w", err)
+		}
+		res.Queued += len(jobs)
+		for _, d := range chunk {
+			ok, err := s.advance(ctx, d, now)
+			if err != nil {
+				log.Error("schedule not advanced: the slot stays due", "tenantId", d.TenantID, "error", err)
+				continue
+			}
+			if ok {
+				res.Advanced++
+			}
+		}
+	}
+	return res, nil
+}
+
+// advance moves a tenant past the slot just queued. A tenant far behind
+// (the scheduler was down) runs once now and then resumes its schedule,
+// rather than once per missed slot.
+func (s *Scheduler) advance(ctx context.Context, d dynamo.Due, now time.Time) (bool, error) {
+	spec, err := d.Settings.Schedule()
+	if err != nil {
+		return false, fmt.Errorf("tenant schedule: %w", err)
+	}
+	next := spec.Next(maxTime(d.NextRunAt, now))
+	err = s.store.AdvanceSchedule(ctx, d.TenantID, d.NextRunAt, next, next.Add(spec.Spread(d.TenantID)))
+	if errors.Is(err, integration.ErrConflict) {
+		return false, nil // another tick advanced it, or the admin changed it
+	}
+	return err == nil, err
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Handle is the Lambda handler for the EventBridge schedule.
+func (s *Scheduler) Handle(ctx context.Context, _ events.CloudWatchEvent) error {
+	_, err := s.Tick(ctx)
+	return err
+}

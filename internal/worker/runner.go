@@ -1,0 +1,305 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/peoplehr"
+	"github.com/peoplesync/peoplesync/internal/queue"
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+// runFailure is a reason the run cannot succeed, in words for the admin.
+type runFailure struct {
+	reason string
+	err    error
+}
+
+func (f *runFailure) Error() string { return f.reason + ": " + f.err.Error() }
+func (f *runFailure) Unwrap() error { return f.err }
+
+// runner is one execution of one run.
+type runner struct {
+	w         *Worker
+	run       *integration.Run
+	log       *slog.Logger
+	resumed   bool
+	lastSaved time.Time
+}
+
+func (r *runner) execute(ctx context.Context) error {
+	w, run := r.w, r.run
+	in, err := w.store.GetIntegration(ctx, run.TenantID)
+	if errors.Is(err, integration.ErrNotFound) {
+		return &runFailure{"this tenant has no PeopleHR integration", err}
+	}
+	if err != nil {
+		return err
+	}
+	if in.Key == nil {
+		return &runFailure{"PeopleHR is not authorized: add an API key", errors.New("no key")}
+	}
+	settings, err := in.Settings.Sync()
+	if err != nil {
+		return &runFailure{"the integration's settings are invalid", err}
+	}
+
+	if r.resumed {
+		r.log.Info("resuming an interrupted run", "phase", run.Phase)
+	}
+	run.Status = integration.StatusRunning
+	if run.StartedAt.IsZero() {
+		run.StartedAt = w.now()
+	}
+	if err := r.phase(ctx, integration.PhaseFetching, 0); err != nil {
+		return err
+	}
+	apiKey, err := w.keys.Open(ctx, run.TenantID, in.Key.Ciphertext)
+	if err != nil {
+		return &runFailure{"the stored PeopleHR key could not be opened: re-authorize", err}
+	}
+	planner, err := r.fetch(ctx, apiKey, in.Mapping, settings)
+	if err != nil {
+		return err
+	}
+	if in.InvalidKeyStreak > 0 {
+		if err := w.store.KeyAccepted(ctx, run.TenantID); err != nil {
+			return err
+		}
+	}
+
+	if err := r.phase(ctx, integration.PhasePlanning, planner.Rows()); err != nil {
+		return err
+	}
+	members, err := w.store.Members(ctx, run.TenantID)
+	if err != nil {
+		return err
+	}
+	plan := planner.Plan(members)
+	if plan.Held {
+		return r.hold(ctx, plan)
+	}
+	before := appliedBefore(members, run.RunID)
+	welcomes := owedWelcomes(members)
+	members = nil // the plan keeps what it needs; let a large tenant's list go
+
+	if err := r.phase(ctx, integration.PhaseApplying, len(plan.Changes)); err != nil {
+		return err
+	}
+	conflicts, err := w.store.Apply(ctx, run.TenantID, run.RunID, settings.Location, plan.Changes, func(done int) {
+		r.progress(ctx, done)
+	})
+	if err != nil {
+		return err
+	}
+	rejected := make(map[string]bool, len(conflicts))
+	for _, c := range conflicts {
+		rejected[c.Change.EmployeeID()] = true
+		plan.Issues = append(plan.Issues, sync.Issue{
+			Row: c.Change.Row, EmployeeID: c.Change.EmployeeID(), Message: c.Reason, Severity: sync.SeverityError,
+		})
+		plan.Counts.Errors++
+		plan.Counts.Adjust(c.Change.Kind, -1)
+	}
+	before.addTo(&plan.Counts)
+	for _, c := range plan.Changes {
+		if c.After.Welcome == sync.WelcomeOwed && c.After.Status != sync.StatusLeaver && !rejected[c.EmployeeID()] {
+			welcomes = append(welcomes, c.EmployeeID())
+		}
+	}
+
+	if err := r.phase(ctx, integration.PhaseEmailing, len(welcomes)); err != nil {
+		return err
+	}
+	if err := r.queueWelcomes(ctx, welcomes); err != nil {
+		return err
+	}
+	return r.finish(ctx, plan, in)
+}
+
+// applied counts, by kind, the changes this run made before it was
+// interrupted: the members it last wrote.
+type applied map[sync.Kind]int
+
+func appliedBefore(members []sync.Member, runID string) applied {
+	out := applied{}
+	for i := range members {
+		if members[i].LastRunID == runID {
+			out[members[i].LastChange]++
+		}
+	}
+	return out
+}
+
+// addTo moves changes applied before the interruption from "unchanged",
+// where planning again put them, back to their kind.
+func (a applied) addTo(c *sync.Counts) {
+	for kind, n := range a {
+		c.Adjust(kind, n)
+		c.Unchanged -= n
+	}
+}
+
+// owedWelcomes are the members still owed a welcome email, whichever run
+// created them: queueing them again heals a queueing lost with a crash.
+func owedWelcomes(members []sync.Member) []string {
+	var out []string
+	for i := range members {
+		if members[i].Welcome == sync.WelcomeOwed && members[i].Status != sync.StatusLeaver {
+			out = append(out, members[i].EmployeeID())
+		}
+	}
+	return out
+}
+
+func (r *runner) queueWelcomes(ctx context.Context, ids []string) error {
+	jobs := make([]queue.MailJob, len(ids))
+	for i, id := range ids {
+		jobs[i] = queue.MailJob{Kind: queue.MailWelcome, TenantID: r.run.TenantID, EmployeeID: id}
+	}
+	if err := r.w.mail.Send(ctx, jobs...); err != nil {
+		return fmt.Errorf("queue welcome emails: %w", err)
+	}
+	return nil
+}
+
+// fetch streams the feed into a planner; a retried fetch starts a fresh one.
+func (r *runner) fetch(ctx context.Context, apiKey string, m sync.Mapping, s sync.Settings) (*sync.Planner, error) {
+	var planner *sync.Planner
+	var planErr error
+	_, err := r.w.feed.FetchAll(ctx, apiKey, func() func(map[string]string) error {
+		planner, planErr = sync.NewPlanner(m, s, r.w.now())
+		return func(rec map[string]string) error {
+			if planErr != nil {
+				return planErr
+			}
+			planner.Add(rec)
+			r.progress(ctx, planner.Rows())
+			return nil
+		}
+	})
+	switch {
+	case planErr != nil:
+		return nil, &runFailure{"the mapping or settings are invalid", planErr}
+	case errors.Is(err, peoplehr.ErrInvalidKey):
+		return nil, &runFailure{"PeopleHR refused the API key: re-authorize with a valid key", err}
+	case errors.Is(err, peoplehr.ErrMissingPermission):
+		return nil, &runFailure{`the API key lacks the Employee "Get All Employee Detail" permission`, err}
+	case errors.Is(err, peoplehr.ErrUnavailable):
+		return nil, &runFailure{"PeopleHR could not be reached after several attempts: the next run will try again", err}
+	case ctx.Err() != nil:
+		return nil, context.Cause(ctx)
+	case err != nil:
+		return nil, &runFailure{"PeopleHR returned an error", err}
+	}
+	return planner, nil
+}
+
+func (r *runner) hold(ctx context.Context, plan sync.Plan) error {
+	if err := r.w.store.SaveHeldPlan(ctx, r.run.TenantID, r.run.RunID, plan.Changes); err != nil {
+		return err
+	}
+	if err := r.writeErrorFile(ctx, plan.Issues); err != nil {
+		return err
+	}
+	run := r.run
+	run.Status, run.HeldReason, run.Counts = integration.StatusHeld, plan.HeldReason, plan.Counts
+	r.log.Warn("run held: nothing applied", "reason", plan.HeldReason, "changes", len(plan.Changes))
+	return r.end(ctx, true)
+}
+
+func (r *runner) finish(ctx context.Context, plan sync.Plan, in *integration.Integration) error {
+	if err := r.writeErrorFile(ctx, plan.Issues); err != nil {
+		return err
+	}
+	run := r.run
+	run.Counts = plan.Counts
+	run.Status = integration.StatusSucceeded
+	if plan.Counts.Errors > 0 {
+		run.Status = integration.StatusSucceededWithErrors
+	}
+	c := plan.Counts
+	r.log.Info("run finished", "status", run.Status, "created", c.Created, "updated", c.Updated,
+		"unchanged", c.Unchanged, "closed", c.Closed, "reactivated", c.Reactivated,
+		"skippedLeavers", c.SkippedLeavers, "errors", c.Errors, "warnings", c.Warnings, "total", c.Total,
+		"resumed", r.resumed, "durationMs", r.w.now().Sub(run.StartedAt).Milliseconds())
+	return r.end(ctx, c.Changed() || c.Errors > 0 || c.Warnings > 0 || in.Settings.EmailWhenNothingChanged)
+}
+
+// end records the finished run and queues its summary if one is owed. The
+// record is saved first: a crash between the two leaves the summary owed,
+// and the redelivered job queues it (Worker.resendSummary).
+func (r *runner) end(ctx context.Context, summary bool) error {
+	run := r.run
+	run.Phase, run.Processed, run.FinishedAt = "", run.Total, r.w.now()
+	if summary {
+		run.Summary = integration.MailOwed
+	}
+	if err := r.w.store.SaveRun(ctx, run); err != nil {
+		return err
+	}
+	return r.w.resendSummary(ctx, run)
+}
+
+func (r *runner) writeErrorFile(ctx context.Context, issues []sync.Issue) error {
+	if len(issues) == 0 {
+		r.run.ErrorFileKey = ""
+		return nil
+	}
+	key, err := r.w.files.Put(ctx, r.run.TenantID, r.run.RunID, issues)
+	if err != nil {
+		return err
+	}
+	r.run.ErrorFileKey = key
+	return nil
+}
+
+// phase moves the run to a new phase and saves it at once.
+func (r *runner) phase(ctx context.Context, p integration.Phase, total int) error {
+	r.run.Phase, r.run.Processed, r.run.Total = p, 0, total
+	r.lastSaved = r.w.now()
+	return r.w.store.SaveRun(ctx, r.run)
+}
+
+// progress records processed and saves it now and then. A failed progress
+// write is only logged: the run itself is what matters.
+func (r *runner) progress(ctx context.Context, done int) {
+	r.run.Processed = done
+	if now := r.w.now(); now.Sub(r.lastSaved) >= r.w.progressEvery {
+		r.lastSaved = now
+		if err := r.w.store.SaveRun(ctx, r.run); err != nil {
+			r.log.Warn("save progress", "error", err)
+		}
+	}
+}
+
+// fail ends the run as failed when the reason is one retrying cannot fix,
+// in words for the admin. Any other error (the table or S3 failing after
+// the SDK's retries, a lost lease) leaves the run unfinished and goes back
+// to the queue: the redelivered job resumes it.
+func (r *runner) fail(ctx context.Context, err error) error {
+	var rf *runFailure
+	if !errors.As(err, &rf) {
+		r.log.Error("run interrupted: the job will be retried", "error", err)
+		return err
+	}
+	r.log.Error("run failed", "reason", rf.reason, "error", err)
+	if errors.Is(err, peoplehr.ErrInvalidKey) {
+		owed, kerr := r.w.store.KeyRefused(ctx, r.run.TenantID)
+		if kerr != nil {
+			return kerr
+		}
+		if owed {
+			r.log.Warn("integration needs re-authorization: admin to be emailed")
+			if err := r.w.mail.Send(ctx, queue.MailJob{Kind: queue.MailReauth, TenantID: r.run.TenantID}); err != nil {
+				return err
+			}
+		}
+	}
+	r.run.Status, r.run.FailureReason = integration.StatusFailed, rf.reason
+	return r.end(ctx, true)
+}
