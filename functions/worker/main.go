@@ -3,13 +3,14 @@ package main
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/peoplesync/peoplesync/internal/wiring"
 )
 
 func main() {
 	wiring.Start(wiring.WorkerEnv, func(c wiring.Clients, env map[string]string, log *slog.Logger) (any, error) {
-		w, err := wiring.Worker(c, env, log)
+		w, err := wiring.Worker(c, env, log, time.Now)
 		if err != nil {
 			return nil, err
 		}

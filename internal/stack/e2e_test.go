@@ -26,6 +26,7 @@ import (
 	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/stack"
 	"github.com/peoplesync/peoplesync/internal/sync"
+	"github.com/peoplesync/peoplesync/internal/wiring"
 )
 
 var (
@@ -190,19 +191,26 @@ func secondFeed() []peoplehrtest.Employee {
 	return append(feed, nia, oli)
 }
 
-func startStack(t *testing.T, clk *clock, writes *memberWrites, employees []peoplehrtest.Employee) *stack.Stack {
+// newStack starts a stack for the test, its consumers not running; wrap,
+// if not nil, may replace the functions' AWS clients.
+func newStack(t *testing.T, clk *clock, employees []peoplehrtest.Employee, wrap func(*wiring.Clients)) *stack.Stack {
 	t.Helper()
-	ctx := context.Background()
-	st, err := stack.Start(ctx, stack.Options{
+	st, err := stack.Start(context.Background(), stack.Options{
 		Moto: moto, SES: ses, Prefix: strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")) + "-",
-		Employees: employees, Now: clk.Now, Log: testLog(t),
-		WrapDynamoDB: func(api dynamo.API) dynamo.API { writes.API = api; return writes },
+		Employees: employees, Now: clk.Now, Log: testLog(t), WrapClients: wrap,
 	})
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
 	}
 	t.Cleanup(st.Close)
-	st.StartConsumers(ctx)
+	return st
+}
+
+// startStack starts a stack whose consumers run, counting member writes.
+func startStack(t *testing.T, clk *clock, writes *memberWrites, employees []peoplehrtest.Employee) *stack.Stack {
+	t.Helper()
+	st := newStack(t, clk, employees, func(c *wiring.Clients) { writes.API = c.DynamoDB; c.DynamoDB = writes })
+	st.StartConsumers(context.Background())
 	return st
 }
 

@@ -20,10 +20,7 @@ type SQSHandler func(context.Context, events.SQSEvent) (events.SQSEventResponse,
 // come back after the visibility timeout. It returns when ctx ends.
 func poll(ctx context.Context, client *sqs.Client, queueURL, queueArn string, batch int32, wait time.Duration, h SQSHandler, log *slog.Logger) {
 	for ctx.Err() == nil {
-		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: &queueURL, MaxNumberOfMessages: batch, WaitTimeSeconds: int32(wait / time.Second),
-			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
-		})
+		ev, err := receive(ctx, client, queueURL, queueArn, batch, wait)
 		if err != nil {
 			if !errors.Is(err, context.Canceled) && ctx.Err() == nil {
 				log.Warn("receive from queue", "queue", queueURL, "error", err)
@@ -31,15 +28,8 @@ func poll(ctx context.Context, client *sqs.Client, queueURL, queueArn string, ba
 			}
 			continue
 		}
-		if len(out.Messages) == 0 {
+		if len(ev.Records) == 0 {
 			continue
-		}
-		ev := events.SQSEvent{}
-		for _, m := range out.Messages {
-			ev.Records = append(ev.Records, events.SQSMessage{
-				MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
-				Body: aws.ToString(m.Body), Attributes: m.Attributes, EventSource: "aws:sqs", EventSourceARN: queueArn,
-			})
 		}
 		resp, err := h(ctx, ev)
 		if err != nil {
@@ -59,6 +49,32 @@ func poll(ctx context.Context, client *sqs.Client, queueURL, queueArn string, ba
 			}
 		}
 	}
+}
+
+// receive takes up to batch messages as the Lambda event they would be.
+func receive(ctx context.Context, client *sqs.Client, queueURL, queueArn string, batch int32, wait time.Duration) (events.SQSEvent, error) {
+	out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl: &queueURL, MaxNumberOfMessages: batch, WaitTimeSeconds: int32(wait / time.Second),
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+	})
+	if err != nil {
+		return events.SQSEvent{}, err
+	}
+	ev := events.SQSEvent{}
+	for _, m := range out.Messages {
+		ev.Records = append(ev.Records, events.SQSMessage{
+			MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
+			Body: aws.ToString(m.Body), Attributes: m.Attributes, EventSource: "aws:sqs", EventSourceARN: queueArn,
+		})
+	}
+	return ev, nil
+}
+
+// Receive takes up to n waiting messages of the queue logicalID, as the
+// event its consumer would get, without deleting them: for tests that
+// deliver by hand.
+func (s *Stack) Receive(ctx context.Context, logicalID string, n int32) (events.SQSEvent, error) {
+	return receive(ctx, s.sqs, s.Resources.Ref(logicalID), s.Resources.Arn(logicalID), n, 0)
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -40,8 +40,9 @@ type Options struct {
 	Log             *slog.Logger
 	// Now is the clock of the functions; the wall clock when nil.
 	Now func() time.Time
-	// WrapDynamoDB lets a test watch or fail the table calls.
-	WrapDynamoDB func(dynamo.API) dynamo.API
+	// WrapClients lets a test watch or fail the AWS calls of every
+	// function by replacing clients with wrappers.
+	WrapClients func(*wiring.Clients)
 	// Tick is how often the in-process scheduler ticks; zero runs none
 	// (tests call Scheduler.Tick themselves).
 	Tick time.Duration
@@ -124,14 +125,14 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	s.WorkerEnv = envs["WorkerFunction"]
 	s.Clients = wiring.NewClients(cfg, s.SES.Endpoint())
-	if o.WrapDynamoDB != nil {
-		s.Clients.DynamoDB = o.WrapDynamoDB(s.Clients.DynamoDB)
+	if o.WrapClients != nil {
+		o.WrapClients(&s.Clients)
 	}
 	s.sqs = devstack.NewClients(cfg).SQS
 	s.Store = dynamo.New(s.Clients.DynamoDB, s.WorkerEnv["TABLE_NAME"], dynamo.WithClock(s.now))
 	s.Sealer = secrets.NewSealer(s.Clients.KMS, s.WorkerEnv["KEYS_KEY_ID"])
 	s.Imports = queue.NewImports(s.Clients.SQS, envs["SchedulerFunction"]["IMPORTS_QUEUE_URL"])
-	if s.Worker, err = wiring.Worker(s.Clients, s.WorkerEnv, s.log, worker.WithClock(s.now)); err != nil {
+	if s.Worker, err = wiring.Worker(s.Clients, s.WorkerEnv, s.log, s.now); err != nil {
 		return nil, err
 	}
 	if s.Scheduler, err = wiring.Scheduler(s.Clients, envs["SchedulerFunction"], s.log, s.now); err != nil {

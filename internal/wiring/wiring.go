@@ -61,21 +61,21 @@ var (
 	MailerEnv    = []string{"TABLE_NAME", "SES_FROM", "SES_SEND_RATE", "DASHBOARD_URL", "INVITE_BASE_URL"}
 )
 
-// Worker assembles the import worker.
-func Worker(c Clients, env map[string]string, log *slog.Logger, opts ...worker.Option) (*worker.Worker, error) {
+// Worker assembles the import worker; now is the clock (time.Now in Lambda).
+func Worker(c Clients, env map[string]string, log *slog.Logger, now func() time.Time) (*worker.Worker, error) {
 	return worker.New(
-		dynamo.New(c.DynamoDB, env["TABLE_NAME"]),
+		dynamo.New(c.DynamoDB, env["TABLE_NAME"], dynamo.WithClock(now)),
 		peoplehr.New(env["PEOPLEHR_BASE_URL"], peoplehr.WithLogger(log)),
 		secrets.NewSealer(c.KMS, env["KEYS_KEY_ID"]),
 		files.NewStore(c.S3, env["ERROR_FILES_BUCKET"]),
 		queue.NewMail(c.SQS, env["MAIL_QUEUE_URL"]),
-		log, opts...,
+		log, worker.WithClock(now),
 	)
 }
 
 // Scheduler assembles the scheduler.
 func Scheduler(c Clients, env map[string]string, log *slog.Logger, now func() time.Time) (*scheduler.Scheduler, error) {
-	return scheduler.New(dynamo.New(c.DynamoDB, env["TABLE_NAME"]), queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]), log, now)
+	return scheduler.New(dynamo.New(c.DynamoDB, env["TABLE_NAME"], dynamo.WithClock(now)), queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]), log, now)
 }
 
 // Mailer assembles the mailer.
@@ -85,7 +85,7 @@ func Mailer(c Clients, env map[string]string, log *slog.Logger, now func() time.
 		return nil, fmt.Errorf("SES_SEND_RATE %q: want a positive number of emails per second", env["SES_SEND_RATE"])
 	}
 	return mailer.New(
-		dynamo.New(c.DynamoDB, env["TABLE_NAME"]),
+		dynamo.New(c.DynamoDB, env["TABLE_NAME"], dynamo.WithClock(now)),
 		email.NewSender(c.SES, env["SES_FROM"], env["SES_CONFIGURATION_SET"], rate),
 		mailer.Config{DashboardURL: env["DASHBOARD_URL"], InviteBaseURL: env["INVITE_BASE_URL"]},
 		log, now,
