@@ -30,9 +30,11 @@ node_modules/.bin/aws-ses-v2-local: package-lock.json
 
 # Runs the whole service on this machine: emulators, PeopleHR sandbox, demo
 # tenant, one import. Ctrl-C stops everything it started.
+# TICK is how often the in-process scheduler looks for due imports.
+TICK ?= 10s
 local: tools
 	$(GO) build -o bin/local ./cmd/local
-	bin/local
+	TICK=$(TICK) bin/local
 
 # Every test: unit, adapters against moto, end-to-end runs through the sandbox.
 test: tools

@@ -1,7 +1,8 @@
 // Command local runs the whole service on this machine (`make local`): the
-// AWS emulator with the template's resources, the PeopleHR sandbox with
-// sample employees, a demo tenant and its first import. It runs until
-// Ctrl-C and stops everything it started.
+// AWS emulators with the template's resources, the PeopleHR sandbox with
+// sample employees, a demo tenant, its first import at once and a scheduled
+// one soon after, the emails they send. It runs until Ctrl-C and stops
+// everything it started.
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,85 +28,145 @@ const demoTenant = "demo"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx); err != nil {
+	if err := run(ctx); err != nil && ctx.Err() == nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		os.Exit(1)
 	}
+	fmt.Println("\nStopped: emulators and sandbox shut down.")
 }
 
 func run(ctx context.Context) error {
+	tick, err := time.ParseDuration(envOr("TICK", "10s"))
+	if err != nil || tick <= 0 {
+		return fmt.Errorf("TICK=%q: want a duration such as 10s", os.Getenv("TICK"))
+	}
 	log := logging.New(os.Stderr, envOr("LOG_LEVEL", "WARN"))
-	fmt.Println("Starting the local stack (moto, PeopleHR sandbox)...")
+	fmt.Println("Starting the local stack (moto, SES emulator, PeopleHR sandbox)...")
 	st, err := stack.Start(ctx, stack.Options{
 		Prefix:          "local-",
 		PeopleHRBaseURL: os.Getenv("PEOPLEHR_BASE_URL"),
 		Employees:       peoplehrtest.DemoEmployees(),
 		Log:             log,
+		Tick:            tick,
 	})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	st.StartConsumers(ctx)
+	printEndpoints(st)
 
-	apiKey := envOr("PEOPLEHR_API_KEY", peoplehrtest.DefaultAPIKey)
-	if err := st.SeedTenant(ctx, demoTenantSetup(apiKey)); err != nil {
+	// The scheduled slot two minutes from now, so the schedule shows itself.
+	firstSlot := time.Now().UTC().Truncate(time.Minute).Add(2 * time.Minute)
+	if err := st.SeedTenant(ctx, demoTenantSetup(envOr("PEOPLEHR_API_KEY", peoplehrtest.DefaultAPIKey), firstSlot)); err != nil {
 		return fmt.Errorf("seed demo tenant: %w", err)
 	}
 	queued, err := st.Enqueue(ctx, demoTenant, integration.TriggerManual)
 	if err != nil {
 		return err
 	}
-	wait, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	run, err := st.WaitFinished(wait, demoTenant, queued.RunID)
-	if err != nil {
+	fmt.Println("\n1. \"Import data now\" for the demo tenant...")
+	if err := report(ctx, st, queued.RunID); err != nil {
 		return err
 	}
-	printRun(ctx, st, run)
-	fmt.Println("\nRunning until Ctrl-C.")
+
+	if st.Sandbox != nil {
+		st.Sandbox.Update(changeDemo)
+		fmt.Println("\n   PeopleHR changes meanwhile: a new starter, a leaver, a new job title.")
+	}
+	fmt.Printf("\n2. The scheduled import of %s (hourly at :%02d; the scheduler ticks every %s)...\n",
+		firstSlot.Local().Format("15:04"), firstSlot.Minute(), tick)
+	if err := report(ctx, st, integration.SlotRunID(firstSlot)); err != nil {
+		return err
+	}
+	fmt.Println("\nRunning until Ctrl-C: the schedule goes on every hour.")
 	<-ctx.Done()
-	fmt.Println("\nStopping: emulator and sandbox shut down.")
 	return nil
 }
 
-func demoTenantSetup(apiKey string) stack.Tenant {
+func demoTenantSetup(apiKey string, firstSlot time.Time) stack.Tenant {
 	m := sync.DefaultMapping()
 	m.Fields["dateOfBirth"] = "DateOfBirth"
 	m.Fields["mobile"] = "ContactDetail.Mobile"
 	m.Fields["payrollId"] = "EmploymentDetail.PayrollID"
 	m.Fields["custom1"] = "APIColumn2"
+	s := integration.DefaultSettings()
+	s.Frequency, s.TimeOfDay, s.TimeZone = "hourly", firstSlot.Format("15:04"), "UTC"
 	return stack.Tenant{
 		ID: demoTenant, ProgrammeName: "Northwind Perks", AdminEmail: "admin@northwind.example",
-		APIKey: apiKey, Settings: integration.DefaultSettings(), Mapping: m,
+		APIKey: apiKey, Settings: s, Mapping: m, FirstRunAt: firstSlot,
 	}
 }
 
-func printRun(ctx context.Context, st *stack.Stack, run *integration.Run) {
+// changeDemo is what happens in PeopleHR between the two imports.
+func changeDemo(es []peoplehrtest.Employee) []peoplehrtest.Employee {
+	es = append([]peoplehrtest.Employee(nil), es...)
+	es[1].JobRole = "Head of Operations"
+	es[2].LeavingDate = time.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+	es[2].EmployeeStatus, es[2].ReasonForLeaving = "Left", "Resigned"
+	starter := es[0]
+	starter.EmployeeID, starter.FirstName, starter.LastName = "PW0100", "Priya", "Natarajan"
+	starter.EmailID, starter.StartDate = "priya.natarajan@northwind.example", time.Now().Format(time.DateOnly)
+	return append(es, starter)
+}
+
+// report waits for a run, prints its counts, its error file and the emails
+// it caused.
+func report(ctx context.Context, st *stack.Stack, runID string) error {
+	wait, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	before, err := st.SES.Sent(ctx)
+	if err != nil {
+		return err
+	}
+	run, err := st.WaitFinished(wait, demoTenant, runID)
+	if err != nil {
+		return err
+	}
 	c := run.Counts
-	fmt.Printf(`
-Demo import %s finished: %s
-  created %d, updated %d, unchanged %d, closed %d, reactivated %d,
-  skipped leavers %d, errors %d, warnings %d, of %d PeopleHR records
-`, run.RunID, run.Status, c.Created, c.Updated, c.Unchanged, c.Closed, c.Reactivated, c.SkippedLeavers, c.Errors, c.Warnings, c.Total)
+	fmt.Printf(`   Import %s (%s) finished: %s
+   created %d, updated %d, unchanged %d, closed %d, reactivated %d,
+   skipped leavers %d, errors %d, warnings %d, of %d PeopleHR records
+`, run.RunID, run.Trigger, run.Status, c.Created, c.Updated, c.Unchanged, c.Closed, c.Reactivated, c.SkippedLeavers, c.Errors, c.Warnings, c.Total)
 	if run.FailureReason != "" {
-		fmt.Println("  why:", run.FailureReason)
+		fmt.Println("   why:", run.FailureReason)
 	}
 	if run.ErrorFileKey != "" {
-		bucket := st.WorkerEnv["ERROR_FILES_BUCKET"]
-		fmt.Printf("\nError file: s3://%s/%s\n", bucket, run.ErrorFileKey)
-		if client, ok := st.Clients.S3.(*s3.Client); ok {
-			req, err := s3.NewPresignClient(client).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &run.ErrorFileKey},
-				s3.WithPresignExpires(15*time.Minute))
-			if err == nil {
-				fmt.Printf("  read it:  curl -s '%s'\n", req.URL)
-			}
+		printErrorFile(ctx, st, run.ErrorFileKey)
+	}
+	time.Sleep(3 * time.Second) // let the mailer catch up before listing
+	after, err := st.SES.Sent(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("   emails sent: %d (read them at %s/)\n", len(after)-len(before), st.SES.Endpoint())
+	for _, e := range after[len(before):min(len(after), len(before)+5)] {
+		fmt.Printf("     to %-40s %s\n", strings.Join(e.To, ", "), e.Subject)
+	}
+	if n := len(after) - len(before); n > 5 {
+		fmt.Printf("     ... and %d more\n", n-5)
+	}
+	return nil
+}
+
+func printErrorFile(ctx context.Context, st *stack.Stack, key string) {
+	bucket := st.WorkerEnv["ERROR_FILES_BUCKET"]
+	fmt.Printf("   error file: s3://%s/%s\n", bucket, key)
+	if client, ok := st.Clients.S3.(*s3.Client); ok {
+		req, err := s3.NewPresignClient(client).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key},
+			s3.WithPresignExpires(15*time.Minute))
+		if err == nil {
+			fmt.Printf("   read it:    curl -s '%s'\n", req.URL)
 		}
 	}
+}
+
+func printEndpoints(st *stack.Stack) {
 	fmt.Printf(`
 Endpoints (127.0.0.1 only):
   AWS emulator (moto):  %s   table %s
-`, st.Moto.Endpoint(), st.WorkerEnv["TABLE_NAME"])
+  SES emulator:         %s/   (every email sent, in a browser)
+`, st.Moto.Endpoint(), st.WorkerEnv["TABLE_NAME"], st.SES.Endpoint())
 	if st.Sandbox != nil {
 		fmt.Printf("  PeopleHR sandbox:     %s   (POST /Employee, key %s)\n", st.Sandbox.URL(), peoplehrtest.DefaultAPIKey)
 	}

@@ -244,19 +244,21 @@ func (s *Stack) Enqueue(ctx context.Context, tenant string, trigger integration.
 	return run, nil
 }
 
-// WaitFinished polls a run until it finishes or ctx ends.
+// WaitFinished polls a run until it finishes or ctx ends; a run not yet
+// created (a scheduled slot still to come) is waited for too.
 func (s *Stack) WaitFinished(ctx context.Context, tenant, runID string) (*integration.Run, error) {
 	for {
 		run, err := s.Store.GetRun(ctx, tenant, runID)
-		if err != nil {
+		switch {
+		case errors.Is(err, integration.ErrNotFound):
+		case err != nil:
 			return nil, err
-		}
-		if run.Status.Finished() {
+		case run.Status.Finished():
 			return run, nil
 		}
 		select {
 		case <-ctx.Done():
-			return run, fmt.Errorf("wait for run %s: %w (last status %s)", runID, ctx.Err(), run.Status)
+			return run, fmt.Errorf("wait for run %s: %w", runID, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
