@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	sesv1 "github.com/aws/aws-sdk-go-v2/service/ses"
+	sqsv1 "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
 	"github.com/peoplesync/peoplesync/internal/dynamo"
@@ -504,5 +506,47 @@ func TestRefusedKeyNeedsReauthorization(t *testing.T) {
 	}
 	if got := sentTo(t); got["summary admin@acme.example"] != 5 { // 4 failed-run summaries + 1 notice
 		t.Errorf("sent %v", got)
+	}
+}
+
+// A job that can never succeed ends in the dead-letter queue after the
+// receive limit, instead of blocking its tenant's queue for ever.
+func TestPoisonJobEndsInTheDLQ(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
+	st := newStack(t, clk, nil, nil)
+	ctx := context.Background()
+	client := st.SQSClient()
+	url := st.Resources.Ref("ImportsQueue")
+	_, err := client.SendMessage(ctx, &sqsv1.SendMessageInput{
+		QueueUrl: &url, MessageBody: aws.String("{not a job"), MessageGroupId: aws.String("acme"), MessageDeduplicationId: aws.String("poison"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		ev, err := st.Receive(ctx, "ImportsQueue", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.Records) == 0 {
+			break
+		}
+		if i == 5 {
+			t.Fatal("still in the queue after 5 receives")
+		}
+		resp, _ := st.Worker.HandleSQS(ctx, ev)
+		if len(resp.BatchItemFailures) != 1 {
+			t.Fatalf("the poison job was not reported as failed: %+v", resp)
+		}
+		// As if its visibility timeout had passed.
+		if _, err := client.ChangeMessageVisibility(ctx, &sqsv1.ChangeMessageVisibilityInput{
+			QueueUrl: &url, ReceiptHandle: &ev.Records[0].ReceiptHandle, VisibilityTimeout: 0,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dead, err := st.Receive(ctx, "ImportsDeadLetterQueue", 10)
+	if err != nil || len(dead.Records) != 1 || dead.Records[0].Body != "{not a job" {
+		t.Fatalf("DLQ: %v %+v", err, dead.Records)
 	}
 }

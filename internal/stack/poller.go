@@ -70,6 +70,9 @@ func receive(ctx context.Context, client *sqs.Client, queueURL, queueArn string,
 	return ev, nil
 }
 
+// SQSClient is the stack's SQS client, for tests that drive queues by hand.
+func (s *Stack) SQSClient() *sqs.Client { return s.sqs }
+
 // Receive takes up to n waiting messages of the queue logicalID, as the
 // event its consumer would get, without deleting them: for tests that
 // deliver by hand.
