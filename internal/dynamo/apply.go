@@ -42,7 +42,7 @@ type unit struct {
 // with the number of changes done so far.
 func (s *Store) Apply(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]Conflict, error) {
 	now := s.now().UTC()
-	a := &applier{s: s, progress: progress}
+	a := &applier{s: s, tenant: tenant, runID: runID, progress: progress}
 	var moving []*sync.Change
 	var free, claiming []unit
 	for i := range changes {
@@ -139,6 +139,8 @@ func (s *Store) parallel(ctx context.Context, n int, fn func(context.Context, in
 
 type applier struct {
 	s         *Store
+	tenant    string
+	runID     string
 	progress  func(int)
 	mu        stdsync.Mutex
 	done      int
@@ -200,6 +202,10 @@ func (a *applier) single(ctx context.Context, u unit) error {
 			a.record(1, nil)
 			return nil
 		case isConditionFailure(err):
+			if a.appliedByThisRun(ctx, u.change) {
+				a.record(1, nil) // a replay of this run's own write
+				return nil
+			}
 			a.record(1, &Conflict{Change: u.change, Reason: "the member or its email address changed while this run applied it: the next run will try again"})
 			return nil
 		case !retryable(err) || attempt+1 >= a.s.maxAttempts:
@@ -209,6 +215,13 @@ func (a *applier) single(ctx context.Context, u unit) error {
 			return err
 		}
 	}
+}
+
+// appliedByThisRun tells a replay from a conflict: the member's last write
+// was this run's.
+func (a *applier) appliedByThisRun(ctx context.Context, c *sync.Change) bool {
+	m, err := a.s.GetMember(ctx, a.tenant, c.EmployeeID())
+	return err == nil && m.LastRunID == a.runID && a.runID != ""
 }
 
 func (a *applier) record(n int, c *Conflict) {

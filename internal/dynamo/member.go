@@ -194,3 +194,20 @@ func intAttr(item map[string]types.AttributeValue, name string) (int64, error) {
 	}
 	return v, nil
 }
+
+// ListMembers reads a page of a tenant's members in employee id order,
+// optionally only those with status. See ListRuns for cursors.
+func (s *Store) ListMembers(ctx context.Context, tenant string, status sync.Status, cursor string, limit int) ([]sync.Member, string, error) {
+	var out []sync.Member
+	next, err := s.page(ctx, memberPK(tenant), string(status), cursor, limit, true, func(item map[string]types.AttributeValue) error {
+		m, err := decodeMember(item)
+		if err == nil {
+			out = append(out, m)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list members: %w", err)
+	}
+	return out, next, nil
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/sync"
@@ -34,6 +35,8 @@ type runItem struct {
 	FailureReason string                `json:"failureReason,omitempty"`
 	ErrorFileKey  string                `json:"errorFileKey,omitempty"`
 	Summary       integration.MailState `json:"summary,omitempty"`
+	Approves      string                `json:"approves,omitempty"`
+	Resolution    string                `json:"resolution,omitempty"`
 }
 
 // CreateRun records a new run; integration.ErrConflict if the run id exists.
@@ -68,7 +71,7 @@ func (s *Store) putRun(ctx context.Context, r *integration.Run, cond string) err
 		QueuedAt: formatTime(r.QueuedAt), StartedAt: formatTime(r.StartedAt), FinishedAt: formatTime(r.FinishedAt),
 		Phase: r.Phase, Processed: r.Processed, Total: r.Total, Counts: r.Counts,
 		HeldReason: r.HeldReason, FailureReason: r.FailureReason, ErrorFileKey: r.ErrorFileKey,
-		Summary: r.Summary,
+		Summary: r.Summary, Approves: r.Approves, Resolution: r.Resolution,
 	})
 	if err != nil {
 		return err
@@ -83,6 +86,10 @@ func (s *Store) GetRun(ctx context.Context, tenant, runID string) (*integration.
 	if err != nil {
 		return nil, fmt.Errorf("get run: %w", err)
 	}
+	return decodeRun(item)
+}
+
+func decodeRun(item map[string]types.AttributeValue) (*integration.Run, error) {
 	var it runItem
 	if err := unmarshal(item, &it); err != nil {
 		return nil, fmt.Errorf("decode run: %w", err)
@@ -91,8 +98,9 @@ func (s *Store) GetRun(ctx context.Context, tenant, runID string) (*integration.
 		TenantID: it.TenantID, RunID: it.RunID, Trigger: it.Trigger, Status: it.Status, StartedBy: it.StartedBy,
 		Phase: it.Phase, Processed: it.Processed, Total: it.Total, Counts: it.Counts,
 		HeldReason: it.HeldReason, FailureReason: it.FailureReason, ErrorFileKey: it.ErrorFileKey,
-		Summary: it.Summary,
+		Summary: it.Summary, Approves: it.Approves, Resolution: it.Resolution,
 	}
+	var err error
 	for _, t := range []struct {
 		dst *time.Time
 		src string
@@ -102,6 +110,25 @@ func (s *Store) GetRun(ctx context.Context, tenant, runID string) (*integration.
 		}
 	}
 	return r, nil
+}
+
+// ListRuns reads a tenant's runs newest first, a page at a time. cursor is
+// what the previous page returned ("" for the first); the next cursor is ""
+// after the last page. A cursor only names a run id: it cannot reach
+// another tenant's runs.
+func (s *Store) ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error) {
+	var out []*integration.Run
+	next, err := s.page(ctx, runPK(tenant), "", cursor, limit, false, func(item map[string]types.AttributeValue) error {
+		r, err := decodeRun(item)
+		if err == nil {
+			out = append(out, r)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list runs: %w", err)
+	}
+	return out, next, nil
 }
 
 // Times are stored as RFC 3339 UTC text; the zero time as absent.

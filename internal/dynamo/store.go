@@ -2,10 +2,12 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -141,4 +143,46 @@ func (s *Store) queryAll(ctx context.Context, pk string, fn func(map[string]type
 		}
 	}
 	return nil
+}
+
+// ErrBadCursor is returned for a page cursor this store did not make.
+var ErrBadCursor = errors.New("invalid page cursor")
+
+// page reads one page of a partition (newest first unless forward), with
+// an optional filter on status, and returns the cursor of the next page.
+// The cursor carries only the sort key: the partition is always the
+// caller's tenant's.
+func (s *Store) page(ctx context.Context, pk, status, cursor string, limit int, forward bool, fn func(map[string]types.AttributeValue) error) (string, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		ScanIndexForward:          aws.Bool(forward),
+		Limit:                     aws.Int32(int32(limit)),
+	}
+	if status != "" {
+		in.FilterExpression = aws.String("#status = :status")
+		in.ExpressionAttributeNames = map[string]string{"#status": "status"}
+		in.ExpressionAttributeValues[":status"] = str(status)
+	}
+	if cursor != "" {
+		sk, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || len(sk) < 3 || len(sk) > 200 || !utf8.Valid(sk) {
+			return "", ErrBadCursor
+		}
+		in.ExclusiveStartKey = key(pk, string(sk))
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return "", err
+	}
+	for _, item := range out.Items {
+		if err := fn(item); err != nil {
+			return "", err
+		}
+	}
+	if sk, ok := out.LastEvaluatedKey["SK"].(*types.AttributeValueMemberS); ok {
+		return base64.RawURLEncoding.EncodeToString([]byte(sk.Value)), nil
+	}
+	return "", nil
 }

@@ -78,9 +78,12 @@ func change(kind sync.Kind, before sync.Member, edit func(*sync.Member)) sync.Ch
 	return sync.Change{Kind: kind, Before: &before, After: after}
 }
 
+var runs atomic.Int64
+
+// mustApply applies changes as a new run.
 func mustApply(t *testing.T, s *dynamo.Store, tenant string, changes []sync.Change) []dynamo.Conflict {
 	t.Helper()
-	conflicts, err := s.Apply(context.Background(), tenant, "r1", time.UTC, changes, nil)
+	conflicts, err := s.Apply(context.Background(), tenant, fmt.Sprintf("run-%d", runs.Add(1)), time.UTC, changes, nil)
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -225,6 +228,16 @@ func TestApplyLifecycle(t *testing.T) {
 	}
 	if got, _ := s.GetMember(ctx, "t1", "E000"); got.Values[sync.Department] != "Ops" {
 		t.Errorf("a stale update overwrote a newer one: %+v", got)
+	}
+
+	// The same run applying its own creates again (a resumed run) finds
+	// its writes done: no conflict, nothing changed.
+	again, err := s.Apply(ctx, "t1", "r1", time.UTC, create(ms[100:]...), nil)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("replay by the same run: %v %+v", err, again)
+	}
+	if got, _ := s.GetMember(ctx, "t1", "E100"); got.Version != 1 {
+		t.Errorf("a replay rewrote E100: version %d", got.Version)
 	}
 }
 

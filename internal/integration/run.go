@@ -68,7 +68,15 @@ type Run struct {
 	ErrorFileKey  string
 	// Summary is the state of the run's summary email.
 	Summary MailState
+	// Approves is, for an approval run, the held run whose plan it applies.
+	Approves string
+	// Resolution says what became of a held run: "approved by <admin>" or
+	// "discarded by <admin>"; empty while it waits.
+	Resolution string
 }
+
+// Active reports whether the run is waiting or working.
+func (r *Run) Active() bool { return r.Status == StatusQueued || r.Status == StatusRunning }
 
 // MailState tracks one email that must go out at most once: the mailer
 // moves it owed -> sending -> sent with conditional writes, and back to owed
@@ -91,6 +99,8 @@ type Job struct {
 	TenantID string  `json:"tenantId"`
 	RunID    string  `json:"runId"`
 	Trigger  Trigger `json:"trigger"`
+	// Approves names the held run an approval run applies.
+	Approves string `json:"approves,omitempty"`
 }
 
 const runIDTime = "20060102T150405Z"

@@ -22,13 +22,22 @@ type runFailure struct {
 func (f *runFailure) Error() string { return f.reason + ": " + f.err.Error() }
 func (f *runFailure) Unwrap() error { return f.err }
 
+// errRevoked stops a run whose key the admin revoked.
+var errRevoked = errors.New("the PeopleHR key was revoked")
+
+// revokeCheckEvery spaces the checks for a revoked key while applying.
+const revokeCheckEvery = 5 * time.Second
+
 // runner is one execution of one run.
 type runner struct {
-	w         *Worker
-	run       *integration.Run
-	log       *slog.Logger
-	resumed   bool
-	lastSaved time.Time
+	w           *Worker
+	run         *integration.Run
+	log         *slog.Logger
+	stop        context.CancelCauseFunc
+	resumed     bool
+	lastSaved   time.Time
+	keyAddedAt  time.Time
+	lastChecked time.Time
 }
 
 func (r *runner) execute(ctx context.Context) error {
@@ -47,6 +56,7 @@ func (r *runner) execute(ctx context.Context) error {
 	if err != nil {
 		return &runFailure{"the integration's settings are invalid", err}
 	}
+	r.keyAddedAt = in.Key.AddedAt
 
 	if r.resumed {
 		r.log.Info("resuming an interrupted run", "phase", run.Phase)
@@ -54,6 +64,9 @@ func (r *runner) execute(ctx context.Context) error {
 	run.Status = integration.StatusRunning
 	if run.StartedAt.IsZero() {
 		run.StartedAt = w.now()
+	}
+	if run.Approves != "" {
+		return r.approve(ctx, in, settings)
 	}
 	if err := r.phase(ctx, integration.PhaseFetching, 0); err != nil {
 		return err
@@ -87,10 +100,20 @@ func (r *runner) execute(ctx context.Context) error {
 	welcomes := owedWelcomes(members)
 	members = nil // the plan keeps what it needs; let a large tenant's list go
 
+	if err := r.apply(ctx, settings.Location, &plan, welcomes); err != nil {
+		return err
+	}
+	before.addTo(&plan.Counts)
+	return r.finish(ctx, plan, in)
+}
+
+// apply writes the plan's changes, turns conflicts into row errors and
+// queues the welcome emails owed: those of the changes and welcomes.
+func (r *runner) apply(ctx context.Context, loc *time.Location, plan *sync.Plan, welcomes []string) error {
 	if err := r.phase(ctx, integration.PhaseApplying, len(plan.Changes)); err != nil {
 		return err
 	}
-	conflicts, err := w.store.Apply(ctx, run.TenantID, run.RunID, settings.Location, plan.Changes, func(done int) {
+	conflicts, err := r.w.store.Apply(ctx, r.run.TenantID, r.run.RunID, loc, plan.Changes, func(done int) {
 		r.progress(ctx, done)
 	})
 	if err != nil {
@@ -105,17 +128,31 @@ func (r *runner) execute(ctx context.Context) error {
 		plan.Counts.Errors++
 		plan.Counts.Adjust(c.Change.Kind, -1)
 	}
-	before.addTo(&plan.Counts)
 	for _, c := range plan.Changes {
 		if c.After.Welcome == sync.WelcomeOwed && c.After.Status != sync.StatusLeaver && !rejected[c.EmployeeID()] {
 			welcomes = append(welcomes, c.EmployeeID())
 		}
 	}
-
 	if err := r.phase(ctx, integration.PhaseEmailing, len(welcomes)); err != nil {
 		return err
 	}
-	if err := r.queueWelcomes(ctx, welcomes); err != nil {
+	return r.queueWelcomes(ctx, welcomes)
+}
+
+// approve applies a held run's kept plan, exactly, as its approval run.
+// Changes whose member moved on since are conflicts, not overwrites.
+func (r *runner) approve(ctx context.Context, in *integration.Integration, s sync.Settings) error {
+	held, err := r.w.store.GetRun(ctx, r.run.TenantID, r.run.Approves)
+	if err != nil {
+		return err
+	}
+	changes, err := r.w.store.HeldPlan(ctx, r.run.TenantID, r.run.Approves)
+	if err != nil {
+		return err
+	}
+	plan := sync.Plan{Changes: changes, Counts: held.Counts}
+	plan.Counts.Errors, plan.Counts.Warnings = 0, 0 // the held run's error file reported those
+	if err := r.apply(ctx, s.Location, &plan, nil); err != nil {
 		return err
 	}
 	return r.finish(ctx, plan, in)
@@ -258,23 +295,50 @@ func (r *runner) writeErrorFile(ctx context.Context, issues []sync.Issue) error 
 	return nil
 }
 
-// phase moves the run to a new phase and saves it at once.
+// phase moves the run to a new phase and saves it at once, unless the key
+// was revoked meanwhile.
 func (r *runner) phase(ctx context.Context, p integration.Phase, total int) error {
+	if err := r.checkRevoked(ctx); err != nil {
+		return err
+	}
 	r.run.Phase, r.run.Processed, r.run.Total = p, 0, total
 	r.lastSaved = r.w.now()
 	return r.w.store.SaveRun(ctx, r.run)
 }
 
-// progress records processed and saves it now and then. A failed progress
-// write is only logged: the run itself is what matters.
+// progress records processed and saves it now and then, and now and then
+// checks that the key was not revoked. A failed progress write is only
+// logged: the run itself is what matters.
 func (r *runner) progress(ctx context.Context, done int) {
 	r.run.Processed = done
-	if now := r.w.now(); now.Sub(r.lastSaved) >= r.w.progressEvery {
+	now := r.w.now()
+	if now.Sub(r.lastSaved) >= r.w.progressEvery {
 		r.lastSaved = now
 		if err := r.w.store.SaveRun(ctx, r.run); err != nil {
 			r.log.Warn("save progress", "error", err)
 		}
 	}
+	if now.Sub(r.lastChecked) >= revokeCheckEvery {
+		_ = r.checkRevoked(ctx) // stops the run's context if so
+	}
+}
+
+// checkRevoked stops the run, after the writes in flight, when the key it
+// started with was revoked or replaced.
+func (r *runner) checkRevoked(ctx context.Context) error {
+	r.lastChecked = r.w.now()
+	if r.keyAddedAt.IsZero() {
+		return nil
+	}
+	in, err := r.w.store.GetIntegration(ctx, r.run.TenantID)
+	if err != nil {
+		return nil // the next check or write will tell
+	}
+	if in.Key == nil || !in.Key.AddedAt.Equal(r.keyAddedAt) {
+		r.stop(errRevoked)
+		return errRevoked
+	}
+	return nil
 }
 
 // fail ends the run as failed when the reason is one retrying cannot fix,
@@ -282,6 +346,9 @@ func (r *runner) progress(ctx context.Context, done int) {
 // the SDK's retries, a lost lease) leaves the run unfinished and goes back
 // to the queue: the redelivered job resumes it.
 func (r *runner) fail(ctx context.Context, err error) error {
+	if errors.Is(err, errRevoked) || errors.Is(context.Cause(ctx), errRevoked) {
+		return r.cancelled(context.WithoutCancel(ctx))
+	}
 	var rf *runFailure
 	if !errors.As(err, &rf) {
 		r.log.Error("run interrupted: the job will be retried", "error", err)
@@ -301,5 +368,20 @@ func (r *runner) fail(ctx context.Context, err error) error {
 		}
 	}
 	r.run.Status, r.run.FailureReason = integration.StatusFailed, rf.reason
+	return r.end(ctx, true)
+}
+
+// cancelled ends a run stopped by a revoked key, counting what it applied.
+func (r *runner) cancelled(ctx context.Context) error {
+	members, err := r.w.store.Members(ctx, r.run.TenantID)
+	if err != nil {
+		return err
+	}
+	var c sync.Counts
+	appliedBefore(members, r.run.RunID).addTo(&c)
+	c.Unchanged = 0
+	r.run.Counts, r.run.Status = c, integration.StatusCancelled
+	r.run.FailureReason = "The PeopleHR key was revoked: the run stopped after its current batch."
+	r.log.Warn("run cancelled: key revoked", "applied", c.Created+c.Updated+c.Closed+c.Reactivated)
 	return r.end(ctx, true)
 }

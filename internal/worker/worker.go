@@ -25,6 +25,7 @@ type Store interface {
 	Members(ctx context.Context, tenant string) ([]sync.Member, error)
 	Apply(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]dynamo.Conflict, error)
 	SaveHeldPlan(ctx context.Context, tenant, runID string, changes []sync.Change) error
+	HeldPlan(ctx context.Context, tenant, runID string) ([]sync.Change, error)
 	AcquireLease(ctx context.Context, tenant, runID, holder string, ttl time.Duration) error
 	RenewLease(ctx context.Context, tenant, holder string, ttl time.Duration) error
 	ReleaseLease(ctx context.Context, tenant, holder string) error
@@ -141,13 +142,14 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 	defer stop(nil)
 	go w.heartbeat(runCtx, stop, job.TenantID, holder, log)
 
-	r := &runner{w: w, run: run, log: log, resumed: run.Status == integration.StatusRunning}
+	r := &runner{w: w, run: run, log: log, stop: stop, resumed: run.Status == integration.StatusRunning}
 	err = r.execute(runCtx)
 	if err != nil {
 		err = r.fail(runCtx, err)
 	}
 	// Released with the job's context: a crashed (cancelled) worker keeps
-	// the lease until it expires, like one that died.
+	// the lease until it expires, like one that died; a run stopped by a
+	// revoked key was not cancelled from outside and releases it.
 	if relErr := w.store.ReleaseLease(ctx, job.TenantID, holder); relErr != nil && err == nil {
 		log.Warn("lease not released: it will expire", "error", relErr)
 	}
@@ -189,7 +191,7 @@ func (w *Worker) startRun(ctx context.Context, job integration.Job) (*integratio
 	run, err := w.store.GetRun(ctx, job.TenantID, job.RunID)
 	if errors.Is(err, integration.ErrNotFound) {
 		run = &integration.Run{
-			TenantID: job.TenantID, RunID: job.RunID, Trigger: job.Trigger,
+			TenantID: job.TenantID, RunID: job.RunID, Trigger: job.Trigger, Approves: job.Approves,
 			Status: integration.StatusQueued, QueuedAt: w.now(),
 		}
 		if err = w.store.CreateRun(ctx, run); errors.Is(err, integration.ErrConflict) {
