@@ -9,7 +9,7 @@ MOTO := $(VENV)/bin/moto_server
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 
-.PHONY: all tools local test build clean build-SchedulerFunction build-WorkerFunction build-MailerFunction
+.PHONY: all tools local test token build clean build-SchedulerFunction build-WorkerFunction build-MailerFunction
 
 all: build
 
@@ -59,3 +59,7 @@ clean:
 
 .PHONY: FORCE
 FORCE:
+
+# A signed admin token for the local stack: make token TENANT=demo EMAIL=admin@northwind.example
+token:
+	@$(GO) run ./cmd/token -tenant "$(TENANT)" -email "$(EMAIL)"

@@ -52,6 +52,11 @@ func StaticKeys(keys map[string]*rsa.PublicKey) KeySource {
 
 type staticKeys map[string]*rsa.PublicKey
 
+var (
+	_ KeySource = staticKeys(nil)
+	_ KeySource = (*jwks)(nil)
+)
+
 func (s staticKeys) Key(_ context.Context, kid string) (*rsa.PublicKey, error) {
 	if k, ok := s[kid]; ok {
 		return k, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -26,6 +27,27 @@ type Store struct {
 
 // NewStore builds a Store on bucket.
 func NewStore(client S3API, bucket string) *Store { return &Store{s3: client, bucket: bucket} }
+
+// Links signs download links to error files.
+type Links struct {
+	presign *s3.PresignClient
+	bucket  string
+}
+
+// NewLinks signs links to objects of bucket. The signing credentials are
+// the function's role session, which outlives the 15-minute links.
+func NewLinks(presign *s3.PresignClient, bucket string) *Links {
+	return &Links{presign: presign, bucket: bucket}
+}
+
+// Presign is a GET link to key, valid for ttl.
+func (l *Links) Presign(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	req, err := l.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &l.bucket, Key: &key}, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", key, err)
+	}
+	return req.URL, nil
+}
 
 // Key is where a run's error file lives.
 func Key(tenant, runID string) string { return "errors/" + tenant + "/" + runID + ".csv" }

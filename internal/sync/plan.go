@@ -186,7 +186,7 @@ func (p *Planner) mapField(c *candidate, f Field, src, v string) {
 		case c.skipped:
 		case v == "":
 			p.reject(c, f.String(), fmt.Sprintf("the email address (%s) is blank: the record was skipped", src))
-		case !validEmail(v):
+		case !ValidEmail(v):
 			p.reject(c, f.String(), fmt.Sprintf("%q is not a valid email address: the record was skipped", v))
 		}
 	case kindDate:

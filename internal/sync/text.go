@@ -26,9 +26,9 @@ func truncate(s string, n int) string {
 
 func toLower(s string) string { return strings.ToLower(s) }
 
-// validEmail accepts a bare address (no display name) of at most 254
+// ValidEmail accepts a bare address (no display name) of at most 254
 // characters whose domain has a dot.
-func validEmail(s string) bool {
+func ValidEmail(s string) bool {
 	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
 		return false
 	}

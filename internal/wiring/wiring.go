@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/peoplesync/peoplesync/internal/api"
 	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/email"
 	"github.com/peoplesync/peoplesync/internal/files"
@@ -30,8 +31,9 @@ import (
 // Clients are the AWS clients the functions use, as the narrow interfaces
 // of their adapters, so tests can wrap one to count or fail calls.
 type Clients struct {
-	DynamoDB dynamo.API
-	S3       files.S3API
+	DynamoDB  dynamo.API
+	S3        files.S3API
+	S3Presign *s3.PresignClient
 	KMS      secrets.KMSAPI
 	SQS      queue.API
 	SES      email.API
@@ -41,9 +43,11 @@ type Clients struct {
 // of its own is an emulator, where S3 needs path-style addressing. SES may
 // have an endpoint of its own (the local stack's SES emulator).
 func NewClients(cfg aws.Config, sesEndpoint string) Clients {
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 	return Clients{
-		DynamoDB: dynamodb.NewFromConfig(cfg),
-		S3:       s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
+		DynamoDB:  dynamodb.NewFromConfig(cfg),
+		S3:        s3c,
+		S3Presign: s3.NewPresignClient(s3c),
 		KMS:      kms.NewFromConfig(cfg),
 		SQS:      sqs.NewFromConfig(cfg),
 		SES: ses.NewFromConfig(cfg, func(o *ses.Options) {
@@ -59,7 +63,21 @@ var (
 	WorkerEnv    = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "MAIL_QUEUE_URL"}
 	SchedulerEnv = []string{"TABLE_NAME", "IMPORTS_QUEUE_URL"}
 	MailerEnv    = []string{"TABLE_NAME", "SES_FROM", "SES_SEND_RATE", "DASHBOARD_URL", "INVITE_BASE_URL"}
+	APIEnv       = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "IMPORTS_QUEUE_URL"}
 )
+
+// API assembles the setup and import API. Its PeopleHR calls are bounded
+// tighter than the worker's: they answer a person within API Gateway's 30 s.
+func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Time, authn api.Authenticator) (*api.Server, error) {
+	return api.New(
+		dynamo.New(c.DynamoDB, env["TABLE_NAME"], dynamo.WithClock(now)),
+		peoplehr.New(env["PEOPLEHR_BASE_URL"], peoplehr.WithLogger(log), peoplehr.WithMaxAttempts(2), peoplehr.WithAttemptTimeout(12*time.Second)),
+		secrets.NewSealer(c.KMS, env["KEYS_KEY_ID"]),
+		queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]),
+		files.NewLinks(c.S3Presign, env["ERROR_FILES_BUCKET"]),
+		authn, log, now,
+	)
+}
 
 // Worker assembles the import worker; now is the clock (time.Now in Lambda).
 func Worker(c Clients, env map[string]string, log *slog.Logger, now func() time.Time) (*worker.Worker, error) {

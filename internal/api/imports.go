@@ -1,0 +1,231 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+// errorLinkTTL is how long an error file link works (SPEC section 3).
+const errorLinkTTL = 15 * time.Minute
+
+func (s *Server) importNow(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	in, err := s.loadIntegration(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	if in.Key == nil {
+		return errNoKey
+	}
+	run, created, err := s.startRun(r.Context(), p, integration.TriggerManual, "")
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK // the run already queued or running
+	if created {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, viewRun(run))
+	return nil
+}
+
+// pageLimit reads ?limit= (1..100, default 20).
+func pageLimit(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 20, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 {
+		return 0, invalid("limit must be a whole number from 1 to 100.", FieldProblem{"limit", "1..100"})
+	}
+	return n, nil
+}
+
+func (s *Server) listImports(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	limit, err := pageLimit(r)
+	if err != nil {
+		return err
+	}
+	runs, next, err := s.store.ListRuns(r.Context(), p.TenantID, r.URL.Query().Get("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	out := page[runView]{Items: []runView{}, NextCursor: next}
+	for _, run := range runs {
+		out.Items = append(out.Items, viewRun(run))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// run reads the caller's run named in the path.
+func (s *Server) run(r *http.Request, p auth.Principal) (*integration.Run, error) {
+	id := r.PathValue("runId")
+	if id == "" || len(id) > 64 {
+		return nil, errNotFound
+	}
+	return s.store.GetRun(r.Context(), p.TenantID, id)
+}
+
+func (s *Server) getImport(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	run, err := s.run(r, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewRun(run))
+	return nil
+}
+
+func (s *Server) errorFile(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	run, err := s.run(r, p)
+	if err != nil {
+		return err
+	}
+	if run.ErrorFileKey == "" {
+		return &Error{Status: http.StatusNotFound, Code: "no_error_file", Message: "This import had no errors or warnings: there is no error file."}
+	}
+	url, err := s.links.Presign(r.Context(), run.ErrorFileKey, errorLinkTTL)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("redirect") == "true" {
+		http.Redirect(w, r, url, http.StatusFound)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"url": url, "expiresAt": s.now().Add(errorLinkTTL).UTC()})
+	return nil
+}
+
+// heldRun reads a held run still waiting for a decision.
+func (s *Server) heldRun(r *http.Request, p auth.Principal) (*integration.Run, error) {
+	run, err := s.run(r, p)
+	if err != nil {
+		return nil, err
+	}
+	if run.Status != integration.StatusHeld || run.Resolution != "" {
+		return nil, &Error{Status: http.StatusConflict, Code: "not_held", Message: "Only a held import waiting for a decision can be approved or discarded."}
+	}
+	return run, nil
+}
+
+// approve applies a held run's plan, exactly, if PeopleHR still says what
+// it said: otherwise 409, and the admin runs a new import.
+func (s *Server) approve(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	held, err := s.heldRun(r, p)
+	if err != nil {
+		return err
+	}
+	in, err := s.loadIntegration(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	now, err := s.dryRun(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	kept, err := s.store.HeldPlan(r.Context(), p.TenantID, held.RunID)
+	if err != nil {
+		return err
+	}
+	if !samePlan(kept, now.Changes) {
+		return &Error{Status: http.StatusConflict, Code: "feed_changed", Message: "PeopleHR or the members changed since this import was held: start a new import to see what it would do now."}
+	}
+	run, created, err := s.startRun(r.Context(), p, integration.TriggerApproval, held.RunID)
+	if err != nil {
+		return err
+	}
+	if !created {
+		return &Error{Status: http.StatusConflict, Code: "run_active", Message: fmt.Sprintf("Import %s is queued or running: approve when it has finished.", run.RunID)}
+	}
+	held.Resolution = "approved by " + p.Email
+	if err := s.store.SaveRun(r.Context(), held); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, viewRun(run))
+	return nil
+}
+
+func (s *Server) discard(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	held, err := s.heldRun(r, p)
+	if err != nil {
+		return err
+	}
+	held.Resolution = "discarded by " + p.Email
+	if err := s.store.SaveRun(r.Context(), held); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewRun(held))
+	return nil
+}
+
+// samePlan reports whether two plans make the same writes to the same
+// stored versions.
+func samePlan(a, b []sync.Change) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	key := func(c sync.Change) string { return string(c.Kind) + "/" + c.EmployeeID() }
+	index := make(map[string]sync.Change, len(a))
+	for _, c := range a {
+		index[key(c)] = c
+	}
+	for _, c := range b {
+		k, ok := index[key(c)]
+		if !ok || !sameMember(k.After, c.After) || (k.Before == nil) != (c.Before == nil) ||
+			k.Before != nil && k.Before.Version != c.Before.Version {
+			return false
+		}
+	}
+	return true
+}
+
+func sameMember(a, b sync.Member) bool {
+	a.CreatedAt, b.CreatedAt, a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return reflect.DeepEqual(a, b)
+}
+
+func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	limit, err := pageLimit(r)
+	if err != nil {
+		return err
+	}
+	status := sync.Status(r.URL.Query().Get("status"))
+	if status != "" && !slices.Contains([]sync.Status{sync.StatusInvited, sync.StatusActive, sync.StatusLeaver}, status) {
+		return invalid("status must be invited, active or leaver.", FieldProblem{"status", "invited|active|leaver"})
+	}
+	members, next, err := s.store.ListMembers(r.Context(), p.TenantID, status, r.URL.Query().Get("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	out := page[memberView]{Items: []memberView{}, NextCursor: next}
+	for i := range members {
+		out.Items = append(out.Items, viewMember(&members[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getMember(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id := r.PathValue("employeeId")
+	if id == "" || len(id) > 64 {
+		return errNotFound
+	}
+	m, err := s.store.GetMember(r.Context(), p.TenantID, id)
+	if errors.Is(err, integration.ErrNotFound) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewMember(&m))
+	return nil
+}

@@ -1,0 +1,199 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+// previewRows is how many rows of each kind the review shows.
+const previewRows = 5
+
+// dryRun plans an import against the live feed and the stored members
+// without writing anything.
+func (s *Server) dryRun(ctx context.Context, in *integration.Integration) (sync.Plan, error) {
+	key, err := s.openKey(ctx, in)
+	if err != nil {
+		return sync.Plan{}, err
+	}
+	settings, err := in.Settings.Sync()
+	if err != nil {
+		return sync.Plan{}, invalid("Save valid settings first.", FieldProblem{"timeZone", err.Error()})
+	}
+	if err := in.Mapping.Validate(); err != nil {
+		return sync.Plan{}, invalid("Save a valid mapping first: " + err.Error())
+	}
+	ctx, cancel := context.WithTimeout(ctx, authorizeTimeout)
+	defer cancel()
+	var planner *sync.Planner
+	_, err = s.feed.FetchAll(ctx, key, func() func(map[string]string) error {
+		planner, _ = sync.NewPlanner(in.Mapping, settings, s.now()) // both checked above
+		return func(rec map[string]string) error {
+			planner.Add(rec)
+			return nil
+		}
+	})
+	if err != nil {
+		return sync.Plan{}, keyError(err)
+	}
+	members, err := s.store.Members(ctx, in.TenantID)
+	if err != nil {
+		return sync.Plan{}, err
+	}
+	return planner.Plan(members), nil
+}
+
+type previewRow struct {
+	Row        int      `json:"row"`
+	EmployeeID string   `json:"employeeId"`
+	Email      string   `json:"email"`
+	Name       string   `json:"name"`
+	Fields     []string `json:"fields,omitempty"`
+}
+
+type issueRow struct {
+	Row        int           `json:"row"`
+	EmployeeID string        `json:"employeeId"`
+	Field      string        `json:"field"`
+	Message    string        `json:"message"`
+	Severity   sync.Severity `json:"severity"`
+}
+
+type preview struct {
+	Counts      sync.Counts  `json:"counts"`
+	Held        bool         `json:"held"`
+	HeldReason  string       `json:"heldReason"`
+	Creates     []previewRow `json:"creates"`
+	Updates     []previewRow `json:"updates"`
+	Closes      []previewRow `json:"closes"`
+	Reactivates []previewRow `json:"reactivates"`
+	Issues      []issueRow   `json:"issues"`
+}
+
+func viewPreview(plan sync.Plan) preview {
+	p := preview{Counts: plan.Counts, Held: plan.Held, HeldReason: plan.HeldReason,
+		Creates: []previewRow{}, Updates: []previewRow{}, Closes: []previewRow{}, Reactivates: []previewRow{}, Issues: []issueRow{}}
+	byKind := map[sync.Kind]*[]previewRow{
+		sync.KindCreate: &p.Creates, sync.KindUpdate: &p.Updates, sync.KindClose: &p.Closes, sync.KindReactivate: &p.Reactivates,
+	}
+	for _, c := range plan.Changes {
+		rows := byKind[c.Kind]
+		if len(*rows) >= previewRows {
+			continue
+		}
+		row := previewRow{Row: c.Row, EmployeeID: c.EmployeeID(), Email: c.After.Email(),
+			Name: c.After.Values[sync.FirstName] + " " + c.After.Values[sync.LastName]}
+		if c.Kind == sync.KindUpdate {
+			for _, f := range c.Fields {
+				row.Fields = append(row.Fields, f.String())
+			}
+		}
+		*rows = append(*rows, row)
+	}
+	for _, is := range plan.Issues[:min(len(plan.Issues), 2*previewRows)] {
+		p.Issues = append(p.Issues, issueRow(is))
+	}
+	return p
+}
+
+func (s *Server) review(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	in, err := s.loadIntegration(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	plan, err := s.dryRun(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	runs, _, err := s.store.ListRuns(r.Context(), in.TenantID, "", 1)
+	if err != nil {
+		return err
+	}
+	var last *integration.Run
+	if len(runs) > 0 {
+		last = runs[0]
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"integration": viewIntegration(in, last), "preview": viewPreview(plan)})
+	return nil
+}
+
+func (s *Server) publish(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	in, err := s.update(r, p, func(in *integration.Integration) error {
+		if in.Key == nil {
+			return errNoKey
+		}
+		if err := in.Mapping.Validate(); err != nil {
+			return invalid("Save a valid mapping first: " + err.Error())
+		}
+		if in.State == integration.StateNeedsReauthorization {
+			return &Error{Status: http.StatusConflict, Code: "needs_reauthorization", Message: "PeopleHR refused the key: paste a new one in step 2 first."}
+		}
+		in.Published, in.State = true, integration.StateLive
+		return in.ScheduleFrom(s.now())
+	})
+	if err != nil {
+		return err
+	}
+	// The first import goes at once; a run already queued or running is it.
+	if _, _, err := s.startRun(r.Context(), p, integration.TriggerManual, ""); err != nil {
+		return err
+	}
+	return s.writeIntegration(w, r, in)
+}
+
+func (s *Server) unpublish(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	in, err := s.update(r, p, func(in *integration.Integration) error {
+		if in.State == integration.StateLive {
+			in.State = integration.StateDraft
+		}
+		in.Published = false
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.writeIntegration(w, r, in)
+}
+
+// activeRun finds a run of the tenant queued or running, if any: runs are
+// newest first and a tenant has one at a time, so the first few suffice.
+func (s *Server) activeRun(ctx context.Context, tenant string) (*integration.Run, error) {
+	runs, _, err := s.store.ListRuns(ctx, tenant, "", 5)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		if r.Active() {
+			return r, nil
+		}
+	}
+	return nil, nil
+}
+
+// startRun queues a run unless one is already queued or running, which it
+// returns instead (created false).
+func (s *Server) startRun(ctx context.Context, p auth.Principal, trigger integration.Trigger, approves string) (*integration.Run, bool, error) {
+	if active, err := s.activeRun(ctx, p.TenantID); err != nil || active != nil {
+		return active, false, err
+	}
+	now := s.now()
+	run := &integration.Run{
+		TenantID: p.TenantID, RunID: integration.NewRunID(now), Trigger: trigger, StartedBy: p.Email,
+		Status: integration.StatusQueued, QueuedAt: now, Approves: approves,
+	}
+	if err := s.store.CreateRun(ctx, run); err != nil {
+		return nil, false, err
+	}
+	if err := s.jobs.Send(ctx, integration.Job{TenantID: p.TenantID, RunID: run.RunID, Trigger: trigger, Approves: approves}); err != nil {
+		run.Status, run.FailureReason, run.FinishedAt = integration.StatusFailed, "The import could not be queued: try again.", s.now()
+		if serr := s.store.SaveRun(ctx, run); serr != nil {
+			err = errors.Join(err, serr)
+		}
+		return nil, false, err
+	}
+	return run, true, nil
+}

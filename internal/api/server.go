@@ -1,0 +1,216 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/dynamo"
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/logging"
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+// Store is what the API reads and writes in the table.
+type Store interface {
+	GetIntegration(ctx context.Context, tenant string) (*integration.Integration, error)
+	PutIntegration(ctx context.Context, in *integration.Integration) error
+	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
+	CreateRun(ctx context.Context, r *integration.Run) error
+	SaveRun(ctx context.Context, r *integration.Run) error
+	ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error)
+	Members(ctx context.Context, tenant string) ([]sync.Member, error)
+	GetMember(ctx context.Context, tenant, employeeID string) (sync.Member, error)
+	ListMembers(ctx context.Context, tenant string, status sync.Status, cursor string, limit int) ([]sync.Member, string, error)
+	HeldPlan(ctx context.Context, tenant, runID string) ([]sync.Change, error)
+}
+
+var _ Store = (*dynamo.Store)(nil)
+
+// Feed reads a tenant's PeopleHR employees.
+type Feed interface {
+	FetchAll(ctx context.Context, apiKey string, start func() func(rec map[string]string) error) (int, error)
+}
+
+// Keys seals and opens API keys.
+type Keys interface {
+	Seal(ctx context.Context, tenant, apiKey string) ([]byte, error)
+	Open(ctx context.Context, tenant string, sealed []byte) (string, error)
+}
+
+// Jobs queues import jobs.
+type Jobs interface {
+	Send(ctx context.Context, jobs ...integration.Job) error
+}
+
+// Links signs short-lived download links to error files.
+type Links interface {
+	Presign(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
+// Authenticator finds who is calling: the tenant and the admin.
+type Authenticator func(r *http.Request) (auth.Principal, error)
+
+// Server serves the API.
+type Server struct {
+	store Store
+	feed  Feed
+	keys  Keys
+	jobs  Jobs
+	links Links
+	authn Authenticator
+	log   *slog.Logger
+	now   func() time.Time
+	mux   *http.ServeMux
+}
+
+// New builds the API; every dependency is required.
+func New(store Store, feed Feed, keys Keys, jobs Jobs, links Links, authn Authenticator, log *slog.Logger, now func() time.Time) (*Server, error) {
+	if store == nil || feed == nil || keys == nil || jobs == nil || links == nil || authn == nil || log == nil || now == nil {
+		return nil, errors.New("api: every dependency is required")
+	}
+	s := &Server{store: store, feed: feed, keys: keys, jobs: jobs, links: links, authn: authn, log: log, now: now, mux: http.NewServeMux()}
+	s.routes()
+	return s, nil
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
+
+// route is one documented route; openapi_test.go checks the two agree.
+type route struct {
+	pattern string
+	h       handler
+}
+
+func (s *Server) table() []route {
+	return []route{
+		{"GET /integration", s.getIntegration},
+		{"PUT /integration/settings", s.putSettings},
+		{"POST /integration/authorization", s.authorize},
+		{"DELETE /integration/authorization", s.revoke},
+		{"GET /integration/fields", s.fields},
+		{"PUT /integration/mapping", s.putMapping},
+		{"GET /integration/review", s.review},
+		{"POST /integration/publish", s.publish},
+		{"POST /integration/unpublish", s.unpublish},
+		{"POST /imports", s.importNow},
+		{"GET /imports", s.listImports},
+		{"GET /imports/{runId}", s.getImport},
+		{"GET /imports/{runId}/errors", s.errorFile},
+		{"POST /imports/{runId}/approve", s.approve},
+		{"POST /imports/{runId}/discard", s.discard},
+		{"GET /members", s.listMembers},
+		{"GET /members/{employeeId}", s.getMember},
+	}
+}
+
+func (s *Server) routes() {
+	for _, rt := range s.table() {
+		s.mux.Handle(rt.pattern, s.authed(rt.h))
+	}
+	s.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPI)
+	})
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "No such route: see /openapi.json."})
+	})
+}
+
+type requestIDKey struct{}
+
+// ServeHTTP gives every request an id (API Gateway's when there is one),
+// sends it back in X-Request-Id and logs it with every line.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("X-Request-Id")
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	w.Header().Set("X-Request-Id", id)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	ctx := logging.WithRequestID(context.WithValue(r.Context(), requestIDKey{}, id), id)
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic in handler", "requestId", id, "panic", v)
+			s.writeError(w, r, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "Something went wrong on our side."})
+		}
+	}()
+	s.mux.ServeHTTP(w, r.WithContext(ctx))
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// authed runs h for an authenticated admin, and turns its error into the
+// error envelope.
+func (s *Server) authed(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authn(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="peoplesync"`)
+			s.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "Sign in again: the token is missing, invalid or expired."})
+			return
+		}
+		if err := h(w, r, p); err != nil {
+			s.writeError(w, r.WithContext(logging.WithRequestID(r.Context(), requestID(r))), err)
+		}
+	})
+}
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey{}).(string)
+	return id
+}
+
+// writeError answers with the error envelope. Errors that are not *Error
+// are internal: logged with the request id, never shown.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		switch {
+		case errors.Is(err, integration.ErrNotFound):
+			e = errNotFound
+		case errors.Is(err, integration.ErrConflict):
+			e = errStale
+		case errors.Is(err, dynamo.ErrBadCursor):
+			e = invalid("The cursor is not one this API gave.", FieldProblem{Field: "cursor", Message: "invalid"})
+		default:
+			s.log.Error("request failed", "requestId", requestID(r), "path", r.URL.Path, "error", err)
+			e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "Something went wrong on our side: try again, and quote the request id if it persists."}
+		}
+	}
+	body := map[string]any{"error": e, "requestId": requestID(r)}
+	writeJSON(w, e.Status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v) // the client went away: nothing to do
+}

@@ -1,0 +1,116 @@
+package api
+
+import (
+	"time"
+
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/sync"
+)
+
+// The JSON shapes of SPEC section 4. Times are RFC 3339 UTC, absent ones
+// null; dates are yyyy-MM-dd.
+
+type keyView struct {
+	Status   string    `json:"status"`
+	KeyLast4 string    `json:"keyLast4"`
+	AddedAt  time.Time `json:"addedAt"`
+}
+
+type integrationView struct {
+	TenantID      string               `json:"tenantId"`
+	ProgrammeName string               `json:"programmeName"`
+	State         integration.State    `json:"state"`
+	Published     bool                 `json:"published"`
+	Settings      integration.Settings `json:"settings"`
+	Mapping       sync.Mapping         `json:"mapping"`
+	Key           *keyView             `json:"key"`
+	NextRunAt     *time.Time           `json:"nextRunAt"`
+	LastRun       *runView             `json:"lastRun"`
+	Version       int64                `json:"version"`
+}
+
+func viewIntegration(in *integration.Integration, last *integration.Run) integrationView {
+	v := integrationView{
+		TenantID: in.TenantID, ProgrammeName: in.ProgrammeName, State: in.State, Published: in.Published,
+		Settings: in.Settings, Mapping: in.Mapping, Version: in.Version,
+	}
+	if v.Settings.SummaryRecipients == nil {
+		v.Settings.SummaryRecipients = []string{}
+	}
+	if in.Key != nil {
+		v.Key = &keyView{Status: "authorized", KeyLast4: in.Key.Last4, AddedAt: in.Key.AddedAt.UTC()}
+	}
+	if in.Scheduled() {
+		v.NextRunAt = utc(in.NextRunAt)
+	}
+	if last != nil {
+		rv := viewRun(last)
+		v.LastRun = &rv
+	}
+	return v
+}
+
+type runView struct {
+	RunID         string              `json:"runId"`
+	Trigger       integration.Trigger `json:"trigger"`
+	Status        integration.Status  `json:"status"`
+	StartedBy     string              `json:"startedBy"`
+	QueuedAt      *time.Time          `json:"queuedAt"`
+	StartedAt     *time.Time          `json:"startedAt"`
+	FinishedAt    *time.Time          `json:"finishedAt"`
+	Phase         integration.Phase   `json:"phase"`
+	Processed     int                 `json:"processed"`
+	Total         int                 `json:"total"`
+	Counts        sync.Counts         `json:"counts"`
+	HeldReason    string              `json:"heldReason"`
+	Resolution    string              `json:"resolution"`
+	Approves      string              `json:"approves"`
+	ErrorFile     bool                `json:"errorFile"`
+	FailureReason string              `json:"failureReason"`
+}
+
+func viewRun(r *integration.Run) runView {
+	return runView{
+		RunID: r.RunID, Trigger: r.Trigger, Status: r.Status, StartedBy: r.StartedBy,
+		QueuedAt: utc(r.QueuedAt), StartedAt: utc(r.StartedAt), FinishedAt: utc(r.FinishedAt),
+		Phase: r.Phase, Processed: r.Processed, Total: r.Total, Counts: r.Counts,
+		HeldReason: r.HeldReason, Resolution: r.Resolution, Approves: r.Approves,
+		ErrorFile: r.ErrorFileKey != "", FailureReason: r.FailureReason,
+	}
+}
+
+func utc(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+type memberView struct {
+	Fields    map[string]string `json:"fields"`
+	Status    sync.Status       `json:"status"`
+	LeftOn    string            `json:"leftOn"`
+	PurgeOn   string            `json:"purgeOn"`
+	Welcome   sync.Welcome      `json:"welcome"`
+	CreatedAt *time.Time        `json:"createdAt"`
+	UpdatedAt *time.Time        `json:"updatedAt"`
+}
+
+func viewMember(m *sync.Member) memberView {
+	v := memberView{
+		Fields: map[string]string{}, Status: m.Status, LeftOn: m.LeftOn, PurgeOn: m.PurgeOn,
+		Welcome: m.Welcome, CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt),
+	}
+	for f := range sync.NumFields {
+		if m.Values[f] != "" {
+			v.Fields[f.String()] = m.Values[f]
+		}
+	}
+	return v
+}
+
+type page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"nextCursor"`
+}
