@@ -96,6 +96,10 @@ type jwks struct {
 	inflight chan struct{}
 }
 
+// Key answers known kids from the cache without waiting on any fetch. An
+// unknown kid starts a fetch, or joins the one running, unless one started
+// within jwksRefetchInterval; fetched notes that a fetch ended during this
+// call, whose result is final for it.
 func (j *jwks) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	fetched := false
 	for {

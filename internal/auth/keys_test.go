@@ -284,3 +284,36 @@ func FuzzParseJWKS(f *testing.F) {
 		}
 	})
 }
+
+func TestJWKSWaitHonoursContext(t *testing.T) {
+	keys := testKeys()
+	release := make(chan struct{})
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		<-release
+		_, _ = w.Write(jwksDoc(t, jwkOf("k1", &keys[0].PublicKey)))
+	}))
+	defer srv.Close()
+	defer close(release)
+	src := newTestJWKS(srv.URL, &fakeClock{now: testNow})
+
+	// A caller giving up does not cancel the fetch others may be waiting on.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := src.Key(ctx, "k1"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Key with a short deadline err = %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := src.Key(context.Background(), "k1")
+		done <- err
+	}()
+	release <- struct{}{}
+	if err := <-done; err != nil {
+		t.Fatalf("Key after the slow fetch ended: %v", err)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Fatalf("%d fetches, want 1", n)
+	}
+}

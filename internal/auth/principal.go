@@ -3,10 +3,10 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // Claim names the identity provider puts the tenant and the admin in.
@@ -42,27 +42,11 @@ func FromClaims(claims map[string]string) (Principal, error) {
 	if email == "" {
 		return Principal{}, fmt.Errorf("%w: missing %s claim", ErrUnauthenticated, ClaimEmail)
 	}
+	// The email is shown to people and recorded as who started a run, so
+	// it must be an address the sync engine itself would accept.
 	email = strings.ToLower(email)
-	if !plausibleEmail(email) {
+	if !sync.ValidEmail(email) {
 		return Principal{}, fmt.Errorf("%w: invalid %s claim", ErrUnauthenticated, ClaimEmail)
 	}
 	return Principal{TenantID: tenant, Email: email}, nil
-}
-
-// plausibleEmail accepts a bare address (no display name, no white space)
-// of at most 254 characters whose domain has an inner dot: the email is
-// shown to people and recorded as who started a run, so nothing else may
-// pass as one.
-func plausibleEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	return at > 0 && strings.Contains(domain, ".") &&
-		!strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }
