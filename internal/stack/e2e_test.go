@@ -195,10 +195,20 @@ func secondFeed() []peoplehrtest.Employee {
 // if not nil, may replace the functions' AWS clients.
 func newStack(t *testing.T, clk *clock, employees []peoplehrtest.Employee, wrap func(*wiring.Clients)) *stack.Stack {
 	t.Helper()
-	st, err := stack.Start(context.Background(), stack.Options{
-		Moto: moto, SES: ses, Prefix: strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")) + "-",
-		Employees: employees, Now: clk.Now, Log: testLog(t), WrapClients: wrap,
-	})
+	return startWith(t, stack.Options{Employees: employees, Now: clk.Now, Log: testLog(t), WrapClients: wrap})
+}
+
+// newStackLogging starts a stack whose JSON logs also go to logs.
+func newStackLogging(t *testing.T, clk *clock, employees []peoplehrtest.Employee, logs *bytes.Buffer) *stack.Stack {
+	t.Helper()
+	w := io.MultiWriter(logs, t.Output())
+	return startWith(t, stack.Options{Employees: employees, Now: clk.Now, Log: slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+}
+
+func startWith(t *testing.T, o stack.Options) *stack.Stack {
+	t.Helper()
+	o.Moto, o.SES, o.Prefix = moto, ses, strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))+"-"
+	st, err := stack.Start(context.Background(), o)
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
 	}
@@ -501,23 +511,35 @@ func checkErrorFile(t *testing.T, st *stack.Stack, run *integration.Run, issues 
 	}
 }
 
-// assertNoBankDetail scans the whole table for the sandbox's bank values.
-func assertNoBankDetail(t *testing.T, st *stack.Stack) {
+// scanTable is every item of the stack's table as JSON.
+func scanTable(t *testing.T, st *stack.Stack) string {
 	t.Helper()
 	table := st.WorkerEnv["TABLE_NAME"]
-	out, err := st.Clients.DynamoDB.(*memberWrites).API.(*dynamodb.Client).Scan(context.Background(), &dynamodb.ScanInput{TableName: &table})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := dynamodb.NewFromConfig(devstack.AWSConfig(moto.Endpoint()))
 	var items []map[string]any
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		t.Fatal(err)
+	p := dynamodb.NewScanPaginator(client, &dynamodb.ScanInput{TableName: &table})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []map[string]any
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &got); err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, got...)
 	}
 	raw, err := json.Marshal(items)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dump := string(raw)
+	return string(raw)
+}
+
+// assertNoBankDetail scans the whole table for the sandbox's bank values.
+func assertNoBankDetail(t *testing.T, st *stack.Stack) {
+	t.Helper()
+	dump := scanTable(t, st)
 	if !strings.Contains(dump, "robert@acme.example") {
 		t.Fatalf("the scan did not read the members: %.200s", dump)
 	}

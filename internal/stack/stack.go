@@ -5,15 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	stdsync "sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/peoplesync/peoplesync/internal/api"
+	"github.com/peoplesync/peoplesync/internal/auth"
 	"github.com/peoplesync/peoplesync/internal/devstack"
 	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/localissuer"
 	"github.com/peoplesync/peoplesync/internal/mailer"
 	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/queue"
@@ -46,6 +50,9 @@ type Options struct {
 	// Tick is how often the in-process scheduler ticks; zero runs none
 	// (tests call Scheduler.Tick themselves).
 	Tick time.Duration
+	// Issuer signs the admins' tokens the API accepts, standing in for the
+	// platform's identity provider; nil makes an in-memory one.
+	Issuer *localissuer.Issuer
 }
 
 // Stack is the running service.
@@ -61,6 +68,8 @@ type Stack struct {
 	Worker    *worker.Worker
 	Scheduler *scheduler.Scheduler
 	Mailer    *mailer.Mailer
+	API       *api.Server
+	Issuer    *localissuer.Issuer
 	WorkerEnv map[string]string
 	sqs       *sqs.Client
 	log       *slog.Logger
@@ -74,7 +83,7 @@ type Stack struct {
 
 // Start brings the stack up. Close it to stop everything it started.
 func Start(ctx context.Context, o Options) (st *Stack, err error) {
-	s := &Stack{Moto: o.Moto, SES: o.SES, log: o.Log, now: o.Now, tick: o.Tick}
+	s := &Stack{Moto: o.Moto, SES: o.SES, Issuer: o.Issuer, log: o.Log, now: o.Now, tick: o.Tick}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -117,7 +126,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	envs := make(map[string]map[string]string, 3)
 	for fn, overrides := range map[string]map[string]string{
-		"WorkerFunction": {"PEOPLEHR_BASE_URL": base}, "SchedulerFunction": nil, "MailerFunction": nil,
+		"WorkerFunction": {"PEOPLEHR_BASE_URL": base}, "ApiFunction": {"PEOPLEHR_BASE_URL": base},
+		"SchedulerFunction": nil, "MailerFunction": nil,
 	} {
 		if envs[fn], err = devstack.FunctionEnv(tpl, s.Resources, fn, overrides); err != nil {
 			return nil, err
@@ -139,6 +149,19 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	if s.Mailer, err = wiring.Mailer(s.Clients, envs["MailerFunction"], s.log, s.now); err != nil {
+		return nil, err
+	}
+	if s.Issuer == nil {
+		if s.Issuer, err = localissuer.New(localissuer.DefaultIssuer, localissuer.DefaultAudience); err != nil {
+			return nil, err
+		}
+	}
+	// Tokens live in real time, whatever clock the functions are given.
+	verifier, err := auth.NewVerifier(s.Issuer.Issuer(), s.Issuer.Audience(), s.Issuer.Keys())
+	if err != nil {
+		return nil, err
+	}
+	if s.API, err = wiring.API(s.Clients, envs["ApiFunction"], s.log, s.now, api.FromBearer(verifier)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -172,6 +195,21 @@ func (s *Stack) StartConsumers(ctx context.Context) {
 			}
 		})
 	}
+}
+
+// Handler serves what API Gateway serves in AWS, and the local issuer's
+// keys at /local-issuer/jwks.json.
+func (s *Stack) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /local-issuer/jwks.json", s.Issuer.JWKSHandler())
+	mux.Handle("/", s.API)
+	return mux
+}
+
+// Token is a signed admin token for tenant, as the identity provider would
+// issue it.
+func (s *Stack) Token(tenant, email string) (string, error) {
+	return s.Issuer.Token(tenant, email, 12*time.Hour)
 }
 
 // Close stops the consumers, the sandbox and, if the stack started it, the

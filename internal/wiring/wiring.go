@@ -34,9 +34,9 @@ type Clients struct {
 	DynamoDB  dynamo.API
 	S3        files.S3API
 	S3Presign *s3.PresignClient
-	KMS      secrets.KMSAPI
-	SQS      queue.API
-	SES      email.API
+	KMS       secrets.KMSAPI
+	SQS       queue.API
+	SES       email.API
 }
 
 // NewClients builds the clients from cfg. A configuration with an endpoint
@@ -48,8 +48,8 @@ func NewClients(cfg aws.Config, sesEndpoint string) Clients {
 		DynamoDB:  dynamodb.NewFromConfig(cfg),
 		S3:        s3c,
 		S3Presign: s3.NewPresignClient(s3c),
-		KMS:      kms.NewFromConfig(cfg),
-		SQS:      sqs.NewFromConfig(cfg),
+		KMS:       kms.NewFromConfig(cfg),
+		SQS:       sqs.NewFromConfig(cfg),
 		SES: ses.NewFromConfig(cfg, func(o *ses.Options) {
 			if sesEndpoint != "" {
 				o.BaseEndpoint = &sesEndpoint
