@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
@@ -118,9 +119,6 @@ func (s *Server) routes() {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)
 	})
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "No such route: see /openapi.json."})
-	})
 }
 
 type requestIDKey struct{}
@@ -142,7 +140,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "Something went wrong on our side."})
 		}
 	}()
-	s.mux.ServeHTTP(w, r.WithContext(ctx))
+	r = r.WithContext(ctx)
+	// ServeHTTP, not the matched handler, so the path values get set.
+	if h, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(w, r, h)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// noRoute answers a request no route takes, 404 or 405 as the mux decides,
+// in the error envelope.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, muxReply http.Handler) {
+	rec := httptest.NewRecorder()
+	muxReply.ServeHTTP(rec, r)
+	if allow := rec.Header().Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	e := &Error{Status: http.StatusNotFound, Code: "not_found", Message: "No such route: see /openapi.json."}
+	if rec.Code == http.StatusMethodNotAllowed {
+		e = &Error{Status: rec.Code, Code: "method_not_allowed", Message: "This route does not take " + r.Method + "."}
+	}
+	s.writeError(w, r, e)
 }
 
 func validRequestID(id string) bool {
