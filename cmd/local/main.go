@@ -8,15 +8,20 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/peoplesync/peoplesync/internal/devstack"
 	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/localissuer"
 	"github.com/peoplesync/peoplesync/internal/logging"
 	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/stack"
@@ -41,6 +46,15 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("TICK=%q: want a duration such as 10s", os.Getenv("TICK"))
 	}
 	log := logging.New(os.Stderr, envOr("LOG_LEVEL", "WARN"))
+	root, err := devstack.RepoRoot()
+	if err != nil {
+		return err
+	}
+	// The same key `make token` signs with.
+	issuer, err := localissuer.LoadOrCreate(filepath.Join(root, localissuer.DefaultPath), localissuer.DefaultIssuer, localissuer.DefaultAudience)
+	if err != nil {
+		return err
+	}
 	fmt.Println("Starting the local stack (moto, SES emulator, PeopleHR sandbox)...")
 	st, err := stack.Start(ctx, stack.Options{
 		Prefix:          "local-",
@@ -48,13 +62,22 @@ func run(ctx context.Context) error {
 		Employees:       peoplehrtest.DemoEmployees(),
 		Log:             log,
 		Tick:            tick,
+		Issuer:          issuer,
 	})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	st.StartConsumers(ctx)
-	printEndpoints(st)
+	apiURL, stopAPI, err := serveAPI(st, envOr("API_ADDR", "127.0.0.1:8080"))
+	if err != nil {
+		return err
+	}
+	defer stopAPI()
+	printEndpoints(st, apiURL)
+	if err := printWalkthrough(st, apiURL); err != nil {
+		return err
+	}
 
 	// The scheduled slot two minutes from now, so the schedule shows itself.
 	firstSlot := time.Now().UTC().Truncate(time.Minute).Add(2 * time.Minute)
@@ -81,6 +104,63 @@ func run(ctx context.Context) error {
 	}
 	fmt.Println("\nRunning until Ctrl-C: the schedule goes on every hour.")
 	<-ctx.Done()
+	return nil
+}
+
+// serveAPI serves the API (and the local issuer's keys) on addr, or on a
+// free port of 127.0.0.1 when addr is taken.
+func serveAPI(st *stack.Stack, addr string) (string, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Printf("(%s is taken: the API gets a free port)\n", addr)
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return "", nil, err
+		}
+	}
+	srv := &http.Server{Handler: st.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }() // ends with Shutdown
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// printWalkthrough prints the curl lines that take a new tenant through
+// the four steps against the sandbox, with a ready admin token.
+func printWalkthrough(st *stack.Stack, apiURL string) error {
+	token, err := st.Token("newco", "admin@newco.example")
+	if err != nil {
+		return err
+	}
+	fmt.Printf(`
+Try the API as the admin of a new tenant, "newco" (token valid 12 hours;
+another: make token TENANT=<id> EMAIL=<admin>):
+
+  export API=%s
+  export TOKEN=%s
+  curl -s $API/integration -H "Authorization: Bearer $TOKEN"
+  # 1. settings
+  curl -s -X PUT $API/integration/settings -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{"frequency":"daily","timeOfDay":"06:00","timeZone":"Europe/London","dateFormat":"dd/MM/yyyy"}'
+  # 2. authorize (the sandbox's key)
+  curl -s -X POST $API/integration/authorization -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{"apiKey":"%s"}'
+  # 3. fields, then mapping
+  curl -s $API/integration/fields -H "Authorization: Bearer $TOKEN"
+  curl -s -X PUT $API/integration/mapping -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{"uniqueKey":"EmployeeId","fields":{"email":"EmailId","firstName":"FirstName","lastName":"LastName","jobTitle":"JobRole"}}'
+  # 4. review (a dry run), publish (queues the first import)
+  curl -s $API/integration/review -H "Authorization: Bearer $TOKEN"
+  curl -s -X POST $API/integration/publish -H "Authorization: Bearer $TOKEN"
+  # progress and history; an error file link
+  curl -s $API/imports -H "Authorization: Bearer $TOKEN"
+  curl -s $API/imports/<runId> -H "Authorization: Bearer $TOKEN"
+  curl -s $API/imports/<runId>/errors -H "Authorization: Bearer $TOKEN"
+  # the API's description
+  curl -s $API/openapi.json
+`, apiURL, token, peoplehrtest.DefaultAPIKey)
 	return nil
 }
 
@@ -161,12 +241,13 @@ func printErrorFile(ctx context.Context, st *stack.Stack, key string) {
 	}
 }
 
-func printEndpoints(st *stack.Stack) {
+func printEndpoints(st *stack.Stack, apiURL string) {
 	fmt.Printf(`
 Endpoints (127.0.0.1 only):
+  API:                  %s   (OpenAPI at /openapi.json)
   AWS emulator (moto):  %s   table %s
   SES emulator:         %s/   (every email sent, in a browser)
-`, st.Moto.Endpoint(), st.WorkerEnv["TABLE_NAME"], st.SES.Endpoint())
+`, apiURL, st.Moto.Endpoint(), st.WorkerEnv["TABLE_NAME"], st.SES.Endpoint())
 	if st.Sandbox != nil {
 		fmt.Printf("  PeopleHR sandbox:     %s   (POST /Employee, key %s)\n", st.Sandbox.URL(), peoplehrtest.DefaultAPIKey)
 	}

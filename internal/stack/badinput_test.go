@@ -92,7 +92,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 			t.Errorf("%s = %d, want %d: %s", name, resp.StatusCode, tt.want, body)
 			continue
 		}
-		if (!strings.Contains(string(body), `"error"`) || !strings.Contains(string(body), `"requestId"`)) {
+		if !strings.Contains(string(body), `"error"`) || !strings.Contains(string(body), `"requestId"`) {
 			t.Errorf("%s: not the error envelope: %s", name, body)
 		}
 		if tt.field != "" && !strings.Contains(string(body), `"field":"`+tt.field+`"`) {
