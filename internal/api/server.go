@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/console"
 	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/logging"
@@ -119,6 +120,12 @@ func (s *Server) routes() {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)
 	})
+	// The admin console's static pages hold no data, so they need no
+	// token: every call they make is an authenticated API call. They are
+	// not API routes, so not in table().
+	page := console.Must()
+	s.mux.Handle("GET /{$}", page)
+	s.mux.Handle("GET "+console.Prefix, page)
 }
 
 type requestIDKey struct{}

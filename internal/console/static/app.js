@@ -1,0 +1,138 @@
+// The console's shell: sign-in, navigation and a small hash router.
+import { takeTokenFromFragment, hasToken, setToken, signOut, tokenEmail, whenSignedOut } from './api.js';
+import { h, replace, notice } from './ui.js';
+import { dashboardView, importView } from './dashboard.js';
+import { setupView } from './setup.js';
+import { historyView } from './history.js';
+
+const main = document.getElementById('main');
+
+const routes = [
+  { re: /^#\/?$/, nav: 'dashboard', view: dashboardView },
+  { re: /^#\/setup\/(settings|authorize|mapping|review)$/, nav: 'setup', view: setupView },
+  { re: /^#\/setup\/?$/, redirect: '#/setup/settings' },
+  { re: /^#\/history$/, nav: 'history', view: historyView },
+  { re: /^#\/imports\/([A-Za-z0-9_=-]{1,64})$/, nav: 'history', view: importView },
+];
+
+let current = null; // the AbortController of the view on screen
+let flash = null; // a message for the next view
+
+// navigate goes to a route, with an optional message shown there.
+export function navigate(hash, message) {
+  flash = message || null;
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+function setNav(active) {
+  for (const a of document.querySelectorAll('#main-nav a')) {
+    if (a.dataset.nav === active) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function signedIn(show) {
+  document.getElementById('main-nav').hidden = !show;
+  document.getElementById('who').hidden = !show;
+  document.getElementById('who-email').textContent = show ? tokenEmail() : '';
+}
+
+function signInView(reason) {
+  signedIn(false);
+  setNav('');
+  document.title = 'Sign in · peoplesync';
+  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
+    required: true, 'aria-describedby': 'token-hint' });
+  const form = h('form', { class: 'card', id: 'sign-in-form', novalidate: true },
+    h('div', { class: 'field' },
+      h('label', { for: 'token' }, 'Admin token'),
+      h('p', { class: 'hint', id: 'token-hint' },
+        'Open the console from your benefits platform. On a local stack, open the console address that make local prints, or paste a token from make token.'),
+      input),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button' }, 'Sign in')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!input.value.trim()) {
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+      return;
+    }
+    setToken(input.value);
+    input.value = '';
+    navigate('#/');
+  });
+  replace(main,
+    h('h1', { tabindex: '-1' }, 'Sign in'),
+    reason ? notice('error', 'Signed out', h('p', {}, reason)) : null,
+    form);
+  (main.querySelector('[role=alert]') || main.querySelector('h1')).focus();
+}
+
+async function render() {
+  if (current) current.abort();
+  current = new AbortController();
+  const ctrl = current;
+  if (!hasToken()) {
+    signInView();
+    return;
+  }
+  const hash = location.hash || '#/';
+  const route = routes.find((r) => r.re.test(hash));
+  if (!route) {
+    navigate('#/');
+    return;
+  }
+  if (route.redirect) {
+    location.replace(route.redirect);
+    return;
+  }
+  signedIn(true);
+  setNav(route.nav);
+  const message = flash;
+  flash = null;
+  const params = hash.match(route.re).slice(1);
+  main.setAttribute('aria-busy', 'true');
+  try {
+    await route.view({ main, params, signal: ctrl.signal, navigate, message });
+  } catch (err) {
+    if (ctrl.signal.aborted || (err && err.name === 'AbortError')) return;
+    if (err && err.status === 401) return; // the sign-in view is up
+    replace(main, h('h1', { tabindex: '-1' }, 'Something went wrong'),
+      notice('error', 'The page could not be shown', h('p', {}, (err && err.message) || String(err)),
+        err && err.requestId ? h('p', { class: 'hint' }, `Request id: ${err.requestId}`) : null),
+      h('p', {}, h('a', { href: '#/' }, 'Back to the dashboard')));
+  } finally {
+    if (!ctrl.signal.aborted) main.removeAttribute('aria-busy');
+  }
+  if (ctrl.signal.aborted) return;
+  const h1 = main.querySelector('h1');
+  document.title = `${h1 ? h1.textContent : 'Console'} · peoplesync`;
+  const focus = main.querySelector('.notice[role=alert]') || main.querySelector('.notice[tabindex]') || h1;
+  if (focus) focus.focus({ preventScroll: false });
+}
+
+function boot() {
+  takeTokenFromFragment();
+  whenSignedOut(() => {
+    signOut();
+    if (current) current.abort();
+    signInView('Your session has ended or the token was refused. Sign in again.');
+  });
+  document.getElementById('sign-out').addEventListener('click', () => {
+    signOut();
+    if (current) current.abort();
+    signInView();
+  });
+  document.getElementById('skip-link').addEventListener('click', (e) => {
+    e.preventDefault();
+    main.focus();
+  });
+  window.addEventListener('hashchange', () => {
+    takeTokenFromFragment(); // a new #token= replaces the session's
+    render();
+  });
+  render();
+}
+
+boot();

@@ -1,0 +1,279 @@
+// The dashboard, "Import data now" with its live progress, and held runs.
+import { api, ApiError } from './api.js';
+import {
+  h, replace, notice, errorNotice, busy, confirmDialog, statusBadge, when, day, scheduleText, countsTable,
+  stateLabel, triggerLabel, phaseLabel, runStatusLabel, finished,
+} from './ui.js';
+
+// pollEvery is how often a running import is read again.
+const pollEvery = 700;
+
+export async function dashboardView(ctx) {
+  const [integ, page] = await Promise.all([api.integration(), api.imports(undefined, 20)]);
+  if (ctx.signal.aborted) return;
+  const tz = integ.settings.timeZone;
+  document.getElementById('programme').textContent = integ.programmeName || '';
+  const held = page.items.filter((r) => r.status === 'held' && !r.resolution);
+  const active = page.items.find((r) => !finished(r.status));
+  const last = integ.lastRun;
+  const result = h('div', { id: 'dashboard-result' });
+  const show = (el) => { replace(result, el); el.focus(); };
+
+  const importNow = h('button', { type: 'button', class: 'button', id: 'import-now', disabled: !integ.key,
+    'aria-describedby': integ.key ? false : 'import-now-hint' }, 'Import data now');
+  importNow.addEventListener('click', () => busy(importNow, 'Starting…', async () => {
+    try {
+      const run = await api.importNow();
+      const already = run.queuedAt && active && active.runId === run.runId;
+      ctx.navigate(`#/imports/${run.runId}`, already ? 'An import was already on its way: this is its progress.' : 'Import started.');
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      show(errorNotice(err, 'The import did not start'));
+    }
+  }));
+
+  const actions = [importNow];
+  if (integ.published) {
+    const pause = h('button', { type: 'button', class: 'button secondary', id: 'pause' }, 'Pause imports');
+    pause.addEventListener('click', () => busy(pause, 'Pausing…', async () => {
+      try {
+        await api.integration();
+        await api.unpublish();
+        ctx.navigate('#/', 'Imports paused: no scheduled import runs until you publish again. Import data now still works.');
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        show(errorNotice(err, 'Not paused'));
+      }
+    }));
+    actions.push(pause);
+  } else if (integ.key) {
+    actions.push(h('a', { class: 'button secondary', href: '#/setup/review', id: 'go-publish' }, 'Review and publish'));
+  }
+  if (integ.key) {
+    const revoke = h('button', { type: 'button', class: 'button danger', id: 'revoke' }, 'Revoke the PeopleHR key');
+    revoke.addEventListener('click', async () => {
+      const yes = await confirmDialog({
+        title: 'Revoke the PeopleHR key?',
+        body: 'The stored key is deleted and scheduled imports stop. Members and import history stay as they are. An import in progress stops after its current batch. You can enter a new key at any time.',
+        yes: 'Revoke the key',
+        danger: true,
+      });
+      if (!yes) return;
+      await busy(revoke, 'Revoking…', async () => {
+        try {
+          await api.integration();
+          await api.revoke();
+          ctx.navigate('#/', 'The PeopleHR key was revoked and deleted. Imports are stopped until you enter a new key.');
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err;
+          show(errorNotice(err, 'The key was not revoked'));
+        }
+      });
+    });
+    actions.push(revoke);
+  }
+
+  const setUp = integ.key && integ.published;
+  replace(ctx.main,
+    h('h1', { tabindex: '-1' }, 'Dashboard'),
+    ctx.message ? notice('success', null, h('p', {}, ctx.message)) : null,
+    setUp ? null : notice('info', integ.key ? 'Not live yet' : 'Finish the setup to start importing',
+      h('p', {}, integ.key
+        ? 'PeopleHR is connected, but scheduled imports are off until you publish.'
+        : 'Connect PeopleHR, check the field mapping and publish: four short steps.'),
+      h('p', {}, h('a', { href: integ.key ? '#/setup/review' : '#/setup/settings', class: 'button', id: 'continue-setup' },
+        integ.key ? 'Review and publish' : 'Start the setup'))),
+    result,
+    h('section', { 'aria-labelledby': 'status-title', class: 'card' },
+      h('h2', { id: 'status-title' }, 'Import status'),
+      h('dl', { class: 'summary', id: 'status' },
+        h('dt', {}, 'Status'), h('dd', { id: 'status-state' }, statusText(integ)),
+        h('dt', {}, 'Schedule'), h('dd', {}, scheduleText(integ.settings)),
+        h('dt', {}, 'Next import'), h('dd', { id: 'status-next' }, when(integ.nextRunAt, tz, integ.published ? 'Not scheduled' : 'None: imports are not published')),
+        h('dt', {}, 'Last import'), h('dd', { id: 'status-last' }, last
+          ? [statusBadge(last.status), ' ', when(last.finishedAt || last.queuedAt, tz), ' ', h('a', { href: `#/imports/${last.runId}` }, 'Details', h('span', { class: 'visually-hidden' }, ' of the last import'))]
+          : 'No import yet'),
+        h('dt', {}, 'PeopleHR key'), h('dd', { id: 'status-key' }, integ.key
+          ? `Ending ${integ.key.keyLast4}, added ${day(integ.key.addedAt)}`
+          : ['Not connected. ', h('a', { href: '#/setup/authorize' }, 'Enter a key')])),
+      integ.key ? null : h('p', { class: 'hint', id: 'import-now-hint' }, 'Import data now needs a PeopleHR key.'),
+      h('div', { class: 'actions' }, actions)),
+    active ? h('section', { 'aria-labelledby': 'active-title', class: 'card', id: 'active-import' },
+      h('h2', { id: 'active-title' }, 'Import in progress'),
+      h('p', {}, `${triggerLabel[active.trigger] || active.trigger}, ${runStatusLabel[active.status].toLowerCase()} since ${when(active.startedAt || active.queuedAt, tz)}. `,
+        h('a', { href: `#/imports/${active.runId}` }, 'Follow its progress'))) : null,
+    heldSection(ctx, held, tz, show),
+    h('p', {}, h('a', { href: '#/history' }, 'See every import in the history')));
+}
+
+function statusText(integ) {
+  if (integ.state === 'needs_reauthorization') return 'PeopleHR refused the key: imports are stopped until you enter a new one.';
+  if (!integ.key) return 'Not connected to PeopleHR';
+  if (integ.published) return `${stateLabel[integ.state] || integ.state}: imports run on the schedule`;
+  return 'Paused: imports run only when you start one';
+}
+
+function heldSection(ctx, held, tz, show) {
+  if (held.length === 0) return null;
+  return h('section', { 'aria-labelledby': 'held-title', class: 'card attention', id: 'held' },
+    h('h2', { id: 'held-title' }, held.length === 1 ? 'An import is waiting for you' : `${held.length} imports are waiting for you`),
+    h('p', {}, 'These imports would have closed many members at once, so nothing was changed. Approve to apply exactly what was planned, or discard.'),
+    held.map((run) => heldRun(ctx, run, tz, show)));
+}
+
+function heldRun(ctx, run, tz, show) {
+  const approve = h('button', { type: 'button', class: 'button', 'data-approve': run.runId }, 'Approve', h('span', { class: 'visually-hidden' }, ` the import of ${when(run.queuedAt, tz)}`));
+  const discard = h('button', { type: 'button', class: 'button secondary', 'data-discard': run.runId }, 'Discard', h('span', { class: 'visually-hidden' }, ` the import of ${when(run.queuedAt, tz)}`));
+  approve.addEventListener('click', async () => {
+    const yes = await confirmDialog({
+      title: 'Apply this held import?',
+      body: `It closes ${run.counts.closed} members, creates ${run.counts.created} and updates ${run.counts.updated}, exactly as planned. If PeopleHR has changed since, nothing is applied and you can start a new import.`,
+      yes: 'Approve and apply',
+    });
+    if (!yes) return;
+    await busy(approve, 'Approving…', async () => {
+      try {
+        const started = await api.approve(run.runId);
+        ctx.navigate(`#/imports/${started.runId}`, 'Approved: the held changes are being applied.');
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        show(errorNotice(err, 'Not approved'));
+      }
+    });
+  });
+  discard.addEventListener('click', async () => {
+    const yes = await confirmDialog({
+      title: 'Discard this held import?',
+      body: 'Nothing it planned is applied. The next import plans again from what PeopleHR says then.',
+      yes: 'Discard',
+      danger: true,
+    });
+    if (!yes) return;
+    await busy(discard, 'Discarding…', async () => {
+      try {
+        await api.discard(run.runId);
+        ctx.navigate('#/', 'The held import was discarded: nothing was changed.');
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        show(errorNotice(err, 'Not discarded'));
+      }
+    });
+  });
+  return h('article', { class: 'held-run', 'data-run': run.runId, 'aria-label': `Held import of ${when(run.queuedAt, tz)}` },
+    h('h3', {}, `${triggerLabel[run.trigger] || run.trigger} import of ${when(run.queuedAt, tz)}`),
+    h('p', { class: 'held-reason' }, run.heldReason || 'Held by the mass-change safeguard.'),
+    h('p', {}, `Planned: ${run.counts.closed} closed, ${run.counts.created} new, ${run.counts.updated} updated, ${run.counts.errors} errors.`),
+    h('div', { class: 'actions' }, approve, discard));
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(new DOMException('left the page', 'AbortError'));
+    }, { once: true });
+  });
+}
+
+// The progress of one import, polled until it finishes, then its impact.
+export async function importView(ctx) {
+  const [runId] = ctx.params;
+  const [integ, first] = await Promise.all([api.integration(), api.run(runId, ctx.signal)]);
+  if (ctx.signal.aborted) return;
+  const tz = integ.settings.timeZone;
+  let run = first;
+  const bar = h('progress', { id: 'import-progress', 'aria-labelledby': 'progress-title', 'aria-describedby': 'import-phase import-count' });
+  const phase = h('p', { id: 'import-phase', class: 'phase', 'aria-live': 'polite' });
+  const count = h('p', { id: 'import-count', class: 'hint' });
+  const outcome = h('div', { id: 'import-outcome' });
+  replace(ctx.main,
+    h('p', { class: 'eyebrow' }, h('a', { href: '#/history' }, 'Import history'), ' › ', 'Import'),
+    h('h1', { tabindex: '-1' }, `Import of ${when(run.queuedAt, tz)}`),
+    ctx.message ? notice('success', null, h('p', {}, ctx.message)) : null,
+    h('p', { class: 'lead' }, `${triggerLabel[run.trigger] || run.trigger}, started by ${run.startedBy || 'the schedule'}.`),
+    h('section', { 'aria-labelledby': 'progress-title', class: 'card', id: 'progress-card' },
+      h('h2', { id: 'progress-title' }, 'Progress'),
+      bar, phase, count),
+    outcome);
+  let lastPhase = '';
+  const update = () => {
+    const state = finished(run.status) ? 'done' : run.status === 'queued' ? 'queued' : run.phase || 'running';
+    bar.dataset.state = state;
+    if (finished(run.status)) {
+      bar.max = 1;
+      bar.value = 1;
+      count.textContent = `${run.counts.total} PeopleHR records`;
+    } else if (run.status === 'running' && run.total > 0) {
+      bar.max = run.total;
+      bar.value = Math.min(run.processed, run.total);
+      count.textContent = `${run.processed} of ${run.total}`;
+    } else {
+      bar.removeAttribute('value'); // indeterminate: the total is not known yet
+      count.textContent = run.processed > 0 ? `${run.processed} so far` : '';
+    }
+    const text = finished(run.status)
+      ? `Done: ${runStatusLabel[run.status].toLowerCase()}.`
+      : run.status === 'queued' ? 'Waiting to start…' : `${phaseLabel[run.phase] || 'Running'}…`;
+    if (text !== lastPhase) {
+      phase.textContent = text;
+      lastPhase = text;
+    }
+  };
+  update();
+  while (!finished(run.status)) {
+    await sleep(pollEvery, ctx.signal);
+    run = await api.run(runId, ctx.signal);
+    if (ctx.signal.aborted) return;
+    update();
+  }
+  replace(outcome, runOutcome(ctx, run, tz));
+}
+
+function runOutcome(ctx, run, tz) {
+  const file = run.errorFile ? errorFileControl(run, tz) : h('p', { id: 'no-error-file' }, 'No errors or warnings: there is no error file.');
+  let reason = null;
+  if (run.status === 'failed') reason = notice('error', 'The import failed', h('p', { id: 'failure-reason' }, run.failureReason || 'No reason was recorded.'), h('p', {}, 'What it applied before failing is kept.'));
+  if (run.status === 'cancelled') reason = notice('warning', 'The import was stopped', h('p', {}, run.failureReason || 'It stopped after its current batch.'));
+  if (run.status === 'held') {
+    reason = run.resolution
+      ? notice('info', 'This import was held', h('p', {}, `${run.heldReason} It was ${run.resolution}.`))
+      : heldRun(ctx, run, tz, (el) => { document.getElementById('import-outcome').prepend(el); el.focus(); });
+  }
+  return h('section', { 'aria-labelledby': 'result-title', id: 'import-result' },
+    h('h2', { id: 'result-title' }, 'Result: ', statusBadge(run.status)),
+    h('p', {}, `Started ${when(run.startedAt || run.queuedAt, tz)}, finished ${when(run.finishedAt, tz)}.`),
+    reason,
+    countsTable(run.counts, 'What this import did', 'import-counts'),
+    file,
+    h('p', { class: 'actions' }, h('a', { href: '#/', class: 'button secondary' }, 'Back to the dashboard'), ' ', h('a', { href: '#/history' }, 'Import history')));
+}
+
+// errorFileControl fetches a fresh short-lived link when asked, and
+// starts the download; the link stays on the page for 15 minutes.
+export function errorFileControl(run, tz, compact = false) {
+  const link = h('a', { class: 'error-file-link', hidden: true, id: compact ? null : 'error-file-link' }, 'the error file (CSV)');
+  const holder = h(compact ? 'span' : 'p', { class: 'hint block', hidden: true }, 'If the download does not start, open ', link, '. The link works for 15 minutes.');
+  const label = compact ? 'Error file' : 'Download the error file (CSV)';
+  const button = h('button', { type: 'button', class: compact ? 'link-button' : 'button secondary', id: compact ? null : 'download-errors', 'data-errors': run.runId },
+    label, h('span', { class: 'visually-hidden' }, ` of the import of ${when(run.queuedAt, tz)}`));
+  const problem = h(compact ? 'span' : 'div', { class: 'block' });
+  button.addEventListener('click', () => busy(button, 'Getting the link…', async () => {
+    try {
+      const { url } = await api.errorFileLink(run.runId);
+      link.href = url;
+      link.hidden = false;
+      holder.hidden = false;
+      replace(problem);
+      location.assign(url); // S3 answers it as an attachment: the page stays
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      replace(problem, errorNotice(err, 'No error file'));
+    }
+  }));
+  if (compact) return h('span', {}, button, holder, problem);
+  return h('div', { class: 'error-file' },
+    h('h3', {}, 'Errors and warnings'),
+    h('p', {}, `${run.counts.errors} errors and ${run.counts.warnings} warnings, row by row, with what to fix in PeopleHR.`),
+    button, holder, problem);
+}

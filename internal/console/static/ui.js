@@ -1,0 +1,199 @@
+// Small DOM helpers. Every value from the API is put in the page as text
+// (textContent), never as HTML: the page's CSP refuses HTML from strings.
+
+// h builds an element: h('p', {class: 'x'}, 'text', child, ...). Attributes
+// whose value is false, null or undefined are left out; on* functions
+// become listeners.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith('on') && typeof v === 'function') {
+      el.addEventListener(k.slice(2), v);
+    } else if (k === 'class') {
+      el.className = v;
+    } else if (k === 'value' || k === 'checked' || k === 'selected') {
+      el[k] = v;
+    } else {
+      el.setAttribute(k, v === true ? '' : String(v));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+// replace empties el and fills it with children.
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+let ids = 0;
+export function uid(prefix) {
+  ids += 1;
+  return `${prefix}-${ids}`;
+}
+
+// Labels for the API's words.
+
+export const runStatusLabel = {
+  queued: 'Queued',
+  running: 'Running',
+  held: 'Held for approval',
+  succeeded: 'Succeeded',
+  succeeded_with_errors: 'Succeeded with errors',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+export const triggerLabel = { schedule: 'Scheduled', manual: 'Import data now', approval: 'Approval' };
+
+export const phaseLabel = {
+  fetching: 'Reading employees from PeopleHR',
+  planning: 'Working out the changes',
+  applying: 'Applying changes to members',
+  emailing: 'Queuing welcome emails',
+};
+
+export const stateLabel = {
+  draft: 'Not live',
+  live: 'Live',
+  needs_reauthorization: 'Needs a new PeopleHR key',
+};
+
+export const countLabels = [
+  ['created', 'New members'],
+  ['updated', 'Updated'],
+  ['unchanged', 'Unchanged'],
+  ['closed', 'Closed (leavers)'],
+  ['reactivated', 'Reactivated'],
+  ['skippedLeavers', 'Leavers skipped'],
+  ['errors', 'Errors'],
+  ['warnings', 'Warnings'],
+  ['total', 'PeopleHR records'],
+];
+
+export function finished(status) {
+  return !['queued', 'running'].includes(status);
+}
+
+export function statusBadge(status) {
+  return h('span', { class: `badge badge-${status}` }, runStatusLabel[status] || status);
+}
+
+// when formats an RFC 3339 time in the given IANA zone (the integration's),
+// naming the zone, or says "not yet".
+export function when(iso, timeZone, empty = '—') {
+  if (!iso) return empty;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  try {
+    return new Intl.DateTimeFormat('en-GB', {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: timeZone || undefined,
+    }).format(d) + (timeZone ? ` (${timeZone})` : '');
+  } catch {
+    return d.toISOString();
+  }
+}
+
+export function day(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(d);
+}
+
+const weekdayNames = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+export { weekdayNames };
+
+export function capital(s) {
+  return s ? s[0].toUpperCase() + s.slice(1) : s;
+}
+
+export function scheduleText(s) {
+  if (!s) return '—';
+  const at = s.timeOfDay || '';
+  switch (s.frequency) {
+    case 'hourly':
+      return `Every hour at :${at.slice(3, 5) || '00'} (${s.timeZone})`;
+    case 'daily':
+      return `Every day at ${at} (${s.timeZone})`;
+    case 'weekly':
+      return `Every ${capital(s.weekday || '')} at ${at} (${s.timeZone})`;
+  }
+  return s.frequency || '—';
+}
+
+// countsTable shows a run's or a preview's counts.
+export function countsTable(counts, caption, id) {
+  return h('table', { class: 'counts', id },
+    h('caption', {}, caption),
+    h('tbody', {}, countLabels.map(([k, label]) =>
+      h('tr', { 'data-count': k }, h('th', { scope: 'row' }, label), h('td', {}, String((counts && counts[k]) || 0))))));
+}
+
+// Messages: a notice at the top of a view. Errors take role=alert and the
+// focus, so keyboard and screen-reader users hear them at once.
+export function notice(kind, title, ...body) {
+  const el = h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status', tabindex: '-1' },
+    title ? h('h2', { class: 'notice-title' }, title) : null, ...body);
+  return el;
+}
+
+export function errorNotice(err, title = 'That did not work') {
+  const list = err.details && err.details.length
+    ? h('ul', {}, err.details.map((d) => h('li', {}, d.field ? `${d.field}: ${d.message}` : d.message)))
+    : null;
+  return notice('error', title, h('p', {}, err.message), list,
+    err.requestId ? h('p', { class: 'hint' }, `Request id: ${err.requestId}`) : null);
+}
+
+// busy marks a button as working while fn runs, and stops double clicks.
+export async function busy(button, label, fn) {
+  const old = button.textContent;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  button.textContent = label;
+  try {
+    return await fn();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    button.textContent = old;
+  }
+}
+
+// confirmDialog asks a yes/no question in a modal dialog and answers true
+// for yes. Escape or Cancel answers false; the focus goes back where it was.
+export function confirmDialog({ title, body, yes, danger = false }) {
+  return new Promise((resolve) => {
+    const opener = document.activeElement;
+    const titleId = uid('confirm-title');
+    const dialog = h('dialog', { class: 'modal', 'aria-labelledby': titleId, id: 'confirm-dialog' },
+      h('h2', { id: titleId }, title),
+      h('p', {}, body),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: danger ? 'button danger' : 'button', id: 'confirm-yes', value: 'yes',
+          onclick: () => dialog.close('yes') }, yes),
+        h('button', { type: 'button', class: 'button secondary', id: 'confirm-no', autofocus: true,
+          onclick: () => dialog.close('no') }, 'Cancel')));
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      if (opener && opener.isConnected) opener.focus();
+      resolve(dialog.returnValue === 'yes');
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
