@@ -39,12 +39,15 @@ func TestMain(m *testing.M) {
 
 var now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 
+// tables numbers the tables of the run, each provisioned anew.
+var tables atomic.Int64
+
 // newStore provisions a fresh table for the test and returns a store on
 // it, its raw client and the table name.
 func newStore(t *testing.T, wrap func(dynamo.API) dynamo.API) (*dynamo.Store, *dynamodb.Client, string) {
 	t.Helper()
 	cfg := devstack.AWSConfig(moto.Endpoint())
-	prefix := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())) + "-"
+	prefix := fmt.Sprintf("t%d-", tables.Add(1))
 	res, err := devstack.Provision(context.Background(), cfg, tpl, prefix)
 	if err != nil {
 		t.Fatalf("provision: %v", err)
@@ -55,7 +58,9 @@ func newStore(t *testing.T, wrap func(dynamo.API) dynamo.API) (*dynamo.Store, *d
 		api = wrap(client)
 	}
 	table := res.Name("Table")
-	return dynamo.New(api, table, dynamo.WithClock(func() time.Time { return now }), dynamo.WithRetry(4, time.Millisecond)), client, table
+	// moto's transactions must not overlap (see wiring's store).
+	return dynamo.New(api, table, dynamo.WithClock(func() time.Time { return now }), dynamo.WithRetry(4, time.Millisecond),
+		dynamo.WithConcurrency(1)), client, table
 }
 
 func newMember(id, email string) sync.Member {

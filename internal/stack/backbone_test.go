@@ -302,7 +302,7 @@ func snap(t *testing.T, st *stack.Stack, run *integration.Run) snapshot {
 	}
 	slices.Sort(ms)
 	table := st.WorkerEnv["TABLE_NAME"]
-	out, err := st.Clients.DynamoDB.(*faulty).API.(*dynamodb.Client).Scan(context.Background(), &dynamodb.ScanInput{TableName: &table})
+	out, err := rawDynamo().Scan(context.Background(), &dynamodb.ScanInput{TableName: &table})
 	if err != nil {
 		t.Fatal(err)
 	}

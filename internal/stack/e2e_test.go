@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -205,9 +206,12 @@ func newStackLogging(t *testing.T, clk *clock, employees []peoplehrtest.Employee
 	return startWith(t, stack.Options{Employees: employees, Now: clk.Now, Log: slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 }
 
+// stacks numbers the stacks of the run: each gets its own resource names.
+var stacks atomic.Int64
+
 func startWith(t *testing.T, o stack.Options) *stack.Stack {
 	t.Helper()
-	o.Moto, o.SES, o.Prefix = moto, ses, strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))+"-"
+	o.Moto, o.SES, o.Prefix = moto, ses, fmt.Sprintf("t%d-", stacks.Add(1))
 	st, err := stack.Start(context.Background(), o)
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
@@ -511,11 +515,16 @@ func checkErrorFile(t *testing.T, st *stack.Stack, run *integration.Run, issues 
 	}
 }
 
+// rawDynamo is a client of the emulator that no test wraps.
+func rawDynamo() *dynamodb.Client {
+	return dynamodb.NewFromConfig(devstack.AWSConfig(moto.Endpoint()))
+}
+
 // scanTable is every item of the stack's table as JSON.
 func scanTable(t *testing.T, st *stack.Stack) string {
 	t.Helper()
 	table := st.WorkerEnv["TABLE_NAME"]
-	client := dynamodb.NewFromConfig(devstack.AWSConfig(moto.Endpoint()))
+	client := rawDynamo()
 	var items []map[string]any
 	p := dynamodb.NewScanPaginator(client, &dynamodb.ScanInput{TableName: &table})
 	for p.HasMorePages() {

@@ -58,6 +58,18 @@ func NewClients(cfg aws.Config, sesEndpoint string) Clients {
 	}
 }
 
+// store is the table adapter. DYNAMO_WRITE_CONCURRENCY, when set, bounds
+// the writes in flight: the local stack sets 1 because moto's
+// TransactWriteItems snapshots whole tables and is not safe to run
+// concurrently (it fails, or rolls back others' writes).
+func store(c Clients, env map[string]string, now func() time.Time) *dynamo.Store {
+	opts := []dynamo.Option{dynamo.WithClock(now)}
+	if n, err := strconv.Atoi(env["DYNAMO_WRITE_CONCURRENCY"]); err == nil && n > 0 {
+		opts = append(opts, dynamo.WithConcurrency(n))
+	}
+	return dynamo.New(c.DynamoDB, env["TABLE_NAME"], opts...)
+}
+
 // The environment each function needs, as template.yaml sets it.
 var (
 	WorkerEnv    = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "MAIL_QUEUE_URL"}
@@ -70,7 +82,7 @@ var (
 // tighter than the worker's: they answer a person within API Gateway's 30 s.
 func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Time, authn api.Authenticator) (*api.Server, error) {
 	return api.New(
-		dynamo.New(c.DynamoDB, env["TABLE_NAME"], dynamo.WithClock(now)),
+		store(c, env, now),
 		peoplehr.New(env["PEOPLEHR_BASE_URL"], peoplehr.WithLogger(log), peoplehr.WithMaxAttempts(2), peoplehr.WithAttemptTimeout(12*time.Second)),
 		secrets.NewSealer(c.KMS, env["KEYS_KEY_ID"]),
 		queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]),
@@ -82,7 +94,7 @@ func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Tim
 // Worker assembles the import worker; now is the clock (time.Now in Lambda).
 func Worker(c Clients, env map[string]string, log *slog.Logger, now func() time.Time) (*worker.Worker, error) {
 	return worker.New(
-		dynamo.New(c.DynamoDB, env["TABLE_NAME"], dynamo.WithClock(now)),
+		store(c, env, now),
 		peoplehr.New(env["PEOPLEHR_BASE_URL"], peoplehr.WithLogger(log)),
 		secrets.NewSealer(c.KMS, env["KEYS_KEY_ID"]),
 		files.NewStore(c.S3, env["ERROR_FILES_BUCKET"]),
@@ -93,7 +105,7 @@ func Worker(c Clients, env map[string]string, log *slog.Logger, now func() time.
 
 // Scheduler assembles the scheduler.
 func Scheduler(c Clients, env map[string]string, log *slog.Logger, now func() time.Time) (*scheduler.Scheduler, error) {
-	return scheduler.New(dynamo.New(c.DynamoDB, env["TABLE_NAME"], dynamo.WithClock(now)), queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]), log, now)
+	return scheduler.New(store(c, env, now), queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]), log, now)
 }
 
 // Mailer assembles the mailer.
@@ -103,7 +115,7 @@ func Mailer(c Clients, env map[string]string, log *slog.Logger, now func() time.
 		return nil, fmt.Errorf("SES_SEND_RATE %q: want a positive number of emails per second", env["SES_SEND_RATE"])
 	}
 	return mailer.New(
-		dynamo.New(c.DynamoDB, env["TABLE_NAME"], dynamo.WithClock(now)),
+		store(c, env, now),
 		email.NewSender(c.SES, env["SES_FROM"], env["SES_CONFIGURATION_SET"], rate),
 		mailer.Config{DashboardURL: env["DASHBOARD_URL"], InviteBaseURL: env["INVITE_BASE_URL"]},
 		log, now,
