@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -168,29 +167,40 @@ func (s *Server) discard(w http.ResponseWriter, r *http.Request, p auth.Principa
 }
 
 // samePlan reports whether two plans make the same writes to the same
-// stored versions.
+// stored versions. Only what a change writes counts: a welcome sent since
+// (which does not move the version) does not make a plan stale.
 func samePlan(a, b []sync.Change) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	key := func(c sync.Change) string { return string(c.Kind) + "/" + c.EmployeeID() }
-	index := make(map[string]sync.Change, len(a))
-	for _, c := range a {
-		index[key(c)] = c
+	key := func(c *sync.Change) string { return string(c.Kind) + "/" + c.EmployeeID() }
+	index := make(map[string]*sync.Change, len(a))
+	for i := range a {
+		index[key(&a[i])] = &a[i]
 	}
-	for _, c := range b {
-		k, ok := index[key(c)]
-		if !ok || !sameMember(k.After, c.After) || (k.Before == nil) != (c.Before == nil) ||
-			k.Before != nil && k.Before.Version != c.Before.Version {
+	for i := range b {
+		k, ok := index[key(&b[i])]
+		if !ok || !sameWrite(k, &b[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-func sameMember(a, b sync.Member) bool {
-	a.CreatedAt, b.CreatedAt, a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	return reflect.DeepEqual(a, b)
+func sameWrite(a, b *sync.Change) bool {
+	if (a.Before == nil) != (b.Before == nil) || a.Before != nil && a.Before.Version != b.Before.Version {
+		return false
+	}
+	if !slices.Equal(a.Fields, b.Fields) || a.After.Status != b.After.Status ||
+		a.After.LeftOn != b.After.LeftOn || a.After.PurgeOn != b.After.PurgeOn {
+		return false
+	}
+	for _, f := range a.Fields {
+		if a.After.Values[f] != b.After.Values[f] {
+			return false
+		}
+	}
+	return a.Kind == sync.KindUpdate || a.Kind == sync.KindClose || a.After.Welcome == b.After.Welcome
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

@@ -169,7 +169,7 @@ func (p *Planner) Add(rec Record) {
 	if raw := clean(rec[SourceLeavingDate]); raw != "" && !c.skipped {
 		d, ok := parseDate(raw, standardDateLayout)
 		if !ok {
-			p.reject(&c, SourceLeavingDate, fmt.Sprintf("the leaving date %q is not a yyyy-MM-dd date: the record was skipped", raw))
+			p.reject(&c, SourceLeavingDate, fmt.Sprintf("the leaving date %s is not a yyyy-MM-dd date: the record was skipped", quote(raw)))
 		}
 		c.leavingDate = d
 	}
@@ -187,7 +187,7 @@ func (p *Planner) mapField(c *candidate, f Field, src, v string) {
 		case v == "":
 			p.reject(c, f.String(), fmt.Sprintf("the email address (%s) is blank: the record was skipped", src))
 		case !ValidEmail(v):
-			p.reject(c, f.String(), fmt.Sprintf("%q is not a valid email address: the record was skipped", v))
+			p.reject(c, f.String(), fmt.Sprintf("%s is not a valid email address: the record was skipped", quote(v)))
 		}
 	case kindDate:
 		if v == "" {
@@ -201,7 +201,7 @@ func (p *Planner) mapField(c *candidate, f Field, src, v string) {
 		if !ok {
 			c.keep |= 1 << f
 			p.issue(c.row, c.values[EmployeeID], f.String(), SeverityWarning,
-				fmt.Sprintf("%q is not a date in the format %s: the field was left unchanged", v, shown))
+				fmt.Sprintf("%s is not a date in the format %s: the field was left unchanged", quote(v), shown))
 			return
 		}
 		v = d
@@ -234,7 +234,7 @@ func (p *Planner) register(c candidate) {
 		p.cands = append(p.cands, c)
 		return
 	}
-	msg := fmt.Sprintf("employee id %q appears more than once in PeopleHR (rows %d and %d): both were skipped", id, p.cands[first].row, c.row)
+	msg := fmt.Sprintf("employee id %s appears more than once in PeopleHR (rows %d and %d): both were skipped", quote(id), p.cands[first].row, c.row)
 	p.reject(&p.cands[first], EmployeeID.String(), msg)
 	p.issue(c.row, id, EmployeeID.String(), SeverityError, msg)
 }
@@ -442,7 +442,7 @@ func (p *Planner) settleEmails(props []proposal, members []Member) {
 			if owner, taken := holders[email]; taken && owner != id {
 				pr.rejected = true
 				p.issue(pr.change.Row, id, Email.String(), SeverityError,
-					fmt.Sprintf("%q is already the email of employee %s: the record was skipped", email, owner))
+					fmt.Sprintf("%s is already the email of employee %s: the record was skipped", quote(email), owner))
 				if b := pr.change.Before; b != nil && b.holdsEmail() {
 					again = true
 				}

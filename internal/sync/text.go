@@ -2,13 +2,42 @@ package sync
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
 // clean trims surrounding white space, Unicode's included (no-break spaces
-// arrive from spreadsheets pasted into PeopleHR).
-func clean(s string) string { return strings.TrimSpace(s) }
+// arrive from spreadsheets pasted into PeopleHR), and drops control
+// characters and invalid UTF-8: a name never needs a NUL, an escape
+// sequence or a line break, and logs, CSV cells and emails must not get
+// them. Format characters such as right-to-left marks stay: names need them.
+func clean(s string) string {
+	if strings.IndexFunc(s, unwanted) >= 0 || !utf8.ValidString(s) {
+		s = strings.Map(func(r rune) rune {
+			if unwanted(r) || r == utf8.RuneError {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return strings.TrimSpace(s)
+}
+
+func unwanted(r rune) bool { return unicode.IsControl(r) }
+
+// quoteLen bounds how much of a bad value an issue message repeats: a
+// 10 MB field must not make a 10 MB error file.
+const quoteLen = 60
+
+// quote is a value as an issue message shows it: quoted, and cut.
+func quote(v string) string {
+	if runeLen(v) > quoteLen {
+		return strconv.Quote(truncate(v, quoteLen)) + "…"
+	}
+	return strconv.Quote(v)
+}
 
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
 
