@@ -9,7 +9,7 @@ MOTO := $(VENV)/bin/moto_server
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 
-.PHONY: all tools local test token build clean build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunction
+.PHONY: all tools local test fuzz token build clean build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunction
 
 all: build
 
@@ -43,6 +43,13 @@ test: tools
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	$(GO) test -count=1 -timeout 15m ./...
+	tools/fuzz.sh $(FUZZTIME_CI)
+
+# Fuzz tests in CI run briefly; make fuzz runs each for FUZZTIME.
+FUZZTIME_CI ?= 3s
+FUZZTIME ?= 60s
+fuzz:
+	tools/fuzz.sh $(FUZZTIME)
 
 # linux/arm64 bootstrap per function, as Lambda's provided.al2023 runs it.
 build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS)))
