@@ -143,7 +143,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 		chromedp.Click(chromedp.ID("save-mapping")),
 	)
 	p.step("the mapping refused", chromedp.WaitVisible(chromedp.ID("map-email-error")))
-	if got := p.text("#map-email-error"); !strings.Contains(got, "email must be mapped") {
+	if got := p.text("#map-email-error"); !strings.Contains(got, "Email must be mapped: every member needs an email address") {
 		t.Errorf("mapping without email: %q", got)
 	}
 	p.shot("07-mapping-without-email")
@@ -212,7 +212,9 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 
 	// The error file: downloaded by the browser, and its link followed.
 	downloads := t.TempDir()
-	progress := chromedp.Events(p.ctx, browser.DownloadProgress)
+	dlCtx, cancelDL := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancelDL()
+	progress := chromedp.BrowserEvents(dlCtx, browser.DownloadProgress)
 	if _, err := chromedp.CallBrowser(p.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: new(true),
 	}); err != nil {
@@ -277,7 +279,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 	p.step("confirm", chromedp.WaitVisible(chromedp.ID("confirm-yes")))
 	p.shot("14-revoke-confirm")
 	p.do("confirm", chromedp.Click(chromedp.ID("confirm-yes")))
-	p.step("revoked", chromedp.WaitVisible(chromedp.ID("continue-setup")))
+	p.waitFor("the key revoked", `document.getElementById('status-key') && document.getElementById('status-key').textContent.startsWith('Not connected')`, 20*time.Second)
 	in, err := st.Store.GetIntegration(context.Background(), "newco")
 	if err != nil || in.Key != nil || in.Published {
 		t.Errorf("after pause and revoke: %+v %v", in, err)
