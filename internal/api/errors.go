@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,9 +47,16 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Send JSON (Content-Type: application/json)."}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err == nil {
+		err = nullField(raw)
+	}
+	if err != nil {
+		return decodeError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	err = dec.Decode(dst)
 	if err == nil && dec.More() {
 		err = errors.New("trailing data")
 	}
@@ -60,12 +68,40 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err == nil {
 		return nil
 	}
+	return decodeError(err)
+}
+
+// errNull names a field sent as null: every field has a type, and leaving
+// a field out is how to keep its value.
+type errNull struct{ field string }
+
+func (e *errNull) Error() string { return "null field " + e.field }
+
+// nullField refuses a top-level null value; a body that is not an object
+// is left for the decoder to describe.
+func nullField(raw []byte) error {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return nil
+	}
+	for name, v := range fields {
+		if string(bytes.TrimSpace(v)) == "null" {
+			return &errNull{name}
+		}
+	}
+	return nil
+}
+
+func decodeError(err error) error {
 	var tooBig *http.MaxBytesError
+	var null *errNull
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &tooBig):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("The body is over %d KiB.", maxBody>>10)}
+	case errors.As(err, &null):
+		return invalid("A field is null.", FieldProblem{Field: null.field, Message: "must not be null: leave it out to keep its value"})
 	case errors.Is(err, io.EOF):
 		return invalid("The body is empty: send a JSON object.")
 	case errors.As(err, &typeErr):

@@ -199,7 +199,7 @@ func intAttr(item map[string]types.AttributeValue, name string) (int64, error) {
 // optionally only those with status. See ListRuns for cursors.
 func (s *Store) ListMembers(ctx context.Context, tenant string, status sync.Status, cursor string, limit int) ([]sync.Member, string, error) {
 	var out []sync.Member
-	next, err := s.page(ctx, memberPK(tenant), string(status), cursor, limit, true, func(item map[string]types.AttributeValue) error {
+	next, err := s.page(ctx, memberPK(tenant), memberSK(""), string(status), cursor, limit, true, func(item map[string]types.AttributeValue) error {
 		m, err := decodeMember(item)
 		if err == nil {
 			out = append(out, m)

@@ -118,7 +118,7 @@ func decodeRun(item map[string]types.AttributeValue) (*integration.Run, error) {
 // another tenant's runs.
 func (s *Store) ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error) {
 	var out []*integration.Run
-	next, err := s.page(ctx, runPK(tenant), "", cursor, limit, false, func(item map[string]types.AttributeValue) error {
+	next, err := s.page(ctx, runPK(tenant), runSK(""), "", cursor, limit, false, func(item map[string]types.AttributeValue) error {
 		r, err := decodeRun(item)
 		if err == nil {
 			out = append(out, r)

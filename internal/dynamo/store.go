@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -150,9 +151,9 @@ var ErrBadCursor = errors.New("invalid page cursor")
 
 // page reads one page of a partition (newest first unless forward), with
 // an optional filter on status, and returns the cursor of the next page.
-// The cursor carries only the sort key: the partition is always the
-// caller's tenant's.
-func (s *Store) page(ctx context.Context, pk, status, cursor string, limit int, forward bool, fn func(map[string]types.AttributeValue) error) (string, error) {
+// The cursor carries only the sort key, which must have the partition's
+// prefix: the partition is always the caller's tenant's.
+func (s *Store) page(ctx context.Context, pk, skPrefix, status, cursor string, limit int, forward bool, fn func(map[string]types.AttributeValue) error) (string, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
@@ -167,7 +168,7 @@ func (s *Store) page(ctx context.Context, pk, status, cursor string, limit int, 
 	}
 	if cursor != "" {
 		sk, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || len(sk) < 3 || len(sk) > 200 || !utf8.Valid(sk) {
+		if err != nil || len(sk) > 200 || !utf8.Valid(sk) || !strings.HasPrefix(string(sk), skPrefix) || len(sk) == len(skPrefix) {
 			return "", ErrBadCursor
 		}
 		in.ExclusiveStartKey = key(pk, string(sk))

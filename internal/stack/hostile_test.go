@@ -1,0 +1,123 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
+)
+
+// hostileValues are what attackers and accidents put in JSON fields.
+var hostileValues = []any{
+	"", " ", "\x00", "' OR '1'='1' --", "<script>alert(1)</script>", "${jndi:ldap://127.0.0.1/x}",
+	"../../etc/passwd", "🚀🚀🚀", "\u202egnp.exe", strings.Repeat("x", 10000), "=HYPERLINK(\"http://x\")",
+	-1, 1e308, true, nil, []any{"a"}, map[string]any{"$ne": 1},
+}
+
+// hostileIDs go in paths and queries where ids belong.
+var hostileIDs = []string{
+	"%2e%2e", "..%2F..%2Fintegration", "T%23acme%23R", "%00", "'%20OR%201=1", "%3Cscript%3E",
+	strings.Repeat("9", 65), "20261127T095906Z-schedule%0A", "*", "%F0%9F%9A%80", "R%23",
+}
+
+// More than 200 malformed or hostile requests, generated from the fields
+// and routes: each gets a 4xx with the error envelope, and together they
+// change nothing.
+func TestHostileRequestsGet4xxAndChangeNothing(t *testing.T) {
+	clk := &clock{now: time.Now()}
+	st := newStack(t, clk, peoplehrtest.DemoEmployees(), nil)
+	base := serveAPI(t, st)
+	var bodies bytes.Buffer
+	c := newClient(t, st, base, "acme", "admin@acme.example", &bodies)
+	c.must(200, "POST", "/integration/authorization", map[string]any{"apiKey": peoplehrtest.DefaultAPIKey}, nil)
+	var before struct{ Version int }
+	c.must(200, "GET", "/integration", nil, &before)
+
+	type req struct{ method, path, body string }
+	var reqs []req
+	jsonOf := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	boolFields := map[string]bool{"welcomeEmail": true, "closeMissingMembers": true, "emailWhenNothingChanged": true}
+	settingsFields := []string{"frequency", "timeOfDay", "weekday", "timeZone", "dateFormat", "welcomeEmail",
+		"summaryRecipients", "closeMissingMembers", "massChangeThresholdPercent", "emailWhenNothingChanged"}
+	for _, field := range settingsFields {
+		for _, v := range hostileValues {
+			if v == true && boolFields[field] {
+				continue // a boolean field takes true: not hostile there
+			}
+			body := map[string]any{field: v}
+			if field == "weekday" {
+				body["frequency"] = "weekly"
+			}
+			if field == "summaryRecipients" {
+				body[field] = []any{v}
+			}
+			reqs = append(reqs, req{"PUT", "/integration/settings", jsonOf(body)})
+		}
+	}
+	for _, v := range hostileValues {
+		reqs = append(reqs,
+			req{"PUT", "/integration/mapping", jsonOf(map[string]any{"uniqueKey": "EmployeeId", "fields": map[string]any{"email": v}})},
+			req{"PUT", "/integration/mapping", jsonOf(map[string]any{"uniqueKey": v, "fields": map[string]any{"email": "EmailId"}})},
+			req{"POST", "/integration/authorization", jsonOf(map[string]any{"apiKey": v})},
+		)
+	}
+	for _, id := range hostileIDs {
+		for _, p := range []string{"/imports/%s", "/imports/%s/errors"} {
+			reqs = append(reqs, req{"GET", fmt.Sprintf(p, id), ""})
+		}
+		for _, p := range []string{"/imports/%s/approve", "/imports/%s/discard"} {
+			reqs = append(reqs, req{"POST", fmt.Sprintf(p, id), ""})
+		}
+		reqs = append(reqs, req{"GET", "/members/" + id, ""},
+			req{"GET", "/imports?cursor=" + url.QueryEscape(id), ""},
+			req{"GET", "/members?cursor=" + url.QueryEscape(id) + "&status=active", ""})
+	}
+	if len(reqs) < 200 {
+		t.Fatalf("only %d requests", len(reqs))
+	}
+	for _, r := range reqs {
+		httpReq, err := http.NewRequest(r.method, base+r.path, strings.NewReader(r.body))
+		if err != nil {
+			// A path Go's client refuses to send is refused before us.
+			continue
+		}
+		httpReq.Header.Set("Authorization", "Bearer "+c.token)
+		httpReq.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(httpReq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode < 400 || resp.StatusCode > 499 {
+			t.Errorf("%s %s %.80s = %d: %.200s", r.method, r.path, r.body, resp.StatusCode, body)
+			continue
+		}
+		if !json.Valid(body) || !bytes.Contains(body, []byte(`"error"`)) {
+			t.Errorf("%s %s: not the error envelope: %.200s", r.method, r.path, body)
+		}
+	}
+	var after struct{ Version int }
+	c.must(200, "GET", "/integration", nil, &after)
+	if after.Version != before.Version {
+		t.Errorf("hostile requests changed the integration: version %d -> %d", before.Version, after.Version)
+	}
+	if runs, _, _ := st.Store.ListRuns(context.Background(), "acme", "", 10); len(runs) != 0 {
+		t.Errorf("hostile requests started %d runs", len(runs))
+	}
+	t.Logf("%d hostile requests, all 4xx", len(reqs))
+}
