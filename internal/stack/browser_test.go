@@ -87,6 +87,10 @@ func newPage(t *testing.T) *page {
 	if err := os.MkdirAll(p.shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	old, _ := filepath.Glob(filepath.Join(p.shots, p.shotPrefix()+"*.png"))
+	for _, f := range old {
+		_ = os.Remove(f) // a past run's, which this run replaces
+	}
 	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +238,8 @@ func (p *page) waitFor(what, js string, timeout time.Duration) {
 	}
 }
 
+func (p *page) shotPrefix() string { return strings.ReplaceAll(p.t.Name(), "/", "-") + "-" }
+
 // clear empties a field as a user would, with input and change events.
 func (p *page) clear(id string) {
 	p.t.Helper()
@@ -253,7 +259,7 @@ func (p *page) shot(name string) {
 		}
 		return
 	}
-	file := filepath.Join(p.shots, strings.ReplaceAll(p.t.Name(), "/", "-")+"-"+name+".png")
+	file := filepath.Join(p.shots, p.shotPrefix()+name+".png")
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		p.t.Errorf("screenshot %s: %v", name, err)
 	}

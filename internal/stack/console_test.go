@@ -14,8 +14,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/stack"
+	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 const errorFileHeader = "row,employee id,field,message,severity"
@@ -289,4 +291,122 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// A live tenant whose PeopleHR suddenly says many left: the held import is
+// on the dashboard; discarding it changes nothing, approving the next one
+// applies exactly its plan.
+func TestConsoleHeldImports(t *testing.T) {
+	ctx := context.Background()
+	st := startWith(t, stack.Options{Employees: peoplehrtest.DemoEmployees(), Log: testLog(t)})
+	st.StartConsumers(ctx)
+	base := serveAPI(t, st)
+	const tenantID = "heldco"
+	if err := st.SeedTenant(ctx, stack.Tenant{
+		ID: tenantID, ProgrammeName: "Heldco Perks", AdminEmail: "admin@heldco.example", APIKey: peoplehrtest.DefaultAPIKey,
+		Settings: integration.DefaultSettings(), Mapping: sync.DefaultMapping(),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	importNow := func(want integration.Status) *integration.Run {
+		t.Helper()
+		queued, err := st.Enqueue(ctx, tenantID, integration.TriggerManual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		run, err := st.WaitFinished(wait, tenantID, queued.RunID)
+		if err != nil || run.Status != want {
+			t.Fatalf("import %s: %v %+v", queued.RunID, err, run)
+		}
+		return run
+	}
+	importNow(integration.StatusSucceededWithErrors)
+	members, err := st.Store.Members(ctx, tenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaving := map[string]bool{}
+	for _, m := range members {
+		if len(leaving) < 8 && m.Status != sync.StatusLeaver {
+			leaving[m.Values[sync.EmployeeID]] = true
+		}
+	}
+	yesterday := time.Now().AddDate(0, 0, -2).Format(time.DateOnly)
+	st.Sandbox.Update(func(es []peoplehrtest.Employee) []peoplehrtest.Employee {
+		es = append([]peoplehrtest.Employee(nil), es...)
+		for i := range es {
+			if leaving[es[i].EmployeeID] {
+				es[i].LeavingDate, es[i].EmployeeStatus, es[i].ReasonForLeaving = yesterday, "Left", "Resigned"
+			}
+		}
+		return es
+	})
+	held := importNow(integration.StatusHeld)
+
+	token, err := st.Token(tenantID, "admin@heldco.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t)
+	p.do("open the console", chromedp.Navigate(base+"/#token="+token))
+	p.step("held imports", chromedp.WaitVisible(chromedp.CSS(`#held [data-run="`+held.RunID+`"]`)))
+	if got := p.text(`#held [data-run="` + held.RunID + `"] .held-reason`); !strings.Contains(got, "8") {
+		t.Errorf("held reason: %q", got)
+	}
+	p.checkA11y("dashboard with a held import")
+	p.shot("01-dashboard-held")
+
+	// Discard: confirmed in a modal, then gone; nothing changed.
+	p.do("discard", chromedp.Click(chromedp.CSS(`[data-discard="`+held.RunID+`"]`)))
+	p.step("confirm", chromedp.WaitVisible(chromedp.ID("confirm-yes")))
+	if !eval[bool](p, `document.getElementById('confirm-dialog').open && document.activeElement.id === 'confirm-no'`) {
+		t.Error("the confirm dialog does not start on Cancel")
+	}
+	p.shot("02-discard-confirm")
+	p.do("confirm", chromedp.Click(chromedp.ID("confirm-yes")))
+	p.waitFor("the held import gone", `!document.getElementById('held') && document.getElementById('status-last')`, 20*time.Second)
+	if run, err := st.Store.GetRun(ctx, tenantID, held.RunID); err != nil || !strings.HasPrefix(run.Resolution, "discarded by admin@heldco.example") {
+		t.Errorf("discarded run: %+v %v", run, err)
+	}
+	if after, _ := st.Store.Members(ctx, tenantID); countLeavers(after) != countLeavers(members) {
+		t.Errorf("discarding closed members: %d leavers, were %d", countLeavers(after), countLeavers(members))
+	}
+
+	// The next import is held too; approving it applies its closures.
+	again := importNow(integration.StatusHeld)
+	p.do("reload", chromedp.Reload())
+	p.step("held again", chromedp.WaitVisible(chromedp.CSS(`[data-approve="`+again.RunID+`"]`)))
+	p.do("approve", chromedp.Click(chromedp.CSS(`[data-approve="`+again.RunID+`"]`)))
+	p.step("confirm", chromedp.WaitVisible(chromedp.ID("confirm-yes")))
+	p.do("confirm", chromedp.Click(chromedp.ID("confirm-yes")))
+	p.step("the approval run", chromedp.WaitVisible(chromedp.ID("import-result")))
+	if got := p.text(`#import-counts tr[data-count="closed"] td`); got != "8" {
+		t.Errorf("the approval closed %s, want 8", got)
+	}
+	p.checkA11y("approval run")
+	p.shot("03-approved")
+	if after, _ := st.Store.Members(ctx, tenantID); countLeavers(after) != countLeavers(members)+8 {
+		t.Errorf("after approval: %d leavers, were %d", countLeavers(after), countLeavers(members))
+	}
+	p.do("history", chromedp.Click(chromedp.CSS(`#main-nav a[data-nav="history"]`)))
+	p.step("history table", chromedp.WaitVisible(chromedp.ID("history-table")))
+	if got := p.text(`#history-table tr[data-run="` + held.RunID + `"]`); !strings.Contains(got, "Held for approval") || !strings.Contains(got, "discarded by") {
+		t.Errorf("discarded run in history: %q", got)
+	}
+	if got := p.text(`#history-table tbody tr:first-child`); !strings.Contains(got, "Approval") || !strings.Contains(got, "Succeeded") {
+		t.Errorf("approval run in history: %q", got)
+	}
+	p.shot("04-history")
+}
+
+func countLeavers(ms []sync.Member) int {
+	n := 0
+	for _, m := range ms {
+		if m.Status == sync.StatusLeaver {
+			n++
+		}
+	}
+	return n
 }

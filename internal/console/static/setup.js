@@ -68,9 +68,12 @@ function showErrors(form, err, title, fieldFor) {
         input.setAttribute('aria-invalid', 'true');
         input.setAttribute('aria-describedby', [input.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
       }
-      p.textContent = p.textContent ? `${p.textContent} ${capital(d.message)}.` : `${capital(d.message)}.`;
+      // summaryRecipients[1] is the second line of its field.
+      const line = /\[(\d+)\]$/.exec(d.field);
+      const msg = line ? `line ${Number(line[1]) + 1} ${d.message}` : d.message;
+      p.textContent = p.textContent ? `${p.textContent} ${capital(msg)}.` : `${capital(msg)}.`;
       items.push(h('li', {}, h('button', { type: 'button', class: 'link-button', onclick: () => input.focus() },
-        `${labelOf(input)}: ${d.message}`)));
+        `${labelOf(input)}: ${msg}`)));
     } else {
       items.push(h('li', {}, d.field ? `${d.field}: ${d.message}` : d.message));
     }
@@ -429,7 +432,8 @@ async function reviewStep(ctx, integ, body) {
       result.firstChild.focus();
     }
   }));
-  const fieldsList = Object.entries(i.mapping.fields || {}).sort(([a], [b]) => a.localeCompare(b));
+  const order = Object.keys(targetLabels); // the member fields' own order
+  const fieldsList = Object.entries(i.mapping.fields || {}).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
   replace(body,
     h('p', { class: 'lead' }, 'Check what will happen, then publish: imports start on the schedule and the first one runs at once.'),
     h('section', { 'aria-labelledby': 'review-settings' },
