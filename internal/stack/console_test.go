@@ -399,6 +399,33 @@ func TestConsoleHeldImports(t *testing.T) {
 		t.Errorf("approval run in history: %q", got)
 	}
 	p.shot("04-history")
+
+	// A long history pages: 20 older scheduled runs make two pages.
+	for i := range 20 {
+		at := time.Now().AddDate(0, 0, -1-i)
+		run := &integration.Run{TenantID: tenantID, RunID: integration.NewRunID(at), Trigger: integration.TriggerSchedule,
+			Status: integration.StatusSucceeded, QueuedAt: at, StartedAt: at, FinishedAt: at.Add(time.Minute)}
+		if err := st.Store.CreateRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.do("reload", chromedp.Reload())
+	p.step("history table", chromedp.WaitVisible(chromedp.ID("history-table")))
+	rows := func() int { return eval[int](p, `document.querySelectorAll('#history-table tbody tr').length`) }
+	if n := rows(); n != 20 || !eval[bool](p, `document.getElementById('history-newer').disabled && !document.getElementById('history-older').disabled`) {
+		t.Fatalf("first page: %d rows", n)
+	}
+	p.do("older", chromedp.Click(chromedp.ID("history-older")))
+	p.waitFor("the second page", `document.getElementById('history-position').textContent.startsWith('Page 2')`, 10*time.Second)
+	if n := rows(); n != 4 || !eval[bool](p, `document.getElementById('history-older').disabled && document.activeElement.id === 'history-newer'`) {
+		t.Errorf("second page: %d rows, or the focus was lost", n)
+	}
+	if got := p.text(`#history-table tbody tr:last-child`); !strings.Contains(got, "Scheduled") {
+		t.Errorf("oldest run: %q", got)
+	}
+	p.shot("05-history-page-2")
+	p.do("newer", chromedp.Click(chromedp.ID("history-newer")))
+	p.waitFor("the first page again", `document.getElementById('history-position').textContent.startsWith('Page 1')`, 10*time.Second)
 }
 
 func countLeavers(ms []sync.Member) int {

@@ -117,7 +117,7 @@ function heldSection(ctx, held, tz, show) {
   if (held.length === 0) return null;
   return h('section', { 'aria-labelledby': 'held-title', class: 'card attention', id: 'held' },
     h('h2', { id: 'held-title' }, held.length === 1 ? 'An import is waiting for you' : `${held.length} imports are waiting for you`),
-    h('p', {}, 'These imports would have closed many members at once, so nothing was changed. Approve to apply exactly what was planned, or discard.'),
+    h('p', {}, `${held.length === 1 ? 'This import' : 'These imports'} would have closed many members at once, so nothing was changed. Approve to apply exactly what was planned, or discard.`),
     held.map((run) => heldRun(ctx, run, tz, show)));
 }
 
@@ -160,7 +160,7 @@ function heldRun(ctx, run, tz, show) {
     });
   });
   return h('article', { class: 'held-run', 'data-run': run.runId, 'aria-label': `Held import of ${when(run.queuedAt, tz)}` },
-    h('h3', {}, `${triggerLabel[run.trigger] || run.trigger} import of ${when(run.queuedAt, tz)}`),
+    h('h3', {}, `Import of ${when(run.queuedAt, tz)}`, h('span', { class: 'hint block' }, `${triggerLabel[run.trigger] || run.trigger}${run.startedBy ? `, started by ${run.startedBy}` : ''}`)),
     h('p', { class: 'held-reason' }, run.heldReason || 'Held by the mass-change safeguard.'),
     h('p', {}, `Planned: ${run.counts.closed} closed, ${run.counts.created} new, ${run.counts.updated} updated, ${run.counts.errors} errors.`),
     h('div', { class: 'actions' }, approve, discard));
