@@ -3,10 +3,12 @@ package stack_test
 import (
 	"context"
 	"errors"
+	"strings"
 	stdsync "sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -204,4 +206,37 @@ func TestTwoJobsForOneTenantAtOnce(t *testing.T) {
 		t.Errorf("the table differs from a single run's")
 	}
 
+}
+
+// Revoking the key during a run stops it after the batch in flight: it
+// ends cancelled, counting only what it applied, and writes no more.
+func TestRevokeDuringARunCancelsIt(t *testing.T) {
+	h := newHarness(t)
+	table := h.st.WorkerEnv["TABLE_NAME"]
+	writes := 0
+	h.ddb.set(func(op, pk, sk string) error {
+		if pk != "T#"+tenant+"#M" && op != "TransactWriteItems" {
+			return nil
+		}
+		h.clk.Set(h.clk.Now().Add(10 * time.Second)) // the run's revoke check is due at each write
+		if writes++; writes == 2 {
+			_, err := rawDynamo().UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+				TableName: &table, UpdateExpression: stringPtr("REMOVE #k"), ExpressionAttributeNames: map[string]string{"#k": "key"},
+				Key: map[string]types.AttributeValue{
+					"PK": &types.AttributeValueMemberS{Value: "T#" + tenant}, "SK": &types.AttributeValueMemberS{Value: "INTEGRATION"},
+				},
+			})
+			return err
+		}
+		return nil
+	})
+	run := h.deliver(t, h.job())
+	applied := run.Counts.Created + run.Counts.Updated + run.Counts.Closed
+	if run.Status != integration.StatusCancelled || !strings.Contains(run.FailureReason, "revoked") || applied == 0 || applied >= 13 {
+		t.Fatalf("run %s %q %+v, want cancelled part way", run.Status, run.FailureReason, run.Counts)
+	}
+	if got := len(members(t, h.st)); got > 64 {
+		t.Errorf("%d members", got)
+	}
+	t.Logf("cancelled after %d of 13 changes", applied)
 }
