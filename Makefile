@@ -13,8 +13,10 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 
 all: build
 
-# Python tools (moto for the local AWS stack) live in a git-ignored venv.
-tools: $(MOTO) node_modules/.bin/aws-ses-v2-local
+# Python tools (moto for the local AWS stack) live in a git-ignored venv;
+# Debian's chromium (for the console's browser tests) comes from apt.
+CHROMIUM := /usr/bin/chromium
+tools: $(MOTO) node_modules/.bin/aws-ses-v2-local $(CHROMIUM)
 
 $(MOTO): tools/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,13 @@ $(MOTO): tools/requirements.txt
 node_modules/.bin/aws-ses-v2-local: package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+# Debian's chromium runs the admin console's browser tests (headless), with
+# fonts for the CJK names and emoji of the sample employees in screenshots.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei fonts-noto-color-emoji
 
 # Runs the whole service on this machine: emulators, PeopleHR sandbox, demo
 # tenant, one import. Ctrl-C stops everything it started.
