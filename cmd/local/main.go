@@ -78,6 +78,10 @@ func run(ctx context.Context) error {
 	if err := printWalkthrough(st, apiURL); err != nil {
 		return err
 	}
+	consoleURL, err := printConsole(st, apiURL)
+	if err != nil {
+		return err
+	}
 
 	// The scheduled slot two minutes from now, so the schedule shows itself.
 	firstSlot := time.Now().UTC().Truncate(time.Minute).Add(2 * time.Minute)
@@ -102,6 +106,7 @@ func run(ctx context.Context) error {
 	if err := report(ctx, st, integration.SlotRunID(firstSlot)); err != nil {
 		return err
 	}
+	fmt.Printf("\nAdmin console (the demo tenant's admin): %s\n", consoleURL)
 	fmt.Println("\nRunning until Ctrl-C: the schedule goes on every hour.")
 	<-ctx.Done()
 	return nil
@@ -239,6 +244,30 @@ func printErrorFile(ctx context.Context, st *stack.Stack, key string) {
 			fmt.Printf("   read it:    curl -s '%s'\n", req.URL)
 		}
 	}
+}
+
+// printConsole prints the admin console's address with a ready login for
+// the demo tenant's admin and for the new tenant's. The token rides in the
+// fragment, which the browser never sends: the page moves it into the
+// tab's session and out of the address bar.
+func printConsole(st *stack.Stack, apiURL string) (string, error) {
+	demo, err := st.Token(demoTenant, "admin@northwind.example")
+	if err != nil {
+		return "", err
+	}
+	newco, err := st.Token("newco", "admin@newco.example")
+	if err != nil {
+		return "", err
+	}
+	demoURL := apiURL + "/#token=" + demo
+	fmt.Printf(`
+Or in a browser, the admin console (each link signs in for 12 hours):
+  the demo tenant's dashboard, imports and history:
+    %s
+  the setup wizard of the new tenant "newco" (the sandbox's key is %s):
+    %s/#token=%s
+`, demoURL, peoplehrtest.DefaultAPIKey, apiURL, newco)
+	return demoURL, nil
 }
 
 func printEndpoints(st *stack.Stack, apiURL string) {
