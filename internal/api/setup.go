@@ -78,16 +78,18 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request, p auth.P
 
 // settingsBody is step 1. Fields left out keep their saved value.
 type settingsBody struct {
-	Frequency                  *string   `json:"frequency"`
-	TimeOfDay                  *string   `json:"timeOfDay"`
-	Weekday                    *string   `json:"weekday"`
-	TimeZone                   *string   `json:"timeZone"`
-	DateFormat                 *string   `json:"dateFormat"`
-	WelcomeEmail               *bool     `json:"welcomeEmail"`
-	SummaryRecipients          *[]string `json:"summaryRecipients"`
-	CloseMissingMembers        *bool     `json:"closeMissingMembers"`
-	MassChangeThresholdPercent *int      `json:"massChangeThresholdPercent"`
-	EmailWhenNothingChanged    *bool     `json:"emailWhenNothingChanged"`
+	Frequency                  *string           `json:"frequency"`
+	TimeOfDay                  *string           `json:"timeOfDay"`
+	Weekday                    *string           `json:"weekday"`
+	TimeZone                   *string           `json:"timeZone"`
+	DateFormat                 *string           `json:"dateFormat"`
+	WelcomeEmail               *bool             `json:"welcomeEmail"`
+	SummaryRecipients          *[]string         `json:"summaryRecipients"`
+	CloseMissingMembers        *bool             `json:"closeMissingMembers"`
+	MassChangeThresholdPercent *int              `json:"massChangeThresholdPercent"`
+	EmailWhenNothingChanged    *bool             `json:"emailWhenNothingChanged"`
+	Scope                      *[]sync.ScopeRule `json:"scope"`
+	WelcomeTiming              *string           `json:"welcomeTiming"`
 }
 
 // maxRecipients bounds the extra summary recipients (SES takes 50 per email).
@@ -104,6 +106,7 @@ func (b settingsBody) apply(st *integration.Settings) []FieldProblem {
 	set(&st.Weekday, b.Weekday)
 	set(&st.TimeZone, b.TimeZone)
 	set(&st.DateFormat, b.DateFormat)
+	set(&st.WelcomeTiming, b.WelcomeTiming)
 	for dst, v := range map[*bool]*bool{&st.WelcomeEmail: b.WelcomeEmail, &st.CloseMissingMembers: b.CloseMissingMembers, &st.EmailWhenNothingChanged: b.EmailWhenNothingChanged} {
 		if v != nil {
 			*dst = *v
@@ -114,6 +117,9 @@ func (b settingsBody) apply(st *integration.Settings) []FieldProblem {
 	}
 	if b.SummaryRecipients != nil {
 		st.SummaryRecipients = *b.SummaryRecipients
+	}
+	if b.Scope != nil {
+		st.Scope = *b.Scope
 	}
 
 	var problems []FieldProblem
@@ -134,6 +140,15 @@ func (b settingsBody) apply(st *integration.Settings) []FieldProblem {
 	}
 	if len(st.SummaryRecipients) > maxRecipients {
 		problems = append(problems, FieldProblem{"summaryRecipients", fmt.Sprintf("at most %d addresses", maxRecipients)})
+	}
+	if st.WelcomeTiming == "" {
+		st.WelcomeTiming = integration.WelcomeOnCreation // saved before the option existed
+	}
+	if st.WelcomeTiming != integration.WelcomeOnCreation && st.WelcomeTiming != integration.WelcomeOnStartDate {
+		problems = append(problems, FieldProblem{"welcomeTiming", "must be on_creation or on_start_date"})
+	}
+	for _, p := range sync.ValidateScope(st.Scope) {
+		problems = append(problems, FieldProblem(p))
 	}
 	for i, a := range st.SummaryRecipients {
 		a = strings.ToLower(strings.TrimSpace(a))

@@ -37,6 +37,9 @@ func viewIntegration(in *integration.Integration, last *integration.Run) integra
 	if v.Settings.SummaryRecipients == nil {
 		v.Settings.SummaryRecipients = []string{}
 	}
+	if v.Settings.Scope == nil {
+		v.Settings.Scope = []sync.ScopeRule{}
+	}
 	if in.Key != nil {
 		v.Key = &keyView{Status: "authorized", KeyLast4: in.Key.Last4, AddedAt: in.Key.AddedAt.UTC()}
 	}

@@ -73,6 +73,9 @@ func (s *Store) Apply(ctx context.Context, tenant, runID string, loc *time.Locat
 func (s *Store) unitFor(tenant, runID string, c *sync.Change, loc *time.Location, now time.Time) unit {
 	u := unit{change: c}
 	id := c.EmployeeID()
+	if c.Kind == sync.KindRelink {
+		return s.relinkUnit(tenant, runID, c, loc, now)
+	}
 	if c.Before == nil {
 		u.items = append(u.items, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.table, Item: memberItem(tenant, runID, &c.After, loc, now),
@@ -97,6 +100,31 @@ func (s *Store) unitFor(tenant, runID string, c *sync.Change, loc *time.Location
 		}})
 	}
 	return u
+}
+
+// relinkUnit moves a member to its new employee id in one transaction:
+// the old item goes (if still the planned version), the new one comes with
+// the member's state and creation time, and the email's owner follows.
+func (s *Store) relinkUnit(tenant, runID string, c *sync.Change, loc *time.Location, now time.Time) unit {
+	old := c.Before
+	item := memberItem(tenant, runID, &c.After, loc, now)
+	item["createdAt"], item["lastChange"] = str(formatTime(old.CreatedAt)), str(string(sync.KindRelink))
+	item["version"] = num(old.Version + 1)
+	owner := key("T#"+tenant+"#EMAIL#"+c.After.Email(), "EMAIL")
+	owner["owner"] = str(c.EmployeeID())
+	from := ownerCondition(old.EmployeeID())
+	return unit{change: c, items: []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: &s.table, Key: key(memberPK(tenant), memberSK(old.EmployeeID())),
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(old.Version)},
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{
+			TableName: &s.table, Item: owner, ConditionExpression: from.expr,
+			ExpressionAttributeNames: from.names, ExpressionAttributeValues: from.values,
+		}},
+	}}
 }
 
 type condition struct {

@@ -35,7 +35,18 @@ type Settings struct {
 	CloseMissingMembers        bool     `json:"closeMissingMembers"`
 	MassChangeThresholdPercent int      `json:"massChangeThresholdPercent"`
 	EmailWhenNothingChanged    bool     `json:"emailWhenNothingChanged"`
+	// Scope excludes records (contractors, a site) from the programme.
+	Scope []sync.ScopeRule `json:"scope"`
+	// WelcomeTiming is when a new member's welcome goes: WelcomeOnCreation
+	// or WelcomeOnStartDate (pre-hires get theirs on their first day).
+	WelcomeTiming string `json:"welcomeTiming"`
 }
+
+// When welcome emails go.
+const (
+	WelcomeOnCreation  = "on_creation"
+	WelcomeOnStartDate = "on_start_date"
+)
 
 // DefaultSettings are what a new integration starts with.
 func DefaultSettings() Settings {
@@ -48,6 +59,8 @@ func DefaultSettings() Settings {
 		WelcomeEmail:               d.WelcomeEmail,
 		SummaryRecipients:          []string{},
 		MassChangeThresholdPercent: d.MassChangeThresholdPercent,
+		Scope:                      []sync.ScopeRule{},
+		WelcomeTiming:              WelcomeOnCreation,
 	}
 }
 
@@ -63,6 +76,8 @@ func (s Settings) Sync() (sync.Settings, error) {
 		WelcomeEmail:               s.WelcomeEmail,
 		CloseMissingMembers:        s.CloseMissingMembers,
 		MassChangeThresholdPercent: s.MassChangeThresholdPercent,
+		Scope:                      s.Scope,
+		WelcomeOnStartDate:         s.WelcomeTiming == WelcomeOnStartDate,
 	}, nil
 }
 

@@ -20,6 +20,9 @@ const (
 	WelcomeSent    Welcome = "sent"
 	WelcomeNotSent Welcome = "not_sent" // welcome emails were off when created
 	WelcomeFailed  Welcome = "failed"   // the address was refused: not retried
+	// WelcomeScheduled waits for the member's start date (pre-hires, when
+	// the tenant chose welcome emails on the start date).
+	WelcomeScheduled Welcome = "scheduled"
 )
 
 // Member is one person's account as this service stores it.

@@ -3,6 +3,7 @@ package sync
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -14,6 +15,9 @@ const (
 	KindUpdate     Kind = "update"
 	KindClose      Kind = "close"
 	KindReactivate Kind = "reactivate"
+	// KindRelink moves a member to a new employee id: PeopleHR changed the
+	// id, and the same person (email and name) came back under the new one.
+	KindRelink Kind = "relink"
 )
 
 // Change is one member write the run must make.
@@ -33,9 +37,10 @@ type Change struct {
 // EmployeeID is the member the change writes.
 func (c *Change) EmployeeID() string { return c.After.EmployeeID() }
 
-// ReleasedEmail is the address the change gives up, or "".
+// ReleasedEmail is the address the change gives up, or "". A relink keeps
+// the address and changes its owner: see the store.
 func (c *Change) ReleasedEmail() string {
-	if c.Before == nil || !c.Before.holdsEmail() {
+	if c.Before == nil || !c.Before.holdsEmail() || c.Kind == KindRelink {
 		return ""
 	}
 	if c.After.holdsEmail() && c.After.Email() == c.Before.Email() {
@@ -46,7 +51,7 @@ func (c *Change) ReleasedEmail() string {
 
 // ClaimedEmail is the address the change reserves, or "".
 func (c *Change) ClaimedEmail() string {
-	if !c.After.holdsEmail() {
+	if !c.After.holdsEmail() || c.Kind == KindRelink {
 		return ""
 	}
 	if c.Before != nil && c.Before.holdsEmail() && c.Before.Email() == c.After.Email() {
@@ -80,6 +85,7 @@ type Counts struct {
 	Closed         int `json:"closed"`
 	Reactivated    int `json:"reactivated"`
 	SkippedLeavers int `json:"skippedLeavers"`
+	OutOfScope     int `json:"outOfScope"`
 	Errors         int `json:"errors"`
 	Warnings       int `json:"warnings"`
 	Total          int `json:"total"`
@@ -106,6 +112,9 @@ type Planner struct {
 	cands    []candidate
 	byID     map[string]int
 	issues   []Issue
+	// excluded are the ids of records out of scope: their members are
+	// handled as missing.
+	excluded map[string]bool
 }
 
 type candidate struct {
@@ -133,6 +142,7 @@ func NewPlanner(m Mapping, s Settings, now time.Time) (*Planner, error) {
 		layout:   DateFormats[s.DateFormat],
 		today:    Today(now, s.Location),
 		byID:     make(map[string]int),
+		excluded: make(map[string]bool),
 	}, nil
 }
 
@@ -154,6 +164,10 @@ func (p *Planner) Add(rec Record) {
 	case runeLen(id) > EmployeeID.MaxLen():
 		p.issue(row, truncate(id, EmployeeID.MaxLen()), EmployeeID.String(), SeverityError,
 			fmt.Sprintf("the employee id is longer than %d characters: the record was skipped", EmployeeID.MaxLen()))
+		return
+	}
+	if outOfScope(p.settings.Scope, rec) {
+		p.excluded[id] = true
 		return
 	}
 	c := candidate{row: row}
@@ -278,7 +292,8 @@ func (p *Planner) Plan(members []Member) Plan {
 		}
 		props = append(props, p.decide(c, stored[c.values[EmployeeID]]))
 	}
-	props = append(props, p.missing(members)...)
+	relinked := p.relink(props, members)
+	props = append(props, p.missing(members, relinked)...)
 	p.settleEmails(props, members)
 
 	plan := Plan{}
@@ -305,6 +320,7 @@ func (p *Planner) Plan(members []Member) Plan {
 		}
 	}
 	plan.Counts.Total = p.rows
+	plan.Counts.OutOfScope = len(p.excluded)
 	plan.Held, plan.HeldReason = p.massChange(plan.Counts.Closed, active)
 	return plan
 }
@@ -315,7 +331,7 @@ func (c *Counts) Adjust(k Kind, delta int) {
 	switch k {
 	case KindCreate:
 		c.Created += delta
-	case KindUpdate:
+	case KindUpdate, KindRelink:
 		c.Updated += delta
 	case KindClose:
 		c.Closed += delta
@@ -332,7 +348,7 @@ func (p *Planner) decide(c *candidate, m *Member) proposal {
 		}
 		after := Member{Values: c.values, Status: StatusActive, Welcome: WelcomeNotSent}
 		if p.settings.WelcomeEmail {
-			after.Status, after.Welcome = StatusInvited, WelcomeOwed
+			after.Status, after.Welcome = StatusInvited, p.welcomeFor(&c.values)
 		}
 		return proposal{change: Change{Kind: KindCreate, Row: c.row, After: after, Fields: setFields(&after.Values)}}
 	}
@@ -362,11 +378,23 @@ func (p *Planner) decide(c *candidate, m *Member) proposal {
 	case !wasActive:
 		after.LeftOn = leftOn(c, p.today, m.LeftOn)
 	}
+	if after.Welcome == WelcomeScheduled && after.Status != StatusLeaver {
+		after.Welcome = p.welcomeFor(&after.Values) // the start date came, or moved
+	}
 	changed := diffFields(&m.Values, &after.Values)
-	if kind == KindUpdate && len(changed) == 0 && after.LeftOn == m.LeftOn {
+	if kind == KindUpdate && len(changed) == 0 && after.LeftOn == m.LeftOn && after.Welcome == m.Welcome {
 		return proposal{outcome: outUnchanged}
 	}
 	return proposal{change: Change{Kind: kind, Row: c.row, Before: m, After: after, Fields: changed}}
+}
+
+// welcomeFor is the welcome state of a member with these values: owed now,
+// or scheduled for a start date still ahead when the tenant chose that.
+func (p *Planner) welcomeFor(v *Values) Welcome {
+	if p.settings.WelcomeOnStartDate && v[StartDate] > p.today {
+		return WelcomeScheduled
+	}
+	return WelcomeOwed
 }
 
 // leftOn is the leaving date to record: PeopleHR's if it has passed, else
@@ -383,15 +411,19 @@ func leftOn(c *candidate, today, recorded string) string {
 }
 
 // missing handles members the feed does not mention (SPEC 2.4).
-func (p *Planner) missing(members []Member) []proposal {
+func (p *Planner) missing(members []Member, relinked map[string]bool) []proposal {
 	var out []proposal
 	for i := range members {
 		m := &members[i]
-		if _, seen := p.byID[m.EmployeeID()]; seen || m.Status == StatusLeaver {
+		if _, seen := p.byID[m.EmployeeID()]; seen || m.Status == StatusLeaver || relinked[m.EmployeeID()] {
 			continue
 		}
 		if !p.settings.CloseMissingMembers {
-			p.issue(0, m.EmployeeID(), "", SeverityWarning, "not found in PeopleHR: the member was left as it is")
+			why := "not found in PeopleHR"
+			if p.excluded[m.EmployeeID()] {
+				why = "out of the programme's scope"
+			}
+			p.issue(0, m.EmployeeID(), "", SeverityWarning, why+": the member was left as it is")
 			continue
 		}
 		after := *m
@@ -401,6 +433,46 @@ func (p *Planner) missing(members []Member) []proposal {
 		out = append(out, proposal{change: Change{Kind: KindClose, Before: m, After: after}})
 	}
 	return out
+}
+
+// relink turns a create into a move of an existing member when PeopleHR
+// changed an employee's id: the member's id is gone from the feed, and a new
+// id arrived in the same run with the same email and the same name. One
+// account is kept (its welcome, acceptance and history) instead of one
+// closed and another created. It returns the old ids it moved.
+func (p *Planner) relink(props []proposal, members []Member) map[string]bool {
+	gone := map[string]*Member{}
+	for i := range members {
+		m := &members[i]
+		if _, seen := p.byID[m.EmployeeID()]; !seen && m.holdsEmail() && !p.excluded[m.EmployeeID()] {
+			gone[m.Email()] = m
+		}
+	}
+	moved := map[string]bool{}
+	for i := range props {
+		c := &props[i].change
+		if props[i].outcome != outChange || c.Kind != KindCreate {
+			continue
+		}
+		old, ok := gone[c.After.Email()]
+		if !ok || !sameName(&old.Values, &c.After.Values) {
+			continue
+		}
+		after := *old
+		after.Values = c.After.Values
+		c.Kind, c.Before, c.After = KindRelink, old, after
+		c.Fields = diffFields(&old.Values, &after.Values)
+		delete(gone, old.Email())
+		moved[old.EmployeeID()] = true
+		p.issue(c.Row, c.EmployeeID(), EmployeeID.String(), SeverityWarning,
+			fmt.Sprintf("the employee id changed from %s to %s in PeopleHR: the member was kept and moved to the new id", quote(old.EmployeeID()), quote(c.EmployeeID())))
+	}
+	return moved
+}
+
+// sameName compares the names that identify a person, ignoring case.
+func sameName(a, b *Values) bool {
+	return a[LastName] != "" && strings.EqualFold(a[FirstName], b[FirstName]) && strings.EqualFold(a[LastName], b[LastName])
 }
 
 // settleEmails enforces one active member per address. Members whose record
@@ -413,6 +485,9 @@ func (p *Planner) settleEmails(props []proposal, members []Member) {
 	for i := range props {
 		if props[i].outcome == outChange {
 			decided[props[i].change.EmployeeID()] = true
+			if b := props[i].change.Before; b != nil {
+				decided[b.EmployeeID()] = true // a relinked member's old id
+			}
 		}
 	}
 	fixed := make(map[string]string)

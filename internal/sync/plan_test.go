@@ -394,6 +394,87 @@ func TestRules(t *testing.T) {
 			counts:  Counts{Created: 1, Total: 1},
 		},
 		{
+			name: "out of scope: never created, counted, and a member moving out is handled as missing",
+			settings: func(s *Settings) {
+				s.Scope = []ScopeRule{{Source: "EmploymentType", Op: ScopeEquals, Values: []string{" contractor"}}, {Source: "Location", Op: ScopeIn, Values: []string{"Leeds", "York"}}}
+			},
+			members: []Member{member("E1", "a@example.com", StatusActive)},
+			records: []Record{
+				rec("E1", "a@example.com", "EmploymentType", "Contractor"),
+				rec("E2", "b@example.com", "Location", "york"),
+				rec("E3", "c@example.com", "Location", "Hull", "EmploymentType", "Employee"),
+			},
+			kinds:  "create:E3",
+			issues: "0/E1//warning",
+			counts: Counts{Created: 1, OutOfScope: 2, Warnings: 1, Total: 3},
+			check: func(t *testing.T, p Plan) {
+				if !strings.Contains(p.Issues[0].Message, "scope") {
+					t.Errorf("warning %q", p.Issues[0].Message)
+				}
+			},
+		},
+		{
+			name: "out of scope with closing of missing members on: closed",
+			settings: func(s *Settings) {
+				s.CloseMissingMembers = true
+				s.Scope = []ScopeRule{{Source: "EmploymentType", Op: ScopeNotIn, Values: []string{"Employee", "Director"}}}
+			},
+			members: []Member{member("E1", "a@example.com", StatusActive)},
+			records: []Record{rec("E1", "a@example.com", "EmploymentType", "Contractor")},
+			kinds:   "close:E1",
+			counts:  Counts{Closed: 1, OutOfScope: 1, Total: 1},
+		},
+		{
+			name:    "an employee id changed in PeopleHR: the member moves to the new id",
+			members: []Member{member("E1", "a@example.com", StatusActive)},
+			records: []Record{rec("X1", "A@example.com", "FirstName", "first e1", "Department", "Ops")},
+			kinds:   "relink:X1",
+			issues:  "1/X1/employeeId/warning",
+			counts:  Counts{Updated: 1, Warnings: 1, Total: 1},
+			check: func(t *testing.T, p Plan) {
+				c := changeOf(p, "X1")
+				if c.Before.EmployeeID() != "E1" || c.After.Welcome != WelcomeSent || c.After.Status != StatusActive || c.ClaimedEmail() != "" || c.ReleasedEmail() != "" {
+					t.Errorf("relink %+v", c)
+				}
+			},
+		},
+		{
+			name:    "same email, another name: not the same person, so no relink",
+			members: []Member{member("E1", "a@example.com", StatusActive)},
+			records: []Record{rec("X1", "a@example.com", "FirstName", "Someone Else")},
+			issues:  "0/E1//warning 1/X1/email/error",
+			counts:  Counts{Errors: 1, Warnings: 1, Total: 1},
+		},
+		{
+			name:     "welcome on the start date: a pre-hire's waits, a starter's goes now",
+			settings: func(s *Settings) { s.WelcomeOnStartDate = true },
+			records:  []Record{rec("E1", "a@example.com", "StartDate", "2026-04-01"), rec("E2", "b@example.com", "StartDate", today)},
+			kinds:    "create:E1 create:E2",
+			counts:   Counts{Created: 2, Total: 2},
+			check: func(t *testing.T, p Plan) {
+				if w1, w2 := changeOf(p, "E1").After.Welcome, changeOf(p, "E2").After.Welcome; w1 != WelcomeScheduled || w2 != WelcomeOwed {
+					t.Errorf("welcomes %s %s", w1, w2)
+				}
+			},
+		},
+		{
+			name:     "welcome on the start date: the day comes, the welcome is owed",
+			settings: func(s *Settings) { s.WelcomeOnStartDate = true },
+			members: []Member{func() Member {
+				m := member("E1", "a@example.com", StatusInvited)
+				m.Welcome, m.Values[StartDate] = WelcomeScheduled, today
+				return m
+			}()},
+			records: []Record{rec("E1", "a@example.com", "StartDate", today)},
+			kinds:   "update:E1",
+			counts:  Counts{Updated: 1, Total: 1},
+			check: func(t *testing.T, p Plan) {
+				if w := changeOf(p, "E1").After.Welcome; w != WelcomeOwed {
+					t.Errorf("welcome %s", w)
+				}
+			},
+		},
+		{
 			name:    "mass change: more than the threshold would close, so the plan is held",
 			members: activeMembers(20),
 			records: feedWithLeavers(20, 6),
@@ -537,6 +618,28 @@ func TestMappingValidation(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestValidateScope(t *testing.T) {
+	bad := []ScopeRule{
+		{Source: "BankDetail.AccountNumber", Op: ScopeEquals, Values: []string{"1"}},
+		{Source: "Location", Op: "like", Values: []string{"L%"}},
+		{Source: "Location", Op: ScopeEquals, Values: []string{"a", "b"}},
+		{Source: "Location", Op: ScopeIn},
+		{Source: "Location", Op: ScopeIn, Values: []string{"ok", "bad\x00"}},
+	}
+	got := ValidateScope(bad)
+	var fields []string
+	for _, p := range got {
+		fields = append(fields, p.Field)
+	}
+	want := "scope[0].source scope[1].op scope[2].values scope[3].values scope[4].values[1]"
+	if strings.Join(fields, " ") != want {
+		t.Fatalf("problems %v, want %s", fields, want)
+	}
+	if p := ValidateScope([]ScopeRule{{Source: "ContactDetail.Mobile", Op: ScopeNotEquals, Values: []string{""}}}); len(p) != 0 {
+		t.Fatalf("a valid rule refused: %v", p)
 	}
 }
 

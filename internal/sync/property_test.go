@@ -16,6 +16,15 @@ func apply(members []Member, p Plan) []Member {
 		at[out[i].EmployeeID()] = i
 	}
 	for _, c := range p.Changes {
+		if c.Kind == KindRelink {
+			// The member leaves its old id for the new one.
+			i := at[c.Before.EmployeeID()]
+			out = append(out[:i], out[i+1:]...)
+			clear(at)
+			for j := range out {
+				at[out[j].EmployeeID()] = j
+			}
+		}
 		after := c.After
 		after.Version++
 		if i, ok := at[c.EmployeeID()]; ok {

@@ -15,11 +15,17 @@ type Settings struct {
 	DateFormat string
 	// WelcomeEmail makes new members "invited" with a welcome email owed.
 	WelcomeEmail bool
+	// WelcomeOnStartDate holds a pre-hire's welcome until their start date
+	// (in the tenant's zone) instead of sending it at creation.
+	WelcomeOnStartDate bool
 	// CloseMissingMembers closes members absent from the feed instead of warning.
 	CloseMissingMembers bool
 	// MassChangeThresholdPercent of active members (at least MinMassChange)
 	// may be closed in one run before the run is held.
 	MassChangeThresholdPercent int
+	// Scope excludes records from the programme; a member whose record
+	// leaves the scope is handled as missing from the feed.
+	Scope []ScopeRule
 }
 
 // Defaults of SPEC section 1.
@@ -66,6 +72,9 @@ func (s Settings) validate() error {
 	}
 	if s.MassChangeThresholdPercent < 0 || s.MassChangeThresholdPercent > 100 {
 		return fmt.Errorf("settings: mass-change threshold %d%% is outside 0..100", s.MassChangeThresholdPercent)
+	}
+	if problems := ValidateScope(s.Scope); len(problems) > 0 {
+		return fmt.Errorf("settings: %s: %s", problems[0].Field, problems[0].Message)
 	}
 	return nil
 }
