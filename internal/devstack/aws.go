@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -45,10 +46,11 @@ func AWSConfig(endpoint string) aws.Config {
 
 // Clients are SDK clients for the services the project uses.
 type Clients struct {
-	DynamoDB *dynamodb.Client
-	S3       *s3.Client
-	KMS      *kms.Client
-	SQS      *sqs.Client
+	EventBridge *eventbridge.Client
+	DynamoDB    *dynamodb.Client
+	S3          *s3.Client
+	KMS         *kms.Client
+	SQS         *sqs.Client
 }
 
 // NewClients builds clients from cfg, usually AWSConfig(moto.Endpoint()).
@@ -57,7 +59,8 @@ type Clients struct {
 func NewClients(cfg aws.Config) *Clients {
 	endpoint := cfg.BaseEndpoint
 	return &Clients{
-		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint }),
+		EventBridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = endpoint }),
+		DynamoDB:    dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint }),
 		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
 			o.BaseEndpoint = endpoint
 			S3PathStyle(o)

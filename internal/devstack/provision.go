@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -28,6 +29,7 @@ const (
 	typeBucket = "AWS::S3::Bucket"
 	typeKey    = "AWS::KMS::Key"
 	typeQueue  = "AWS::SQS::Queue"
+	typeBus    = "AWS::Events::EventBus"
 )
 
 type createFunc func(ctx context.Context, c *Clients, rv resolver, name string, props map[string]any) (created, error)
@@ -37,6 +39,7 @@ var creators = map[string]createFunc{
 	typeBucket: createBucket,
 	typeKey:    createKey,
 	typeQueue:  createQueue,
+	typeBus:    createBus,
 }
 
 // Resources are the resources Provision created, by logical id.
@@ -540,4 +543,13 @@ func createQueue(ctx context.Context, c *Clients, rv resolver, name string, prop
 			"QueueUrl":  url,
 		},
 	}, nil
+}
+
+// createBus creates an EventBridge bus; Ref gives its name, as in AWS.
+func createBus(ctx context.Context, c *Clients, _ resolver, name string, _ map[string]any) (created, error) {
+	out, err := c.EventBridge.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name)})
+	if err != nil {
+		return created{}, fmt.Errorf("create event bus %s: %w", name, err)
+	}
+	return created{name: name, ref: name, attrs: map[string]string{"Arn": aws.ToString(out.EventBusArn), "Name": name}}, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
@@ -19,6 +20,7 @@ import (
 	"github.com/peoplesync/peoplesync/internal/api"
 	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/email"
+	"github.com/peoplesync/peoplesync/internal/events"
 	"github.com/peoplesync/peoplesync/internal/files"
 	"github.com/peoplesync/peoplesync/internal/mailer"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
@@ -31,12 +33,13 @@ import (
 // Clients are the AWS clients the functions use, as the narrow interfaces
 // of their adapters, so tests can wrap one to count or fail calls.
 type Clients struct {
-	DynamoDB  dynamo.API
-	S3        files.S3API
-	S3Presign *s3.PresignClient
-	KMS       secrets.KMSAPI
-	SQS       queue.API
-	SES       email.API
+	DynamoDB    dynamo.API
+	S3          files.S3API
+	S3Presign   *s3.PresignClient
+	KMS         secrets.KMSAPI
+	SQS         queue.API
+	SES         email.API
+	EventBridge events.API
 }
 
 // NewClients builds the clients from cfg. A configuration with an endpoint
@@ -45,11 +48,12 @@ type Clients struct {
 func NewClients(cfg aws.Config, sesEndpoint string) Clients {
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 	return Clients{
-		DynamoDB:  dynamodb.NewFromConfig(cfg),
-		S3:        s3c,
-		S3Presign: s3.NewPresignClient(s3c),
-		KMS:       kms.NewFromConfig(cfg),
-		SQS:       sqs.NewFromConfig(cfg),
+		DynamoDB:    dynamodb.NewFromConfig(cfg),
+		S3:          s3c,
+		S3Presign:   s3.NewPresignClient(s3c),
+		KMS:         kms.NewFromConfig(cfg),
+		SQS:         sqs.NewFromConfig(cfg),
+		EventBridge: eventbridge.NewFromConfig(cfg),
 		SES: ses.NewFromConfig(cfg, func(o *ses.Options) {
 			if sesEndpoint != "" {
 				o.BaseEndpoint = &sesEndpoint
@@ -72,7 +76,7 @@ func store(c Clients, env map[string]string, now func() time.Time) *dynamo.Store
 
 // The environment each function needs, as template.yaml sets it.
 var (
-	WorkerEnv    = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "MAIL_QUEUE_URL"}
+	WorkerEnv    = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "MAIL_QUEUE_URL", "EVENT_BUS_NAME"}
 	SchedulerEnv = []string{"TABLE_NAME", "IMPORTS_QUEUE_URL"}
 	MailerEnv    = []string{"TABLE_NAME", "SES_FROM", "SES_SEND_RATE", "DASHBOARD_URL", "INVITE_BASE_URL"}
 	APIEnv       = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "IMPORTS_QUEUE_URL"}
@@ -99,6 +103,7 @@ func Worker(c Clients, env map[string]string, log *slog.Logger, now func() time.
 		secrets.NewSealer(c.KMS, env["KEYS_KEY_ID"]),
 		files.NewStore(c.S3, env["ERROR_FILES_BUCKET"]),
 		queue.NewMail(c.SQS, env["MAIL_QUEUE_URL"]),
+		events.NewPublisher(c.EventBridge, env["EVENT_BUS_NAME"]),
 		log, worker.WithClock(now),
 	)
 }

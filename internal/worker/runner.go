@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/events"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
 	"github.com/peoplesync/peoplesync/internal/queue"
@@ -38,6 +39,8 @@ type runner struct {
 	lastSaved   time.Time
 	keyAddedAt  time.Time
 	lastChecked time.Time
+	// published are the member events of the run, sent when it ends.
+	published []events.Event
 }
 
 func (r *runner) execute(ctx context.Context) error {
@@ -97,6 +100,7 @@ func (r *runner) execute(ctx context.Context) error {
 		return r.hold(ctx, plan)
 	}
 	before := appliedBefore(members, run.RunID)
+	r.resumedEvents(members)
 	welcomes := owedWelcomes(members)
 	members = nil // the plan keeps what it needs; let a large tenant's list go
 
@@ -128,8 +132,13 @@ func (r *runner) apply(ctx context.Context, loc *time.Location, plan *sync.Plan,
 		plan.Counts.Errors++
 		plan.Counts.Adjust(c.Change.Kind, -1)
 	}
-	for _, c := range plan.Changes {
-		if c.After.Welcome == sync.WelcomeOwed && c.After.Status != sync.StatusLeaver && !rejected[c.EmployeeID()] {
+	for i := range plan.Changes {
+		c := &plan.Changes[i]
+		if rejected[c.EmployeeID()] {
+			continue
+		}
+		r.memberEvent(c.Kind, &c.After, c.Fields, c.Before)
+		if c.After.Welcome == sync.WelcomeOwed && c.After.Status != sync.StatusLeaver {
 			welcomes = append(welcomes, c.EmployeeID())
 		}
 	}
@@ -178,6 +187,31 @@ func (a applied) addTo(c *sync.Counts) {
 	for kind, n := range a {
 		c.Adjust(kind, n)
 		c.Unchanged -= n
+	}
+}
+
+// memberEvent records the event of one applied change.
+func (r *runner) memberEvent(k sync.Kind, after *sync.Member, fields []sync.Field, before *sync.Member) {
+	d := events.Member{
+		TenantID: r.run.TenantID, RunID: r.run.RunID, EmployeeID: after.EmployeeID(),
+		Fields: []string{}, Status: after.Status, OccurredAt: r.w.now().UTC(),
+	}
+	if k == sync.KindRelink {
+		d.PreviousEmployeeID = before.EmployeeID()
+	}
+	for _, f := range fields {
+		d.Fields = append(d.Fields, f.String())
+	}
+	r.published = append(r.published, events.Event{Type: events.MemberType(k), Detail: d})
+}
+
+// resumedEvents records the events of changes this run applied before it
+// was interrupted: at least once, whatever the interruption lost.
+func (r *runner) resumedEvents(members []sync.Member) {
+	for i := range members {
+		if m := &members[i]; m.LastRunID == r.run.RunID {
+			r.memberEvent(m.LastChange, m, nil, nil)
+		}
 	}
 }
 
@@ -276,10 +310,28 @@ func (r *runner) end(ctx context.Context, summary bool) error {
 	if summary {
 		run.Summary = integration.MailOwed
 	}
+	// Published before the run is recorded finished: a crash between the
+	// two publishes them again on redelivery (at least once).
+	if err := r.w.bus.Publish(ctx, append(r.published, r.importEvent())...); err != nil {
+		return err
+	}
 	if err := r.w.store.SaveRun(ctx, run); err != nil {
 		return err
 	}
 	return r.w.resendSummary(ctx, run)
+}
+
+func (r *runner) importEvent() events.Event {
+	run := r.run
+	typ := events.ImportCompleted
+	if run.Status == integration.StatusHeld {
+		typ = events.ImportHeld
+	}
+	return events.Event{Type: typ, Detail: events.Import{
+		TenantID: run.TenantID, RunID: run.RunID, Trigger: string(run.Trigger), Status: string(run.Status),
+		Counts: run.Counts, HeldReason: run.HeldReason, FailureReason: run.FailureReason,
+		ErrorFile: run.ErrorFileKey != "", FinishedAt: run.FinishedAt.UTC(),
+	}}
 }
 
 func (r *runner) writeErrorFile(ctx context.Context, issues []sync.Issue) error {

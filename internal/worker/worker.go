@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/dynamo"
+	"github.com/peoplesync/peoplesync/internal/events"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/logging"
 	"github.com/peoplesync/peoplesync/internal/queue"
@@ -53,6 +54,11 @@ type Mail interface {
 	Send(ctx context.Context, jobs ...queue.MailJob) error
 }
 
+// Events publishes lifecycle events.
+type Events interface {
+	Publish(ctx context.Context, evs ...events.Event) error
+}
+
 // ErrBusy means the tenant has another run in progress: try the job later.
 var ErrBusy = errors.New("tenant busy with another run")
 
@@ -63,6 +69,7 @@ type Worker struct {
 	keys  Keys
 	files ErrorFiles
 	mail  Mail
+	bus   Events
 	log   *slog.Logger
 	now   func() time.Time
 	// progressEvery spaces progress writes: a 100k run must not write its
@@ -86,12 +93,12 @@ func WithProgressEvery(d time.Duration) Option { return func(w *Worker) { w.prog
 func WithLeaseTTL(d time.Duration) Option { return func(w *Worker) { w.leaseTTL = d } }
 
 // New builds a Worker; every port is required.
-func New(store Store, feed Feed, keys Keys, files ErrorFiles, mail Mail, log *slog.Logger, opts ...Option) (*Worker, error) {
-	if store == nil || feed == nil || keys == nil || files == nil || mail == nil || log == nil {
+func New(store Store, feed Feed, keys Keys, files ErrorFiles, mail Mail, bus Events, log *slog.Logger, opts ...Option) (*Worker, error) {
+	if store == nil || feed == nil || keys == nil || files == nil || mail == nil || bus == nil || log == nil {
 		return nil, errors.New("worker: every dependency is required")
 	}
 	w := &Worker{
-		store: store, feed: feed, keys: keys, files: files, mail: mail, log: log,
+		store: store, feed: feed, keys: keys, files: files, mail: mail, bus: bus, log: log,
 		now: time.Now, progressEvery: time.Second, leaseTTL: 2 * time.Minute,
 	}
 	for _, o := range opts {
