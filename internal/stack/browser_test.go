@@ -287,6 +287,7 @@ func (p *page) checkA11y(where string) {
 	  const seen = new Map();
 	  for (const el of document.querySelectorAll('[id]')) seen.set(el.id, (seen.get(el.id) || 0) + 1);
 	  for (const [id, n] of seen) if (n > 1) out.push('id used ' + n + ' times: ' + id);
+	  for (const el of document.querySelectorAll('input[type=password][name]')) out.push('a secret field with a name would be submitted: ' + el.id);
 	  for (const t of document.querySelectorAll('table')) {
 	    if (!t.querySelector('caption') && !t.getAttribute('aria-label')) out.push('table without caption');
 	  }

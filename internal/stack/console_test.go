@@ -426,6 +426,17 @@ func TestConsoleHeldImports(t *testing.T) {
 	p.shot("05-history-page-2")
 	p.do("newer", chromedp.Click(chromedp.ID("history-newer")))
 	p.waitFor("the first page again", `document.getElementById('history-position').textContent.startsWith('Page 1')`, 10*time.Second)
+
+	// Sign out forgets the token; a pasted one signs in again.
+	p.do("sign out", chromedp.Click(chromedp.ID("sign-out")))
+	p.step("sign-in page", chromedp.WaitVisible(chromedp.ID("sign-in-form")))
+	if !eval[bool](p, `sessionStorage.length === 0 && localStorage.length === 0 && document.getElementById('main-nav').hidden`) {
+		t.Error("signing out left the token or the navigation")
+	}
+	p.checkA11y("sign in")
+	p.shot("06-sign-in")
+	p.do("sign in", chromedp.SendKeys(chromedp.ID("token"), token), chromedp.Click(chromedp.ID("sign-in")))
+	p.step("dashboard", chromedp.WaitVisible(chromedp.ID("status-last")))
 }
 
 func countLeavers(ms []sync.Member) int {

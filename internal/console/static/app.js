@@ -42,7 +42,8 @@ function signInView(reason) {
   signedIn(false);
   setNav('');
   document.title = 'Sign in · peoplesync';
-  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
+  // No name: a form submitted without this script sends nothing.
+  const input = h('input', { id: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
     required: true, 'aria-describedby': 'token-hint' });
   const form = h('form', { class: 'card', id: 'sign-in-form', novalidate: true },
     h('div', { class: 'field' },
@@ -50,7 +51,7 @@ function signInView(reason) {
       h('p', { class: 'hint', id: 'token-hint' },
         'Open the console from your benefits platform. On a local stack, open the console address that make local prints, or paste a token from make token.'),
       input),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button' }, 'Sign in')));
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button', id: 'sign-in' }, 'Sign in')));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!input.value.trim()) {

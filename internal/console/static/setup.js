@@ -258,7 +258,8 @@ function keyStatus(integ) {
 
 function keyDialog(ctx, opener, status, next) {
   const titleId = uid('key-title');
-  const input = h('input', { type: 'password', id: 'apiKey', name: 'apiKey', autocomplete: 'off', spellcheck: 'false',
+  // No name: a form submitted without this script sends nothing.
+  const input = h('input', { type: 'password', id: 'apiKey', autocomplete: 'off', spellcheck: 'false',
     autocapitalize: 'off', required: true, 'aria-describedby': 'apiKey-hint' });
   const result = h('div', { id: 'key-result', 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'button', id: 'check-key' }, 'Check and save the key');
