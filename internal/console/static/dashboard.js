@@ -162,8 +162,12 @@ function heldRun(ctx, run, tz, show) {
   return h('article', { class: 'held-run', 'data-run': run.runId, 'aria-label': `Held import of ${when(run.queuedAt, tz)}` },
     h('h3', {}, `Import of ${when(run.queuedAt, tz)}`, h('span', { class: 'hint block' }, `${triggerLabel[run.trigger] || run.trigger}${run.startedBy ? `, started by ${run.startedBy}` : ''}`)),
     h('p', { class: 'held-reason' }, run.heldReason || 'Held by the mass-change safeguard.'),
-    h('p', {}, `Planned: ${run.counts.closed} closed, ${run.counts.created} new, ${run.counts.updated} updated, ${run.counts.errors} errors.`),
+    h('p', {}, `Planned: ${run.counts.closed} closed, ${run.counts.created} new, ${run.counts.updated} updated, ${plural(run.counts.errors, 'error')}.`),
     h('div', { class: 'actions' }, approve, discard));
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function sleep(ms, signal) {
@@ -274,6 +278,6 @@ export function errorFileControl(run, tz, compact = false) {
   if (compact) return h('span', {}, button, holder, problem);
   return h('div', { class: 'error-file' },
     h('h3', {}, 'Errors and warnings'),
-    h('p', {}, `${run.counts.errors} errors and ${run.counts.warnings} warnings, row by row, with what to fix in PeopleHR.`),
+    h('p', {}, `${plural(run.counts.errors, 'error')} and ${plural(run.counts.warnings, 'warning')}, row by row, with what to fix in PeopleHR.`),
     button, holder, problem);
 }
