@@ -239,3 +239,32 @@ func (s *Server) getMember(w http.ResponseWriter, r *http.Request, p auth.Princi
 	writeJSON(w, http.StatusOK, viewMember(&m))
 	return nil
 }
+
+// memberLog is a member's provisioning log, newest first: every change a
+// run made to them (field, old and new value) and every skip, with the
+// reason. Only the tenant's admins reach it.
+func (s *Server) memberLog(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id := r.PathValue("employeeId")
+	if id == "" || len(id) > 64 {
+		return errNotFound
+	}
+	limit, err := pageLimit(r)
+	if err != nil {
+		return err
+	}
+	entries, next, err := s.store.MemberLog(r.Context(), p.TenantID, id, r.URL.Query().Get("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 && r.URL.Query().Get("cursor") == "" {
+		if _, err := s.store.GetMember(r.Context(), p.TenantID, id); err != nil {
+			return err // no member, no log: 404
+		}
+	}
+	out := page[integration.LogEntry]{Items: entries, NextCursor: next}
+	if out.Items == nil {
+		out.Items = []integration.LogEntry{}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

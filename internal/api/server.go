@@ -31,6 +31,7 @@ type Store interface {
 	GetMember(ctx context.Context, tenant, employeeID string) (sync.Member, error)
 	ListMembers(ctx context.Context, tenant string, status sync.Status, cursor string, limit int) ([]sync.Member, string, error)
 	HeldPlan(ctx context.Context, tenant, runID string) ([]sync.Change, error)
+	MemberLog(ctx context.Context, tenant, employeeID, cursor string, limit int) ([]integration.LogEntry, string, error)
 }
 
 var _ Store = (*dynamo.Store)(nil)
@@ -109,6 +110,7 @@ func (s *Server) table() []route {
 		{"POST /imports/{runId}/discard", s.discard},
 		{"GET /members", s.listMembers},
 		{"GET /members/{employeeId}", s.getMember},
+		{"GET /members/{employeeId}/log", s.memberLog},
 	}
 }
 

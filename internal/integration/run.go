@@ -120,3 +120,24 @@ func NewRunID(now time.Time) string {
 	}
 	return now.UTC().Format(runIDTime) + "-" + hex.EncodeToString(b[:])
 }
+
+// LogEntry is one line of a member's provisioning log: what a run did to
+// the member, or why it skipped their record.
+type LogEntry struct {
+	EmployeeID string        `json:"employeeId"`
+	RunID      string        `json:"runId"`
+	Action     string        `json:"action"` // create, update, close, reactivate, relink, skip
+	Changes    []FieldChange `json:"changes"`
+	Reason     string        `json:"reason"`
+	At         time.Time     `json:"at"`
+}
+
+// FieldChange is one field's value before and after a change.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
+
+// LogRetention keeps a member's log as long as the history (SPEC section 3).
+const LogRetention = 400 * 24 * time.Hour

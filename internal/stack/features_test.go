@@ -123,3 +123,48 @@ func TestWelcomeOnStartDate(t *testing.T) {
 		t.Fatalf("on the start date the welcome is %s", w)
 	}
 }
+
+// Each member's provisioning log says what every run did to them, field by
+// field, and why records were skipped; another tenant cannot read it.
+func TestProvisioningLogOverHTTP(t *testing.T) {
+	clk := &clock{now: time.Now()}
+	es := staff(3)
+	es[2].EmailID = "not-an-email"
+	st := newStack(t, clk, es, nil)
+	st.StartConsumers(context.Background())
+	base := serveAPI(t, st)
+	c := newClient(t, st, base, tenant, "admin@acme.example", &bytes.Buffer{})
+	c.must(200, "POST", "/integration/authorization", map[string]any{"apiKey": peoplehrtest.DefaultAPIKey}, nil)
+	var run runJSON
+	c.must(202, "POST", "/imports", nil, &run)
+	waitRunHTTP(t, c, run.RunID)
+	es[0].Department = "Marketing"
+	st.Sandbox.SetEmployees(es)
+	c.must(202, "POST", "/imports", nil, &run)
+	waitRunHTTP(t, c, run.RunID)
+
+	type entry struct {
+		RunID, Action, Reason string
+		Changes               []struct{ Field, Old, New string }
+	}
+	var log struct{ Items []entry }
+	c.must(200, "GET", "/members/SAA/log", nil, &log)
+	if len(log.Items) != 2 || log.Items[0].Action != "update" || log.Items[1].Action != "create" || log.Items[0].RunID != run.RunID {
+		t.Fatalf("SAA's log: %+v", log.Items)
+	}
+	if ch := log.Items[0].Changes; len(ch) != 1 || ch[0].Field != "department" || ch[0].Old != "Sales" || ch[0].New != "Marketing" {
+		t.Errorf("the update's changes: %+v", ch)
+	}
+	// A record skipped every run has no member, but its log says why.
+	c.must(200, "GET", "/members/SAC/log", nil, &log)
+	if len(log.Items) != 2 || log.Items[0].Action != "skip" || !strings.Contains(log.Items[0].Reason, "not a valid email") {
+		t.Errorf("SAC's log: %+v", log.Items)
+	}
+	if status, _, _ := c.do("GET", "/members/NOBODY/log", nil); status != 404 {
+		t.Errorf("the log of an id never seen: %d", status)
+	}
+	other := newClient(t, st, base, "globex", "admin@globex.example", &bytes.Buffer{})
+	if status, body, _ := other.do("GET", "/members/SAA/log", nil); status != 404 {
+		t.Errorf("another tenant read the log: %d %s", status, body)
+	}
+}

@@ -39,8 +39,10 @@ type runner struct {
 	lastSaved   time.Time
 	keyAddedAt  time.Time
 	lastChecked time.Time
-	// published are the member events of the run, sent when it ends.
+	// published are the member events of the run, sent when it ends, and
+	// entries its lines of the members' provisioning logs.
 	published []events.Event
+	entries   []integration.LogEntry
 }
 
 func (r *runner) execute(ctx context.Context) error {
@@ -190,8 +192,18 @@ func (a applied) addTo(c *sync.Counts) {
 	}
 }
 
-// memberEvent records the event of one applied change.
+// memberEvent records the event and the log line of one applied change.
 func (r *runner) memberEvent(k sync.Kind, after *sync.Member, fields []sync.Field, before *sync.Member) {
+	entry := integration.LogEntry{EmployeeID: after.EmployeeID(), RunID: r.run.RunID, Action: string(k),
+		Changes: []integration.FieldChange{}, Reason: reasonFor(k, after, before), At: r.w.now().UTC()}
+	for _, f := range fields {
+		old := ""
+		if before != nil {
+			old = before.Values[f]
+		}
+		entry.Changes = append(entry.Changes, integration.FieldChange{Field: f.String(), Old: old, New: after.Values[f]})
+	}
+	r.entries = append(r.entries, entry)
 	d := events.Member{
 		TenantID: r.run.TenantID, RunID: r.run.RunID, EmployeeID: after.EmployeeID(),
 		Fields: []string{}, Status: after.Status, OccurredAt: r.w.now().UTC(),
@@ -203,6 +215,33 @@ func (r *runner) memberEvent(k sync.Kind, after *sync.Member, fields []sync.Fiel
 		d.Fields = append(d.Fields, f.String())
 	}
 	r.published = append(r.published, events.Event{Type: events.MemberType(k), Detail: d})
+}
+
+// reasonFor says in words why a change was made.
+func reasonFor(k sync.Kind, after, before *sync.Member) string {
+	switch {
+	case before == nil && k != sync.KindCreate:
+		return "applied before the run was interrupted"
+	case k == sync.KindCreate:
+		return "new in PeopleHR"
+	case k == sync.KindClose && after.LeftOn != "":
+		return "left on " + after.LeftOn + "; account deleted on " + after.PurgeOn
+	case k == sync.KindReactivate:
+		return "active again in PeopleHR"
+	case k == sync.KindRelink:
+		return "employee id changed in PeopleHR from " + before.EmployeeID()
+	}
+	return "changed in PeopleHR"
+}
+
+// skips records the log lines of records skipped for an error.
+func (r *runner) skips(issues []sync.Issue) {
+	for _, is := range issues {
+		if is.Severity == sync.SeverityError && is.EmployeeID != "" {
+			r.entries = append(r.entries, integration.LogEntry{EmployeeID: is.EmployeeID, RunID: r.run.RunID, Action: "skip",
+				Changes: []integration.FieldChange{}, Reason: is.Message, At: r.w.now().UTC()})
+		}
+	}
 }
 
 // resumedEvents records the events of changes this run applied before it
@@ -287,6 +326,7 @@ func (r *runner) finish(ctx context.Context, plan sync.Plan, in *integration.Int
 	if err := r.writeErrorFile(ctx, plan.Issues); err != nil {
 		return err
 	}
+	r.skips(plan.Issues)
 	run := r.run
 	run.Counts = plan.Counts
 	run.Status = integration.StatusSucceeded
@@ -310,8 +350,11 @@ func (r *runner) end(ctx context.Context, summary bool) error {
 	if summary {
 		run.Summary = integration.MailOwed
 	}
-	// Published before the run is recorded finished: a crash between the
-	// two publishes them again on redelivery (at least once).
+	// Logged and published before the run is recorded finished: a crash
+	// between them writes them again on redelivery (at least once).
+	if err := r.w.store.SaveLog(ctx, run.TenantID, r.entries); err != nil {
+		return err
+	}
 	if err := r.w.bus.Publish(ctx, append(r.published, r.importEvent())...); err != nil {
 		return err
 	}

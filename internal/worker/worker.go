@@ -32,6 +32,7 @@ type Store interface {
 	ReleaseLease(ctx context.Context, tenant, holder string) error
 	KeyRefused(ctx context.Context, tenant string) (noticeOwed bool, err error)
 	KeyAccepted(ctx context.Context, tenant string) error
+	SaveLog(ctx context.Context, tenant string, entries []integration.LogEntry) error
 }
 
 // Feed streams a tenant's PeopleHR employees.
