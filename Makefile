@@ -9,19 +9,34 @@ MOTO := $(VENV)/bin/moto_server
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 
-.PHONY: all tools local test fuzz token build clean build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunction
+.PHONY: all tools local test lint-template fuzz token build clean build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunction
 
 all: build
 
 # Python tools (moto for the local AWS stack) live in a git-ignored venv;
 # Debian's chromium (for the console's browser tests) comes from apt.
 CHROMIUM := /usr/bin/chromium
-tools: $(MOTO) node_modules/.bin/aws-ses-v2-local $(CHROMIUM)
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+RIE := .tools/aws-lambda-rie
+tools: $(MOTO) $(SAM) $(RIE) node_modules/.bin/aws-ses-v2-local $(CHROMIUM)
 
 $(MOTO): tools/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
 	touch $@
+
+# aws-sam-cli (sam validate --lint, sam build) pins boto3 and click
+# differently from moto, so it has a git-ignored venv of its own.
+$(SAM): tools/requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-sam.txt
+	touch $@
+
+# The Lambda Runtime Interface Emulator, pinned by go.mod's tool directive,
+# runs the built bootstrap binaries in internal/deploy's tests (no Docker).
+$(RIE): go.mod go.sum
+	$(GO) build -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
 # npm tools (the SES emulator) live in the git-ignored node_modules, pinned by
 # package-lock.json. The touch makes the target newer than the lock whatever
@@ -51,8 +66,15 @@ test: tools
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	$(MAKE) --no-print-directory lint-template
 	$(GO) test -count=1 -timeout 15m ./...
 	tools/fuzz.sh $(FUZZTIME_CI)
+
+# The template as SAM and CloudFormation read it: no error, no warning.
+# Both work offline; SAM_CLI_TELEMETRY=0 keeps sam from phoning home.
+lint-template: $(SAM) $(MOTO)
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template template.yaml --region eu-west-2
+	$(VENV)/bin/cfn-lint -- template.yaml
 
 # Fuzz tests in CI run briefly; make fuzz runs each for FUZZTIME.
 FUZZTIME_CI ?= 3s
@@ -71,7 +93,7 @@ build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunct
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
 
 clean:
-	rm -rf bin
+	rm -rf bin .aws-sam
 
 .PHONY: FORCE
 FORCE:
