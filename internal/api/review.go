@@ -109,15 +109,11 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err != nil {
 		return err
 	}
-	runs, _, err := s.store.ListRuns(r.Context(), in.TenantID, "", 1)
+	v, err := s.view(r.Context(), in)
 	if err != nil {
 		return err
 	}
-	var last *integration.Run
-	if len(runs) > 0 {
-		last = runs[0]
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"integration": viewIntegration(in, last), "preview": viewPreview(plan)})
+	writeJSON(w, http.StatusOK, map[string]any{"integration": v, "preview": viewPreview(plan)})
 	return nil
 }
 

@@ -54,17 +54,26 @@ func (s *Server) update(r *http.Request, p auth.Principal, edit func(*integratio
 	return in, nil
 }
 
-func (s *Server) writeIntegration(w http.ResponseWriter, r *http.Request, in *integration.Integration) error {
-	runs, _, err := s.store.ListRuns(r.Context(), in.TenantID, "", 1)
+// view is the integration as the API shows it, with its last run.
+func (s *Server) view(ctx context.Context, in *integration.Integration) (integrationView, error) {
+	runs, _, err := s.store.ListRuns(ctx, in.TenantID, "", 1)
 	if err != nil {
-		return err
+		return integrationView{}, err
 	}
 	var last *integration.Run
 	if len(runs) > 0 {
 		last = runs[0]
 	}
+	return viewIntegration(in, last), nil
+}
+
+func (s *Server) writeIntegration(w http.ResponseWriter, r *http.Request, in *integration.Integration) error {
+	v, err := s.view(r.Context(), in)
+	if err != nil {
+		return err
+	}
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, in.Version))
-	writeJSON(w, http.StatusOK, viewIntegration(in, last))
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 

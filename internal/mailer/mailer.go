@@ -12,7 +12,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -77,20 +76,7 @@ func New(store Store, sender Sender, cfg Config, log *slog.Logger, now func() ti
 
 // HandleSQS sends each job of a batch and reports the ones to deliver again.
 func (m *Mailer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	log := logging.For(ctx, m.log)
-	var resp events.SQSEventResponse
-	for _, msg := range ev.Records {
-		var job queue.MailJob
-		err := json.Unmarshal([]byte(msg.Body), &job)
-		if err == nil {
-			err = m.Handle(ctx, job)
-		}
-		if err != nil {
-			log.Warn("mail job not done: will be retried", "messageId", msg.MessageId, "kind", job.Kind, "tenantId", job.TenantID, "error", err)
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
-		}
-	}
-	return resp, nil
+	return queue.HandleBatch(ctx, ev, logging.For(ctx, m.log), m.Handle), nil
 }
 
 // Handle sends the email a job asks for, if it is still owed.
