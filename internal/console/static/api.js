@@ -114,7 +114,7 @@ export const api = {
   saveSettings: (settings) => call('PUT', '/integration/settings', { body: settings, ifMatch: true }),
   authorize: (apiKey) => call('POST', '/integration/authorization', { body: { apiKey } }),
   revoke: () => call('DELETE', '/integration/authorization', { ifMatch: true }),
-  fields: () => call('GET', '/integration/fields'),
+  fields: (signal) => call('GET', '/integration/fields', { signal }),
   saveMapping: (mapping) => call('PUT', '/integration/mapping', { body: mapping, ifMatch: true }),
   review: () => call('GET', '/integration/review'),
   // version: the integration's version the admin reviewed.
@@ -127,4 +127,16 @@ export const api = {
   errorFileLink: (runId) => call('GET', '/imports/' + encodeURIComponent(runId) + '/errors'),
   approve: (runId) => call('POST', '/imports/' + encodeURIComponent(runId) + '/approve'),
   discard: (runId) => call('POST', '/imports/' + encodeURIComponent(runId) + '/discard'),
+  // status: '' for every member, or invited, active, leaver.
+  members: (status, cursor, limit = 25, signal) => {
+    const q = { limit };
+    if (status) q.status = status;
+    if (cursor) q.cursor = cursor;
+    return call('GET', '/members?' + new URLSearchParams(q), { signal });
+  },
+  member: (employeeId, signal) => call('GET', '/members/' + encodeURIComponent(employeeId), { signal }),
+  // A member's provisioning log, newest first. It holds personal values
+  // for the admin's eyes: shown on the page, never kept by the browser.
+  memberLog: (employeeId, cursor, limit = 20, signal) =>
+    call('GET', '/members/' + encodeURIComponent(employeeId) + '/log?' + new URLSearchParams(cursor ? { cursor, limit } : { limit }), { signal }),
 };

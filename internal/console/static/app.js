@@ -4,6 +4,7 @@ import { h, replace, notice } from './ui.js';
 import { dashboardView, importView } from './dashboard.js';
 import { setupView } from './setup.js';
 import { historyView } from './history.js';
+import { membersView, memberLogView } from './members.js';
 
 const main = document.getElementById('main');
 
@@ -13,6 +14,8 @@ const routes = [
   { re: /^#\/setup\/?$/, redirect: '#/setup/settings' },
   { re: /^#\/history$/, nav: 'history', view: historyView },
   { re: /^#\/imports\/([A-Za-z0-9_=-]{1,64})$/, nav: 'history', view: importView },
+  { re: /^#\/members(?:\?status=(invited|active|leaver))?$/, nav: 'members', view: membersView },
+  { re: /^#\/members\/([^/?#]{1,400})\/log$/, nav: 'members', view: memberLogView },
 ];
 
 let current = null; // the AbortController of the view on screen
@@ -92,7 +95,7 @@ async function render() {
   setNav(route.nav);
   const message = flash;
   flash = null;
-  const params = hash.match(route.re).slice(1);
+  const params = hash.match(route.re).slice(1).filter((p) => p !== undefined);
   main.setAttribute('aria-busy', 'true');
   try {
     await route.view({ main, params, signal: ctrl.signal, navigate, message });

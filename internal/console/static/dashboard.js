@@ -2,7 +2,7 @@
 import { api, ApiError } from './api.js';
 import {
   h, replace, notice, errorNotice, busy, confirmDialog, statusBadge, when, day, scheduleText, countsTable,
-  stateLabel, triggerLabel, phaseLabel, runStatusLabel, finished,
+  stateLabel, triggerLabel, phaseLabel, runStatusLabel, finished, countsText,
 } from './ui.js';
 
 // pollEvery is how often a running import is read again.
@@ -91,7 +91,9 @@ export async function dashboardView(ctx) {
         h('dt', {}, 'Schedule'), h('dd', {}, scheduleText(integ.settings)),
         h('dt', {}, 'Next import'), h('dd', { id: 'status-next' }, when(integ.nextRunAt, tz, integ.published ? 'Not scheduled' : 'None: imports are not published')),
         h('dt', {}, 'Last import'), h('dd', { id: 'status-last' }, last
-          ? [statusBadge(last.status), ' ', when(last.finishedAt || last.queuedAt, tz), ' ', h('a', { href: `#/imports/${last.runId}` }, 'Details', h('span', { class: 'visually-hidden' }, ' of the last import'))]
+          ? [statusBadge(last.status), ' ', when(last.finishedAt || last.queuedAt, tz), ' ', h('a', { href: `#/imports/${last.runId}` }, 'Details', h('span', { class: 'visually-hidden' }, ' of the last import')),
+            finished(last.status) ? h('span', { class: 'hint block', id: 'status-last-counts' },
+              `${last.status === 'held' ? 'Planned: ' : ''}${countsText(last.counts).replace(/^no/, last.status === 'held' ? 'no' : 'No')}, of ${plural(last.counts.total, 'PeopleHR record')}.`) : null]
           : 'No import yet'),
         h('dt', {}, 'PeopleHR key'), h('dd', { id: 'status-key' }, integ.key
           ? `Ending ${integ.key.keyLast4}, added ${day(integ.key.addedAt)}`
@@ -162,7 +164,7 @@ function heldRun(ctx, run, tz, show) {
   return h('article', { class: 'held-run', 'data-run': run.runId, 'aria-label': `Held import of ${when(run.queuedAt, tz)}` },
     h('h3', {}, `Import of ${when(run.queuedAt, tz)}`, h('span', { class: 'hint block' }, `${triggerLabel[run.trigger] || run.trigger}${run.startedBy ? `, started by ${run.startedBy}` : ''}`)),
     h('p', { class: 'held-reason' }, run.heldReason || 'Held by the mass-change safeguard.'),
-    h('p', {}, `Planned: ${run.counts.closed} closed, ${run.counts.created} new, ${run.counts.updated} updated, ${plural(run.counts.errors, 'error')}.`),
+    h('p', {}, `Planned: ${run.counts.closed} closed, ${run.counts.created} new, ${run.counts.updated} updated, ${run.counts.outOfScope || 0} out of scope, ${plural(run.counts.errors, 'error')}.`),
     h('div', { class: 'actions' }, approve, discard));
 }
 

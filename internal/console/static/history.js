@@ -45,7 +45,7 @@ function runsTable(runs, tz) {
   return h('table', { class: 'history', id: 'history-table' },
     h('caption', { class: 'visually-hidden' }, 'Imports, newest first'),
     h('thead', {}, h('tr', {},
-      ['Started', 'Trigger', 'Status', 'New', 'Updated', 'Closed', 'Errors', 'Warnings', 'Error file'].map((c) => h('th', { scope: 'col' }, c)))),
+      ['Started', 'Trigger', 'Status', 'New', 'Updated', 'Closed', 'Out of scope', 'Errors', 'Warnings', 'Error file'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, runs.map((run) => h('tr', { 'data-run': run.runId },
       h('th', { scope: 'row' }, h('a', { href: `#/imports/${run.runId}` }, when(run.startedAt || run.queuedAt, tz).replace(` (${tz})`, ''))),
       h('td', {}, triggerLabel[run.trigger] || run.trigger, run.startedBy ? h('span', { class: 'hint block' }, run.startedBy) : null),
@@ -53,6 +53,7 @@ function runsTable(runs, tz) {
       h('td', { class: 'num' }, num(run, 'created')),
       h('td', { class: 'num' }, num(run, 'updated')),
       h('td', { class: 'num' }, num(run, 'closed')),
+      h('td', { class: 'num', 'data-count': 'outOfScope' }, num(run, 'outOfScope')),
       h('td', { class: 'num' }, num(run, 'errors')),
       h('td', { class: 'num' }, num(run, 'warnings')),
       h('td', {}, run.errorFile ? errorFileControl(run, tz, true) : h('span', { class: 'hint' }, 'None'))))));

@@ -2,6 +2,7 @@
 import { api, ApiError } from './api.js';
 import {
   h, replace, notice, errorNotice, busy, uid, scheduleText, when, day, weekdayNames, capital, countsTable,
+  fieldLabels, scopeOps, scopeRuleText, welcomeTimingLabel,
 } from './ui.js';
 
 const steps = [
@@ -68,9 +69,10 @@ function showErrors(form, err, title, fieldFor) {
         input.setAttribute('aria-invalid', 'true');
         input.setAttribute('aria-describedby', [input.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
       }
-      // summaryRecipients[1] is the second line of its field.
-      const line = /\[(\d+)\]$/.exec(d.field);
-      const msg = line ? `line ${Number(line[1]) + 1} ${d.message}` : d.message;
+      // summaryRecipients[1] is the second line of its field;
+      // scope[0].values[1] the second value of the rule's values.
+      const line = /(\.values)?\[(\d+)\]$/.exec(d.field);
+      const msg = line ? `${line[1] ? 'value' : 'line'} ${Number(line[2]) + 1} ${d.message}` : d.message;
       p.textContent = p.textContent ? `${p.textContent} ${capital(msg)}.` : `${capital(msg)}.`;
       items.push(h('li', {}, h('button', { type: 'button', class: 'link-button', onclick: () => input.focus() },
         `${labelOf(input)}: ${msg}`)));
@@ -149,6 +151,19 @@ async function settingsStep(ctx, integ, body) {
   const weekdayField = field('weekday', 'Day of the week', weekday);
   const tz = h('select', { id: 'timeZone', name: 'timeZone' },
     timeZones(s.timeZone).map((z) => h('option', { value: z, selected: z === s.timeZone }, z.replace(/_/g, ' '))));
+  const timing = s.welcomeTiming || 'on_creation';
+  const timingRadio = (value, hint) => h('div', { class: 'radio' },
+    h('input', { type: 'radio', name: 'welcomeTiming', id: `welcomeTiming-${value}`, value, checked: timing === value,
+      'aria-describedby': `welcomeTiming-${value}-hint` }),
+    h('label', { for: `welcomeTiming-${value}` }, welcomeTimingLabel[value]),
+    h('p', { class: 'hint', id: `welcomeTiming-${value}-hint` }, hint));
+  const welcomeTimingGroup = h('fieldset', { class: 'subgroup', id: 'welcomeTiming-group' },
+    h('legend', {}, 'When to send the welcome email'),
+    timingRadio('on_creation', 'At the first import that finds the new member.'),
+    timingRadio('on_start_date', `For pre-hires: the account is created at once and the email goes on their start date, in your time zone. Members who have already started get it at once.`));
+  const scope = scopeEditor(s.scope || []);
+  if (integ.key) scope.loadSources(ctx.signal);
+  else scope.noSources('Connect PeopleHR to choose from the fields in your data. Until then, type a field’s name, e.g. EmploymentType or Location.');
   const form = h('form', { id: 'settings-form', novalidate: true },
     h('fieldset', { class: 'group', id: 'frequency-group' },
       h('legend', {}, 'How often to import'),
@@ -166,10 +181,12 @@ async function settingsStep(ctx, integ, body) {
       h('legend', {}, 'Emails'),
       checkbox('welcomeEmail', 'Send new members a welcome email', s.welcomeEmail,
         'With a one-time link to set their password. When off, new members are created active with no email.'),
+      welcomeTimingGroup,
       field('summaryRecipients', 'Also send the import summary to', h('textarea', { id: 'summaryRecipients', name: 'summaryRecipients', rows: '3', autocomplete: 'off', spellcheck: 'false' },
         (s.summaryRecipients || []).join('\n')),
       `You get the summary of every import. Add other addresses here, one per line.`),
       checkbox('emailWhenNothingChanged', 'Email the summary even when nothing changed', s.emailWhenNothingChanged)),
+    scope.element,
     h('fieldset', { class: 'group' },
       h('legend', {}, 'Leavers and safeguards'),
       checkbox('closeMissingMembers', 'Close members who are missing from PeopleHR', s.closeMissingMembers,
@@ -181,6 +198,7 @@ async function settingsStep(ctx, integ, body) {
 
   const syncWeekday = () => {
     weekdayField.hidden = !form.querySelector('#frequency-weekly').checked;
+    welcomeTimingGroup.hidden = !form.querySelector('#welcomeEmail').checked;
   };
   form.addEventListener('change', syncWeekday);
   syncWeekday();
@@ -199,6 +217,8 @@ async function settingsStep(ctx, integ, body) {
       emailWhenNothingChanged: form.querySelector('#emailWhenNothingChanged').checked,
       closeMissingMembers: form.querySelector('#closeMissingMembers').checked,
       massChangeThresholdPercent: /^-?\d+(\.\d+)?$/.test(threshold) ? Number(threshold) : threshold,
+      scope: scope.value(),
+      welcomeTiming: (form.querySelector('input[name=welcomeTiming]:checked') || {}).value || 'on_creation',
     };
     if (frequency === 'weekly') settings.weekday = weekday.value;
     await busy(form.querySelector('#save-settings'), 'Saving…', async () => {
@@ -209,16 +229,136 @@ async function settingsStep(ctx, integ, body) {
         if (!(err instanceof ApiError)) throw err;
         if (err.status === 409) return replace(body, conflictNotice(err), form);
         showErrors(form, err, 'Some settings need a change', (f) => {
+          const rule = /^scope\[(\d+)\]\.(source|op|values)/.exec(f);
+          if (rule) return form.querySelector(`#scope-${rule[1]}-${rule[2]}`);
+          if (f === 'scope') return form.querySelector('#scope-add');
           const name = f.replace(/\[\d+\]$/, '');
           if (name === 'frequency') return form.querySelector('input[name=frequency]:checked') || form.querySelector('#frequency-hourly');
+          if (name === 'welcomeTiming') return form.querySelector('input[name=welcomeTiming]:checked') || form.querySelector('#welcomeTiming-on_creation');
           return form.querySelector(`#${CSS.escape(name)}`);
         });
       }
     });
   });
   replace(body,
-    h('p', { class: 'lead' }, 'When imports run, how dates are read, and who hears about them.'),
+    h('p', { class: 'lead' }, 'When imports run, how dates are read, who is in the programme and who hears about them.'),
     form);
+}
+
+// The scoping rules: each leaves out the PeopleHR records whose field
+// matches it. Rows are numbered in list order, as the API names its errors
+// (scope[0].source is #scope-0-source), and renumbered when one goes.
+
+const maxScopeRules = 20;
+
+// Values are typed as a comma-separated list, or one a line (then a value
+// may hold a comma).
+function splitValues(text) {
+  return (text.includes('\n') ? text.split('\n') : text.split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+function joinValues(values) {
+  return values.some((v) => v.includes(',')) ? values.join('\n') : values.join(', ');
+}
+
+function scopeEditor(rules) {
+  let sources = null; // Map of PeopleHR field -> examples, once read
+  const list = h('ol', { class: 'scope-rules', id: 'scope-rules' });
+  const empty = h('p', { id: 'scope-empty' }, 'No rules: every employee in PeopleHR is in the programme.');
+  const add = h('button', { type: 'button', class: 'button secondary', id: 'scope-add' }, 'Add a rule');
+  const datalist = h('datalist', { id: 'scope-sources' });
+  const status = h('p', { class: 'hint', id: 'scope-sources-status', 'aria-live': 'polite' });
+
+  const examplesText = (path) => {
+    if (/^BankDetail(\.|$)/i.test(path)) return 'Bank details are never read: choose another field.';
+    if (!path || !sources) return '';
+    if (!sources.has(path)) return 'Not found in the first employees of your data: check the name.';
+    const ex = sources.get(path);
+    return ex.length ? `In your data: ${ex.join(' · ')}` : 'No values in the first employees of your data.';
+  };
+  const valuesHint = (op) => (op === 'equals' || op === 'not_equals'
+    ? 'One value. Case and surrounding spaces are ignored.'
+    : 'Separate values with commas, or put one on each line. Case and surrounding spaces are ignored.');
+
+  const row = (r, i) => {
+    const id = `scope-${i}`;
+    const n = ` of rule ${i + 1}`;
+    const source = h('input', { type: 'text', id: `${id}-source`, class: 'scope-source', list: 'scope-sources', value: r.source,
+      autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', 'aria-describedby': `${id}-source-hint` });
+    const sourceHint = h('p', { class: 'hint', id: `${id}-source-hint` }, examplesText(r.source));
+    source.addEventListener('input', () => { sourceHint.textContent = examplesText(source.value.trim()); });
+    const op = h('select', { id: `${id}-op`, class: 'scope-op' },
+      scopeOps.map(([o, label]) => h('option', { value: o, selected: o === r.op }, label)));
+    const values = h('textarea', { id: `${id}-values`, class: 'scope-values', rows: '2', autocomplete: 'off', spellcheck: 'false',
+      'aria-describedby': `${id}-values-hint` }, r.text);
+    const vHint = h('p', { class: 'hint', id: `${id}-values-hint` }, valuesHint(r.op));
+    op.addEventListener('change', () => { vHint.textContent = valuesHint(op.value); });
+    const remove = h('button', { type: 'button', class: 'link-button scope-remove', id: `${id}-remove` },
+      'Remove', h('span', { class: 'visually-hidden' }, ` rule ${i + 1}`));
+    remove.addEventListener('click', () => {
+      const rs = read();
+      rs.splice(i, 1);
+      render(rs, rs.length ? `scope-${Math.min(i, rs.length - 1)}-source` : 'scope-add');
+    });
+    const hidden = (t) => h('span', { class: 'visually-hidden' }, t);
+    return h('li', { class: 'scope-rule', 'data-rule': String(i) },
+      h('fieldset', {},
+        h('legend', {}, `Rule ${i + 1}: leave out employees whose`),
+        h('div', { class: 'scope-row' },
+          h('div', { class: 'field' }, h('label', { for: source.id }, 'PeopleHR field', hidden(n)), sourceHint, source),
+          h('div', { class: 'field' }, h('label', { for: op.id }, 'Comparison', hidden(n)), op),
+          h('div', { class: 'field' }, h('label', { for: values.id }, 'Values', hidden(n)), vHint, values)),
+        remove));
+  };
+  // read takes the rules as typed, values still text.
+  const read = () => [...list.children].map((li) => ({
+    source: li.querySelector('.scope-source').value.trim(),
+    op: li.querySelector('.scope-op').value,
+    text: li.querySelector('.scope-values').value,
+  }));
+  const render = (rs, focusId) => {
+    replace(list, rs.map(row));
+    empty.hidden = rs.length > 0;
+    list.hidden = rs.length === 0;
+    add.disabled = rs.length >= maxScopeRules;
+    if (focusId) document.getElementById(focusId).focus();
+  };
+  add.addEventListener('click', () => {
+    const rs = read();
+    if (rs.length >= maxScopeRules) return;
+    rs.push({ source: '', op: 'equals', text: '' });
+    render(rs, `scope-${rs.length - 1}-source`);
+  });
+  render(rules.map((r) => ({ source: r.source, op: r.op, text: joinValues(r.values || []) })));
+
+  const element = h('fieldset', { class: 'group', id: 'scope-group' },
+    h('legend', {}, 'Who is in the programme'),
+    h('p', { class: 'hint', id: 'scope-hint' },
+      `Everyone in PeopleHR is, unless a rule leaves them out: for example contractors, or a site. An employee who matches any rule is never created, and is counted as out of scope. A member who comes to match one is treated as missing from PeopleHR. Up to ${maxScopeRules} rules.`),
+    status, datalist, empty, list,
+    h('div', { class: 'actions' }, add));
+  return {
+    element,
+    value: () => read().map((r) => ({ source: r.source, op: r.op, values: splitValues(r.text) })),
+    noSources: (text) => { status.textContent = text; },
+    // loadSources reads the fields found in the tenant's PeopleHR data
+    // for the list the field names are chosen from (they can be typed too).
+    loadSources: async (signal) => {
+      status.textContent = 'Reading your PeopleHR fields…';
+      try {
+        const found = await api.fields(signal);
+        sources = new Map(found.sources.map((f) => [f.path, f.examples]));
+        replace(datalist, found.sources.map((f) => h('option', { value: f.path })));
+        status.textContent = `Choose from the ${found.sources.length} PeopleHR fields found in your data, or type a field’s name.`;
+        for (const input of list.querySelectorAll('.scope-source')) {
+          list.querySelector(`#${input.id}-hint`).textContent = examplesText(input.value.trim());
+        }
+      } catch (err) {
+        if (signal.aborted || (err && err.name === 'AbortError') || (err && err.status === 401)) return;
+        status.textContent = 'Your PeopleHR fields could not be read just now: type a field’s name, e.g. EmploymentType or Location.';
+      }
+    },
+  };
 }
 
 // Step 2: the key goes in a modal dialog and is checked with PeopleHR at once.
@@ -319,13 +459,7 @@ function keyDialog(ctx, opener, status, next) {
 }
 
 // Step 3.
-const targetLabels = {
-  employeeId: 'Employee ID (unique key)', email: 'Email address', firstName: 'First name', lastName: 'Last name',
-  preferredName: 'Preferred name', title: 'Title', jobTitle: 'Job title', department: 'Department', location: 'Location',
-  company: 'Company', startDate: 'Start date', dateOfBirth: 'Date of birth', mobile: 'Mobile number',
-  managerEmployeeId: 'Manager’s employee ID', payrollId: 'Payroll ID',
-  custom1: 'Custom field 1', custom2: 'Custom field 2', custom3: 'Custom field 3', custom4: 'Custom field 4', custom5: 'Custom field 5',
-};
+const targetLabels = fieldLabels;
 
 async function mappingStep(ctx, integ, body) {
   if (!integ.key) {
@@ -442,7 +576,11 @@ async function reviewStep(ctx, integ, body) {
       h('dl', { class: 'summary' },
         h('dt', {}, 'Schedule'), h('dd', {}, scheduleText(s)),
         h('dt', {}, 'Date format'), h('dd', {}, s.dateFormat),
-        h('dt', {}, 'Welcome emails'), h('dd', {}, s.welcomeEmail ? 'On' : 'Off'),
+        h('dt', {}, 'Welcome emails'), h('dd', { id: 'review-welcome' }, s.welcomeEmail
+          ? `On, sent ${(s.welcomeTiming === 'on_start_date' ? 'on the member’s start date' : 'when the member is created')}` : 'Off'),
+        h('dt', {}, 'Left out of the programme'), h('dd', { id: 'review-scope' }, (s.scope || []).length
+          ? h('ul', { class: 'plain' }, s.scope.map((r) => h('li', {}, scopeRuleText(r))))
+          : 'No one: every employee in PeopleHR is in'),
         h('dt', {}, 'Summary to'), h('dd', {}, ['you', ...(s.summaryRecipients || [])].join(', ')),
         h('dt', {}, 'Members missing from PeopleHR'), h('dd', {}, s.closeMissingMembers ? 'Closed' : 'Reported as warnings'),
         h('dt', {}, 'Held when closing more than'), h('dd', {}, `${s.massChangeThresholdPercent}% of members (at least 5)`))),

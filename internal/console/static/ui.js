@@ -79,8 +79,59 @@ export const countLabels = [
   ['skippedLeavers', 'Leavers skipped'],
   ['errors', 'Errors'],
   ['warnings', 'Warnings'],
+  ['outOfScope', 'Out of scope'],
   ['total', 'PeopleHR records'],
 ];
+
+// countsText sums up a run's counts in a line: what it changed, what it
+// left out and its problems (zeros left out, but never "nothing").
+export function countsText(c) {
+  if (!c) return '';
+  const parts = [
+    [c.created, 'new'], [c.updated, 'updated'], [c.closed, 'closed'], [c.reactivated, 'reactivated'],
+    [c.outOfScope, 'out of scope'], [c.errors, c.errors === 1 ? 'error' : 'errors'],
+    [c.warnings, c.warnings === 1 ? 'warning' : 'warnings'],
+  ].filter(([n]) => n > 0).map(([n, w]) => `${n} ${w}`);
+  return parts.length ? parts.join(', ') : 'no changes';
+}
+
+// Member fields by their API name, in the members' own order.
+export const fieldLabels = {
+  employeeId: 'Employee ID (unique key)', email: 'Email address', firstName: 'First name', lastName: 'Last name',
+  preferredName: 'Preferred name', title: 'Title', jobTitle: 'Job title', department: 'Department', location: 'Location',
+  company: 'Company', startDate: 'Start date', dateOfBirth: 'Date of birth', mobile: 'Mobile number',
+  managerEmployeeId: 'Manager’s employee ID', payrollId: 'Payroll ID',
+  custom1: 'Custom field 1', custom2: 'Custom field 2', custom3: 'Custom field 3', custom4: 'Custom field 4', custom5: 'Custom field 5',
+};
+
+export const memberStatusLabel = { invited: 'Invited', active: 'Active', leaver: 'Leaver' };
+
+export const welcomeLabel = {
+  owed: 'To be sent',
+  sending: 'Sending',
+  sent: 'Sent',
+  not_sent: 'Not sent',
+  failed: 'Failed',
+  scheduled: 'Waiting for the start date',
+};
+
+export const welcomeTimingLabel = {
+  on_creation: 'When the member is created',
+  on_start_date: 'On the member’s start date',
+};
+
+// Scope rules leave PeopleHR records out of the programme.
+export const scopeOps = [
+  ['equals', 'is'],
+  ['not_equals', 'is not'],
+  ['in', 'is one of'],
+  ['not_in', 'is not one of'],
+];
+
+export function scopeRuleText(r) {
+  const op = (scopeOps.find(([o]) => o === r.op) || [r.op, r.op])[1];
+  return `${r.source} ${op} ${(r.values || []).map((v) => `“${v}”`).join(', ')}`;
+}
 
 export function finished(status) {
   return !['queued', 'running'].includes(status);
