@@ -161,9 +161,9 @@ async function settingsStep(ctx, integ, body) {
     h('legend', {}, 'When to send the welcome email'),
     timingRadio('on_creation', 'At the first import that finds the new member.'),
     timingRadio('on_start_date', `For pre-hires: the account is created at once and the email goes on their start date, in your time zone. Members who have already started get it at once.`));
-  const scope = scopeEditor(s.scope || []);
-  if (integ.key) scope.loadSources(ctx.signal);
-  else scope.noSources('Connect PeopleHR to choose from the fields in your data. Until then, type a field’s name, e.g. EmploymentType or Location.');
+  // PeopleHR's fields are read (a call to PeopleHR) only once a rule is
+  // there to choose one for.
+  const scope = scopeEditor(s.scope || [], integ.key ? ctx.signal : null);
   const form = h('form', { id: 'settings-form', novalidate: true },
     h('fieldset', { class: 'group', id: 'frequency-group' },
       h('legend', {}, 'How often to import'),
@@ -261,8 +261,10 @@ function joinValues(values) {
   return values.some((v) => v.includes(',')) ? values.join('\n') : values.join(', ');
 }
 
-function scopeEditor(rules) {
+// signal: the view's, when PeopleHR's fields can be read (a key is stored).
+function scopeEditor(rules, signal) {
   let sources = null; // Map of PeopleHR field -> examples, once read
+  let asked = false;
   const list = h('ol', { class: 'scope-rules', id: 'scope-rules' });
   const empty = h('p', { id: 'scope-empty' }, 'No rules: every employee in PeopleHR is in the programme.');
   const add = h('button', { type: 'button', class: 'button secondary', id: 'scope-add' }, 'Add a rule');
@@ -328,6 +330,7 @@ function scopeEditor(rules) {
     if (rs.length >= maxScopeRules) return;
     rs.push({ source: '', op: 'equals', text: '' });
     render(rs, `scope-${rs.length - 1}-source`);
+    loadSources();
   });
   render(rules.map((r) => ({ source: r.source, op: r.op, text: joinValues(r.values || []) })));
 
@@ -337,27 +340,34 @@ function scopeEditor(rules) {
       `Everyone in PeopleHR is, unless a rule leaves them out: for example contractors, or a site. An employee who matches any rule is never created, and is counted as out of scope. A member who comes to match one is treated as missing from PeopleHR. Up to ${maxScopeRules} rules.`),
     status, datalist, empty, list,
     h('div', { class: 'actions' }, add));
+  // loadSources reads, once, the fields found in the tenant's PeopleHR
+  // data for the list a rule's field is chosen from (it can be typed too).
+  async function loadSources() {
+    if (asked) return;
+    asked = true;
+    if (!signal) {
+      status.textContent = 'Connect PeopleHR to choose from the fields in your data. Until then, type a field’s name, e.g. EmploymentType or Location.';
+      return;
+    }
+    status.textContent = 'Reading your PeopleHR fields…';
+    try {
+      const found = await api.fields(signal);
+      sources = new Map(found.sources.map((f) => [f.path, f.examples]));
+      replace(datalist, found.sources.map((f) => h('option', { value: f.path })));
+      status.textContent = `Choose from the ${found.sources.length} PeopleHR fields found in your data, or type a field’s name.`;
+      for (const input of list.querySelectorAll('.scope-source')) {
+        list.querySelector(`#${input.id}-hint`).textContent = examplesText(input.value.trim());
+      }
+    } catch (err) {
+      if (signal.aborted || (err && err.name === 'AbortError') || (err && err.status === 401)) return;
+      status.textContent = 'Your PeopleHR fields could not be read just now: type a field’s name, e.g. EmploymentType or Location.';
+    }
+  }
+  if (rules.length) loadSources();
+
   return {
     element,
     value: () => read().map((r) => ({ source: r.source, op: r.op, values: splitValues(r.text) })),
-    noSources: (text) => { status.textContent = text; },
-    // loadSources reads the fields found in the tenant's PeopleHR data
-    // for the list the field names are chosen from (they can be typed too).
-    loadSources: async (signal) => {
-      status.textContent = 'Reading your PeopleHR fields…';
-      try {
-        const found = await api.fields(signal);
-        sources = new Map(found.sources.map((f) => [f.path, f.examples]));
-        replace(datalist, found.sources.map((f) => h('option', { value: f.path })));
-        status.textContent = `Choose from the ${found.sources.length} PeopleHR fields found in your data, or type a field’s name.`;
-        for (const input of list.querySelectorAll('.scope-source')) {
-          list.querySelector(`#${input.id}-hint`).textContent = examplesText(input.value.trim());
-        }
-      } catch (err) {
-        if (signal.aborted || (err && err.name === 'AbortError') || (err && err.status === 401)) return;
-        status.textContent = 'Your PeopleHR fields could not be read just now: type a field’s name, e.g. EmploymentType or Location.';
-      }
-    },
   };
 }
 
