@@ -1,12 +1,13 @@
 package peoplehr
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // nestedObjects are the nested record objects whose fields the engine may
@@ -53,9 +54,13 @@ func (e *recordError) Error() string {
 func (e *recordError) Unwrap() error { return e.err }
 
 // decoder walks a response token by token so that only the record being
-// built is ever held in memory.
+// built is ever held in memory. It reads with jsontext, the tokenizer of
+// encoding/json/v2: encoding/json's Decoder.Token costs an allocation or
+// more per token and made decoding most of an import's CPU time (see
+// BENCHMARKS.md). Duplicate names and invalid UTF-8 are accepted as
+// encoding/json accepts them (the last name wins; bad bytes become U+FFFD).
 type decoder struct {
-	dec     *json.Decoder
+	dec     *jsontext.Decoder
 	deliver func(map[string]string) error
 	n       int // records delivered so far
 }
@@ -64,98 +69,112 @@ type decoder struct {
 // to deliver as soon as it is complete. It returns the envelope and the
 // number of records delivered, which may be non-zero even on error.
 func decodeResponse(r io.Reader, deliver func(map[string]string) error) (envelope, int, error) {
-	d := &decoder{dec: json.NewDecoder(r), deliver: deliver}
-	// Numbers keep the text PeopleHR sent instead of going through float64.
-	d.dec.UseNumber()
+	d := &decoder{
+		dec:     jsontext.NewDecoder(r, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)),
+		deliver: deliver,
+	}
 	env, err := d.envelope()
 	return env, d.n, err
 }
 
-// token reads the next token. The response is complete only once the
-// envelope's closing brace is read, so an end of input is always a cut-off.
-func (d *decoder) token() (json.Token, error) {
-	tok, err := d.dec.Token()
+// cutOff turns an end of input into a cut-off: the response is complete
+// only once the envelope's closing brace is read.
+func cutOff(err error) error {
 	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
+		return io.ErrUnexpectedEOF
 	}
-	return tok, err
+	return err
 }
 
-// object walks the members of an object whose opening brace was consumed,
-// handing fn each key with the first token of its value, then consumes the
-// closing brace. fn must consume the rest of the value.
-func (d *decoder) object(fn func(key string, tok json.Token) error) error {
-	for d.dec.More() {
-		tok, err := d.token()
+// read reads the next token. A string token's text is valid only until
+// the next read: call String on it first.
+func (d *decoder) read() (jsontext.Token, error) {
+	tok, err := d.dec.ReadToken()
+	return tok, cutOff(err)
+}
+
+// peek is the kind of the next token without reading it: '{', '[', '"',
+// '0' (a number), 't', 'f', 'n', or '}' and ']' at the end of a container.
+// It is 0 on an error, which the next read returns.
+func (d *decoder) peek() jsontext.Kind { return d.dec.PeekKind() }
+
+// skip discards the next value whole, without building any of it: deep
+// nesting costs no stack and skipped values (BankDetail) are never decoded.
+func (d *decoder) skip() error { return cutOff(d.dec.SkipValue()) }
+
+// object walks the members of an object whose opening brace was read,
+// handing fn each member's name token, then reads the closing brace. fn
+// must read the member's value, and take the name's text before it reads.
+func (d *decoder) object(fn func(name jsontext.Token) error) error {
+	for {
+		switch d.peek() {
+		case '}', 0: // the end, or the error the read returns
+			_, err := d.read()
+			return err
+		}
+		name, err := d.read()
 		if err != nil {
 			return err
 		}
-		// json.Decoder only yields strings in key position.
-		key, _ := tok.(string)
-		if tok, err = d.token(); err != nil {
-			return err
-		}
-		if err := fn(key, tok); err != nil {
+		if err := fn(name); err != nil {
 			return err
 		}
 	}
-	return d.end()
-}
-
-// end consumes the closing delimiter of the object or array being read,
-// once More has reported no further element.
-func (d *decoder) end() error {
-	_, err := d.token()
-	return err
 }
 
 func (d *decoder) envelope() (envelope, error) {
 	var env envelope
-	tok, err := d.token()
-	if err != nil {
+	switch d.peek() {
+	case '{':
+	case 0:
+		_, err := d.read()
 		return env, err
-	}
-	if tok != json.Delim('{') {
-		if err := d.skip(tok); err != nil {
+	default:
+		if err := d.skip(); err != nil {
 			return env, err
 		}
 		return env, &shapeError{"the body is not a JSON object"}
 	}
-	err = d.object(func(key string, tok json.Token) error {
+	if _, err := d.read(); err != nil {
+		return env, err
+	}
+	err := d.object(func(name jsontext.Token) error {
+		key := name.String()
 		switch strings.ToLower(key) {
 		case "iserror":
-			return d.envelopeField(key, tok, func(text string) error {
+			return d.envelopeField(key, func(text string) error {
 				v, err := strconv.ParseBool(strings.TrimSpace(text))
 				env.isError, env.hasIsError = v, true
 				return err
 			})
 		case "status":
-			return d.envelopeField(key, tok, func(text string) error {
+			return d.envelopeField(key, func(text string) error {
 				v, err := strconv.Atoi(strings.TrimSpace(text))
 				env.status, env.hasStatus = v, true
 				return err
 			})
 		case "message":
-			return d.envelopeField(key, tok, func(text string) error {
+			return d.envelopeField(key, func(text string) error {
 				env.message = text
 				return nil
 			})
 		case "result":
-			return d.result(&env, tok)
+			return d.result(&env)
 		default:
-			return d.skip(tok)
+			return d.skip()
 		}
 	})
 	return env, err
 }
 
-// envelopeField reads a scalar envelope field that starts with tok and
-// hands its text to set; null counts as absent.
-func (d *decoder) envelopeField(key string, tok json.Token, set func(text string) error) error {
-	if tok == nil {
-		return nil
+// envelopeField reads a scalar envelope field and hands its text to set;
+// null counts as absent.
+func (d *decoder) envelopeField(key string, set func(text string) error) error {
+	if d.peek() == 'n' {
+		_, err := d.read()
+		return err
 	}
-	text, ok, err := d.scalar(tok)
+	text, ok, err := d.scalar()
 	if err != nil {
 		return err
 	}
@@ -168,41 +187,49 @@ func (d *decoder) envelopeField(key string, tok json.Token, set func(text string
 	return nil
 }
 
-// result delivers the records of Result, whose first token is tok: an
-// array of records, or a single record object, where an empty object means
-// none.
-func (d *decoder) result(env *envelope, tok json.Token) error {
-	switch tok {
-	case nil:
-		return nil
-	case json.Delim('{'):
-		return d.emit(false)
-	case json.Delim('['):
-		for d.dec.More() {
-			tok, err := d.token()
-			if err != nil {
-				return err
-			}
-			switch tok {
-			case nil:
-			case json.Delim('{'):
-				err = d.emit(true)
-			default:
-				env.oddResult = true
-				err = d.skip(tok)
-			}
-			if err != nil {
-				return err
-			}
+// result delivers the records of Result: an array of records, or a single
+// record object, where an empty object means none.
+func (d *decoder) result(env *envelope) error {
+	switch d.peek() {
+	case 'n':
+		_, err := d.read()
+		return err
+	case '{':
+		if _, err := d.read(); err != nil {
+			return err
 		}
-		return d.end()
+		return d.emit(false)
+	case '[':
 	default:
 		env.oddResult = true
-		return d.skip(tok)
+		return d.skip()
+	}
+	if _, err := d.read(); err != nil {
+		return err
+	}
+	for {
+		var err error
+		switch d.peek() {
+		case ']', 0:
+			_, err = d.read()
+			return err
+		case 'n':
+			_, err = d.read()
+		case '{':
+			if _, err = d.read(); err == nil {
+				err = d.emit(true)
+			}
+		default:
+			env.oddResult = true
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
 	}
 }
 
-// emit reads one record whose opening brace was consumed and delivers it.
+// emit reads one record whose opening brace was read and delivers it.
 // An empty array element is still a record (the engine reports it as
 // invalid); an empty single object is PeopleHR's way of saying "none".
 func (d *decoder) emit(emptyIsRecord bool) error {
@@ -220,21 +247,25 @@ func (d *decoder) emit(emptyIsRecord bool) error {
 	return nil
 }
 
-// record flattens one employee object whose opening brace was consumed.
+// record flattens one employee object whose opening brace was read.
 // Fields of the nested objects the engine may map become
 // "<Object>.<Field>".
 func (d *decoder) record() (map[string]string, error) {
 	rec := make(map[string]string)
-	err := d.object(func(key string, tok json.Token) error {
+	err := d.object(func(name jsontext.Token) error {
+		key := name.String()
 		switch {
 		case strings.EqualFold(key, bankDetail):
-			return d.skip(tok)
-		case tok == json.Delim('{') && nestedObjects[key]:
-			return d.object(func(inner string, tok json.Token) error {
-				return d.field(key+"."+inner, tok, rec)
+			return d.skip()
+		case nestedObjects[key] && d.peek() == '{':
+			if _, err := d.read(); err != nil {
+				return err
+			}
+			return d.object(func(inner jsontext.Token) error {
+				return d.field(key+"."+inner.String(), rec)
 			})
 		default:
-			return d.field(key, tok, rec)
+			return d.field(key, rec)
 		}
 	})
 	if err != nil {
@@ -243,18 +274,18 @@ func (d *decoder) record() (map[string]string, error) {
 	return rec, nil
 }
 
-// field stores a plain or wrapped value that starts with tok under name.
-// Anything else (arrays, objects without DisplayValue) is skipped.
-func (d *decoder) field(name string, tok json.Token, rec map[string]string) error {
+// field stores a plain or wrapped value under name. Anything else (arrays,
+// objects without DisplayValue) is skipped.
+func (d *decoder) field(name string, rec map[string]string) error {
 	var (
 		text string
 		ok   bool
 		err  error
 	)
-	if tok == json.Delim('{') {
+	if d.peek() == '{' {
 		text, ok, err = d.wrapped()
 	} else {
-		text, ok, err = d.scalar(tok)
+		text, ok, err = d.scalar()
 	}
 	if ok {
 		rec[name] = text
@@ -262,56 +293,38 @@ func (d *decoder) field(name string, tok json.Token, rec map[string]string) erro
 	return err
 }
 
-// wrapped reads {"DisplayValue": ..., <history>: [...]} whose opening brace
-// was consumed. The history key differs from field to field and between
-// payload versions, so every key but DisplayValue is skipped.
+// wrapped reads {"DisplayValue": ..., <history>: [...]}. The history key
+// differs from field to field and between payload versions, so every key
+// but DisplayValue is skipped.
 func (d *decoder) wrapped() (text string, ok bool, err error) {
-	err = d.object(func(key string, tok json.Token) error {
-		if !strings.EqualFold(key, "DisplayValue") {
-			return d.skip(tok)
+	if _, err := d.read(); err != nil {
+		return "", false, err
+	}
+	err = d.object(func(name jsontext.Token) error {
+		if !strings.EqualFold(name.String(), "DisplayValue") {
+			return d.skip()
 		}
 		var err error
-		text, ok, err = d.scalar(tok)
+		text, ok, err = d.scalar()
 		return err
 	})
 	return text, ok, err
 }
 
-// scalar returns the text of a scalar token. An array or object is skipped
+// scalar reads a value and returns its text: a string's, a number's as
+// sent, "true" or "false", and "" for null. An array or object is skipped
 // and reported as not a value.
-func (d *decoder) scalar(tok json.Token) (string, bool, error) {
-	switch v := tok.(type) {
-	case json.Delim:
-		return "", false, d.skip(tok)
-	case string:
-		return v, true, nil
-	case json.Number:
-		return v.String(), true, nil
-	case bool:
-		return strconv.FormatBool(v), true, nil
-	default: // null
+func (d *decoder) scalar() (string, bool, error) {
+	switch d.peek() {
+	case '{', '[':
+		return "", false, d.skip()
+	}
+	tok, err := d.read()
+	if err != nil {
+		return "", false, err
+	}
+	if tok.Kind() == 'n' {
 		return "", true, nil
 	}
-}
-
-// skip discards the value that starts with tok. Containers are walked token
-// by token with a depth count, so no part of them is kept and deep nesting
-// costs no stack.
-func (d *decoder) skip(tok json.Token) error {
-	if tok != json.Delim('{') && tok != json.Delim('[') {
-		return nil
-	}
-	for depth := 1; depth > 0; {
-		tok, err := d.token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-	}
-	return nil
+	return tok.String(), true, nil
 }
