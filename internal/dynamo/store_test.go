@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	stdsync "sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -313,5 +315,63 @@ func TestHeldPlanSurvivesUnprocessedItems(t *testing.T) {
 	u.left.Store(1 << 30) // never processes the second half: bounded attempts, then an error
 	if err := s.SaveHeldPlan(ctx, "t1", "r2", changes); err == nil || !strings.Contains(err.Error(), "unprocessed") {
 		t.Fatalf("want an unprocessed error, got %v", err)
+	}
+}
+
+// batchOrder records the BatchWriteItem calls and fails every
+// TransactWriteItems: a leased plan's creates need none.
+type batchOrder struct {
+	unprocessed
+	mu    stdsync.Mutex
+	kinds []string // "owners" or "members" per call
+}
+
+func (b *batchOrder) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	for _, reqs := range in.RequestItems {
+		pk := reqs[0].PutRequest.Item["PK"].(*types.AttributeValueMemberS).Value
+		b.mu.Lock()
+		if strings.Contains(pk, "#EMAIL#") {
+			b.kinds = append(b.kinds, "owners")
+		} else {
+			b.kinds = append(b.kinds, "members")
+		}
+		b.mu.Unlock()
+	}
+	return b.unprocessed.BatchWriteItem(ctx, in, o...)
+}
+
+func (b *batchOrder) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return nil, errors.New("a leased create used a transaction")
+}
+
+// A leased plan's creates go 25 at a time, each batch's email owners
+// before its members, resubmitting what DynamoDB leaves unprocessed.
+func TestApplyLeasedBatchesCreatesOwnersFirst(t *testing.T) {
+	b := &batchOrder{}
+	b.left.Store(1) // the first call processes only half its items
+	s, c, table := newStore(t, func(api dynamo.API) dynamo.API { b.API = api; return b })
+	var ms []sync.Member
+	for i := range 60 {
+		ms = append(ms, newMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))
+	}
+	var progress atomic.Int64
+	conflicts, err := s.ApplyLeased(context.Background(), "t1", "r1", time.UTC, create(ms...), func(done int) { progress.Store(int64(done)) })
+	if err != nil || len(conflicts) != 0 || progress.Load() != 60 {
+		t.Fatalf("leased creates: %v %v progress %d", err, conflicts, progress.Load())
+	}
+	stored, err := s.Members(context.Background(), "t1")
+	if err != nil || len(stored) != 60 || stored[59].Version != 1 || stored[59].LastRunID != "r1" || stored[59].Welcome != sync.WelcomeOwed {
+		t.Fatalf("members: %v %d %+v", err, len(stored), stored)
+	}
+	for _, m := range ms {
+		if o := owner(t, c, table, "t1", m.Email()); o != m.EmployeeID() {
+			t.Errorf("%s is owned by %q, want %s", m.Email(), o, m.EmployeeID())
+		}
+	}
+	// 3 batches of at most 25 creates, each its owners then its members;
+	// the first call's unprocessed half resubmitted.
+	want := []string{"owners", "owners", "members", "owners", "members", "owners", "members"}
+	if !slices.Equal(b.kinds, want) {
+		t.Errorf("calls %v, want %v", b.kinds, want)
 	}
 }

@@ -106,7 +106,7 @@ func (r *runner) execute(ctx context.Context) error {
 	welcomes := owedWelcomes(members)
 	members = nil // the plan keeps what it needs; let a large tenant's list go
 
-	if err := r.apply(ctx, settings.Location, &plan, welcomes); err != nil {
+	if err := r.apply(ctx, settings.Location, &plan, welcomes, true); err != nil {
 		return err
 	}
 	before.addTo(&plan.Counts)
@@ -114,12 +114,19 @@ func (r *runner) execute(ctx context.Context) error {
 }
 
 // apply writes the plan's changes, turns conflicts into row errors and
-// queues the welcome emails owed: those of the changes and welcomes.
-func (r *runner) apply(ctx context.Context, loc *time.Location, plan *sync.Plan, welcomes []string) error {
+// queues the welcome emails owed: those of the changes and welcomes. fresh
+// says the plan was made just now under this run's lease, so its creates
+// may trust the lease (dynamo.Store.ApplyLeased); a held plan being
+// approved was not.
+func (r *runner) apply(ctx context.Context, loc *time.Location, plan *sync.Plan, welcomes []string, fresh bool) error {
 	if err := r.phase(ctx, integration.PhaseApplying, len(plan.Changes)); err != nil {
 		return err
 	}
-	conflicts, err := r.w.store.Apply(ctx, r.run.TenantID, r.run.RunID, loc, plan.Changes, func(done int) {
+	write := r.w.store.Apply
+	if fresh {
+		write = r.w.store.ApplyLeased
+	}
+	conflicts, err := write(ctx, r.run.TenantID, r.run.RunID, loc, plan.Changes, func(done int) {
 		r.progress(ctx, done)
 	})
 	if err != nil {
@@ -163,7 +170,7 @@ func (r *runner) approve(ctx context.Context, in *integration.Integration, s syn
 	}
 	plan := sync.Plan{Changes: changes, Counts: held.Counts}
 	plan.Counts.Errors, plan.Counts.Warnings = 0, 0 // the held run's error file reported those
-	if err := r.apply(ctx, s.Location, &plan, nil); err != nil {
+	if err := r.apply(ctx, s.Location, &plan, nil, false); err != nil {
 		return err
 	}
 	return r.finish(ctx, plan, in)

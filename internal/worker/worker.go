@@ -25,6 +25,7 @@ type Store interface {
 	SaveRun(ctx context.Context, r *integration.Run) error
 	Members(ctx context.Context, tenant string) ([]sync.Member, error)
 	Apply(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]dynamo.Conflict, error)
+	ApplyLeased(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]dynamo.Conflict, error)
 	SaveHeldPlan(ctx context.Context, tenant, runID string, changes []sync.Change) error
 	HeldPlan(ctx context.Context, tenant, runID string) ([]sync.Change, error)
 	AcquireLease(ctx context.Context, tenant, runID, holder string, ttl time.Duration) error
@@ -172,22 +173,33 @@ func newHolder() string {
 	return hex.EncodeToString(b[:])
 }
 
-// heartbeat renews the lease until ctx ends; a lost lease stops the run.
+// heartbeat renews the lease until ctx ends. A lost lease stops the run,
+// and so does a lease it could not renew for half its TTL: the run writes
+// new members trusting the lease (dynamo.Store.ApplyLeased), so it must stop
+// writing well before another worker could take the tenant. The writes in
+// flight then land, or fail, with a third of the TTL to spare.
 func (w *Worker) heartbeat(ctx context.Context, stop context.CancelCauseFunc, tenant, holder string, log *slog.Logger) {
 	t := time.NewTicker(w.leaseTTL / 3)
 	defer t.Stop()
+	renewed := time.Now() // the lease was taken just before
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			err := w.store.RenewLease(ctx, tenant, holder, w.leaseTTL)
-			if errors.Is(err, dynamo.ErrLeaseLost) {
+			switch {
+			case err == nil:
+				renewed = time.Now()
+			case errors.Is(err, dynamo.ErrLeaseLost):
 				log.Error("lease lost: stopping the run")
 				stop(err)
 				return
-			}
-			if err != nil {
+			case time.Since(renewed) >= w.leaseTTL/2:
+				log.Error("lease not renewed for half its time: stopping the run before it can expire", "error", err)
+				stop(fmt.Errorf("%w: not renewed for %s", dynamo.ErrLeaseLost, time.Since(renewed).Round(time.Second)))
+				return
+			default:
 				log.Warn("lease not renewed: will try again", "error", err)
 			}
 		}
