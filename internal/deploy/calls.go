@@ -61,8 +61,20 @@ func FunctionCalls(dir string) (map[string][]Call, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load packages: %w", err)
 	}
+	// Only what the functions are built from must load cleanly: a broken
+	// package elsewhere in the module (work in progress, a tool) is not
+	// this analysis's concern.
+	var mains []*packages.Package
+	for _, p := range pkgs {
+		if isFunctionMain(p) {
+			mains = append(mains, p)
+		}
+	}
+	if len(mains) == 0 {
+		return nil, fmt.Errorf("no main package under functions/ in %s", dir)
+	}
 	var loadErrs []string
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
+	packages.Visit(mains, nil, func(p *packages.Package) {
 		for _, e := range p.Errors {
 			loadErrs = append(loadErrs, e.Error())
 		}
@@ -75,7 +87,7 @@ func FunctionCalls(dir string) (map[string][]Call, error) {
 
 	out := map[string][]Call{}
 	for i, p := range pkgs {
-		if p.Name != "main" || path.Base(path.Dir(p.PkgPath)) != "functions" {
+		if !isFunctionMain(p) {
 			continue
 		}
 		main := ssaPkgs[i].Func("main")
@@ -85,6 +97,11 @@ func FunctionCalls(dir string) (map[string][]Call, error) {
 		out[path.Base(p.PkgPath)] = reachableCalls(main)
 	}
 	return out, nil
+}
+
+// isFunctionMain reports whether p is a Lambda's main: functions/<name>.
+func isFunctionMain(p *packages.Package) bool {
+	return p.Name == "main" && path.Base(path.Dir(p.PkgPath)) == "functions"
 }
 
 // reachableCalls lists the AWS operations reachable from main.
