@@ -103,7 +103,9 @@ type Job struct {
 	Approves string `json:"approves,omitempty"`
 }
 
-const runIDTime = "20060102T150405Z"
+// runIDTime is fixed-width to the microsecond, so ids sort by time even
+// within one second.
+const runIDTime = "20060102T150405.000000Z"
 
 // SlotRunID is the run id of a scheduled slot: the same slot always gets the
 // same id, so a scheduler that ticks twice queues one run.

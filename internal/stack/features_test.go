@@ -138,6 +138,7 @@ func TestProvisioningLogOverHTTP(t *testing.T) {
 	var run runJSON
 	c.must(202, "POST", "/imports", nil, &run)
 	waitRunHTTP(t, c, run.RunID)
+	clk.Set(clk.Now().Add(time.Minute)) // run ids sort by the functions' clock
 	es[0].Department = "Marketing"
 	st.Sandbox.SetEmployees(es)
 	c.must(202, "POST", "/imports", nil, &run)
