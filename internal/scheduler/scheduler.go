@@ -54,62 +54,72 @@ type Result struct {
 	Advanced int
 }
 
-// jobsPerSend keeps one SendMessageBatch per ten tenants: 10,000 due
-// tenants cost 1,000 SQS calls.
+// jobsPerSend is SQS's batch limit: due tenants are queued ten to a
+// SendMessageBatch, whichever buckets they come from, so 10,000 due tenants
+// cost 1,000 SQS calls.
 const jobsPerSend = 10
 
-// Tick queues every due slot. Buckets are read in parallel; an error in one
-// does not stop the others, and whatever was not queued stays due for the
-// next tick.
+// Tick queues every due slot. The buckets are read in parallel, then their
+// tenants are queued together, ten a call, each batch advancing its tenants
+// once sent. An error in one bucket or batch does not stop the others, and
+// whatever was not queued stays due for the next tick.
 func (s *Scheduler) Tick(ctx context.Context) (Result, error) {
 	now := s.now()
 	log := logging.For(ctx, s.log)
-	results := make([]Result, dynamo.DueBuckets)
+	buckets := make([][]dynamo.Due, dynamo.DueBuckets)
 	errs := make([]error, dynamo.DueBuckets)
 	var g errgroup.Group
 	g.SetLimit(4)
 	for b := range dynamo.DueBuckets {
 		g.Go(func() error {
-			results[b], errs[b] = s.bucket(ctx, b, now, log)
+			buckets[b], errs[b] = s.store.DueIntegrations(ctx, b, now)
 			return nil
 		})
 	}
 	_ = g.Wait() // errors are collected per bucket
+	var due []dynamo.Due
+	for _, b := range buckets {
+		due = append(due, b...)
+	}
+	batches := (len(due) + jobsPerSend - 1) / jobsPerSend
+	results := make([]Result, batches)
+	sendErrs := make([]error, batches)
+	for i := range batches {
+		g.Go(func() error {
+			results[i], sendErrs[i] = s.queue(ctx, due[i*jobsPerSend:min((i+1)*jobsPerSend, len(due))], now, log)
+			return nil
+		})
+	}
+	_ = g.Wait() // errors are collected per batch
 	var total Result
 	for _, r := range results {
 		total.Queued += r.Queued
 		total.Advanced += r.Advanced
 	}
-	err := errors.Join(errs...)
+	err := errors.Join(append(errs, sendErrs...)...)
 	log.Info("scheduler tick", "queued", total.Queued, "advanced", total.Advanced, "failed", err != nil)
 	return total, err
 }
 
-func (s *Scheduler) bucket(ctx context.Context, b int, now time.Time, log *slog.Logger) (Result, error) {
+// queue sends one batch of due slots, then advances each tenant.
+func (s *Scheduler) queue(ctx context.Context, batch []dynamo.Due, now time.Time, log *slog.Logger) (Result, error) {
 	var res Result
-	due, err := s.store.DueIntegrations(ctx, b, now)
-	if err != nil {
-		return res, err
+	jobs := make([]integration.Job, len(batch))
+	for i, d := range batch {
+		jobs[i] = integration.Job{TenantID: d.TenantID, RunID: integration.SlotRunID(d.NextRunAt), Trigger: integration.TriggerSchedule}
 	}
-	for start := 0; start < len(due); start += jobsPerSend {
-		chunk := due[start:min(start+jobsPerSend, len(due))]
-		jobs := make([]integration.Job, len(chunk))
-		for i, d := range chunk {
-			jobs[i] = integration.Job{TenantID: d.TenantID, RunID: integration.SlotRunID(d.NextRunAt), Trigger: integration.TriggerSchedule}
+	if err := s.jobs.Send(ctx, jobs...); err != nil {
+		return res, fmt.Errorf("queue scheduled jobs: %w", err)
+	}
+	res.Queued = len(jobs)
+	for _, d := range batch {
+		ok, err := s.advance(ctx, d, now)
+		if err != nil {
+			log.Error("schedule not advanced: the slot stays due", "tenantId", d.TenantID, "error", err)
+			continue
 		}
-		if err := s.jobs.Send(ctx, jobs...); err != nil {
-			return res, fmt.Errorf("queue scheduled jobs: %w", err)
-		}
-		res.Queued += len(jobs)
-		for _, d := range chunk {
-			ok, err := s.advance(ctx, d, now)
-			if err != nil {
-				log.Error("schedule not advanced: the slot stays due", "tenantId", d.TenantID, "error", err)
-				continue
-			}
-			if ok {
-				res.Advanced++
-			}
+		if ok {
+			res.Advanced++
 		}
 	}
 	return res, nil
