@@ -23,19 +23,21 @@ type logItem struct {
 }
 
 // SaveLog writes provisioning log entries, 25 a call, kept for
-// integration.LogRetention.
+// integration.LogRetention. Each call's items are encoded just before it:
+// a large run's log is never all encoded at once.
 func (s *Store) SaveLog(ctx context.Context, tenant string, entries []integration.LogEntry) error {
 	purge := s.now().Add(integration.LogRetention).Unix()
-	reqs := make([]types.WriteRequest, 0, len(entries))
-	for _, e := range entries {
-		item, err := marshal(logItem{PK: logPK(tenant, e.EmployeeID), SK: logSK(e.RunID), Entry: e, PurgeAt: purge})
-		if err != nil {
-			return fmt.Errorf("encode log entry: %w", err)
+	for start := 0; start < len(entries); start += maxBatchItems {
+		batch := entries[start:min(start+maxBatchItems, len(entries))]
+		reqs := make([]types.WriteRequest, len(batch))
+		for i, e := range batch {
+			item, err := marshal(logItem{PK: logPK(tenant, e.EmployeeID), SK: logSK(e.RunID), Entry: e, PurgeAt: purge})
+			if err != nil {
+				return fmt.Errorf("encode log entry: %w", err)
+			}
+			reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
 		}
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-	}
-	for start := 0; start < len(reqs); start += maxBatchItems {
-		if err := s.batchWrite(ctx, reqs[start:min(start+maxBatchItems, len(reqs))]); err != nil {
+		if err := s.batchWrite(ctx, reqs); err != nil {
 			return fmt.Errorf("save provisioning log: %w", err)
 		}
 	}

@@ -296,7 +296,16 @@ func (p *Planner) Plan(members []Member) Plan {
 	props = append(props, p.missing(members, relinked)...)
 	p.settleEmails(props, members)
 
-	plan := Plan{}
+	// Sized once: a 100,000-employee first import's changes are most of
+	// a run's memory, and growing the slice by appending would hold them
+	// up to twice over.
+	n := 0
+	for i := range props {
+		if !props[i].rejected && props[i].outcome == outChange {
+			n++
+		}
+	}
+	plan := Plan{Changes: make([]Change, 0, n)}
 	for i := range props {
 		pr := &props[i]
 		switch {
@@ -322,6 +331,9 @@ func (p *Planner) Plan(members []Member) Plan {
 	plan.Counts.Total = p.rows
 	plan.Counts.OutOfScope = len(p.excluded)
 	plan.Held, plan.HeldReason = p.massChange(plan.Counts.Closed, active)
+	// The records are in the plan now: let them go before the run applies
+	// it (Plan is called once).
+	p.cands, p.byID = nil, nil
 	return plan
 }
 

@@ -40,9 +40,11 @@ type runner struct {
 	keyAddedAt  time.Time
 	lastChecked time.Time
 	// published are the member events of the run, sent when it ends, and
-	// entries its lines of the members' provisioning logs.
+	// entries its lines of the members' provisioning logs; those of the
+	// changes it applied are built from applied as they are written.
 	published []events.Event
 	entries   []integration.LogEntry
+	applied   []*sync.Change
 }
 
 func (r *runner) execute(ctx context.Context) error {
@@ -146,7 +148,7 @@ func (r *runner) apply(ctx context.Context, loc *time.Location, plan *sync.Plan,
 		if rejected[c.EmployeeID()] {
 			continue
 		}
-		r.memberEvent(c.Kind, &c.After, c.Fields, c.Before)
+		r.applied = append(r.applied, c)
 		if c.After.Welcome == sync.WelcomeOwed && c.After.Status != sync.StatusLeaver {
 			welcomes = append(welcomes, c.EmployeeID())
 		}
@@ -199,8 +201,14 @@ func (a applied) addTo(c *sync.Counts) {
 	}
 }
 
-// memberEvent records the event and the log line of one applied change.
+// memberEvent records the log line and the event of one applied change.
 func (r *runner) memberEvent(k sync.Kind, after *sync.Member, fields []sync.Field, before *sync.Member) {
+	entry, ev := r.lines(k, after, fields, before)
+	r.entries, r.published = append(r.entries, entry), append(r.published, ev)
+}
+
+// lines builds the log line and the event of one applied change.
+func (r *runner) lines(k sync.Kind, after *sync.Member, fields []sync.Field, before *sync.Member) (integration.LogEntry, events.Event) {
 	entry := integration.LogEntry{EmployeeID: after.EmployeeID(), RunID: r.run.RunID, Action: string(k),
 		Changes: []integration.FieldChange{}, Reason: reasonFor(k, after, before), At: r.w.now().UTC()}
 	for _, f := range fields {
@@ -210,7 +218,6 @@ func (r *runner) memberEvent(k sync.Kind, after *sync.Member, fields []sync.Fiel
 		}
 		entry.Changes = append(entry.Changes, integration.FieldChange{Field: f.String(), Old: old, New: after.Values[f]})
 	}
-	r.entries = append(r.entries, entry)
 	d := events.Member{
 		TenantID: r.run.TenantID, RunID: r.run.RunID, EmployeeID: after.EmployeeID(),
 		Fields: []string{}, Status: after.Status, OccurredAt: r.w.now().UTC(),
@@ -221,7 +228,7 @@ func (r *runner) memberEvent(k sync.Kind, after *sync.Member, fields []sync.Fiel
 	for _, f := range fields {
 		d.Fields = append(d.Fields, f.String())
 	}
-	r.published = append(r.published, events.Event{Type: events.MemberType(k), Detail: d})
+	return entry, events.Event{Type: events.MemberType(k), Detail: d}
 }
 
 // reasonFor says in words why a change was made.
@@ -359,16 +366,44 @@ func (r *runner) end(ctx context.Context, summary bool) error {
 	}
 	// Logged and published before the run is recorded finished: a crash
 	// between them writes them again on redelivery (at least once).
-	if err := r.w.store.SaveLog(ctx, run.TenantID, r.entries); err != nil {
-		return err
-	}
-	if err := r.w.bus.Publish(ctx, append(r.published, r.importEvent())...); err != nil {
+	if err := r.logAndPublish(ctx); err != nil {
 		return err
 	}
 	if err := r.w.store.SaveRun(ctx, run); err != nil {
 		return err
 	}
 	return r.w.resendSummary(ctx, run)
+}
+
+// logChunk bounds the log lines and events of applied changes a run holds
+// at once: they are built a chunk at a time as they are written, so a
+// 100,000-employee import never holds 100,000 of each (BENCHMARKS.md).
+const logChunk = 500
+
+// logAndPublish writes the run's provisioning log lines and publishes its
+// events, the import's event last.
+func (r *runner) logAndPublish(ctx context.Context) error {
+	entries, evs := r.entries, r.published
+	for start := 0; ; start += logChunk {
+		for _, c := range r.applied[min(start, len(r.applied)):min(start+logChunk, len(r.applied))] {
+			entry, ev := r.lines(c.Kind, &c.After, c.Fields, c.Before)
+			entries, evs = append(entries, entry), append(evs, ev)
+		}
+		last := start+logChunk >= len(r.applied)
+		if last {
+			evs = append(evs, r.importEvent())
+		}
+		if err := r.w.store.SaveLog(ctx, r.run.TenantID, entries); err != nil {
+			return err
+		}
+		if err := r.w.bus.Publish(ctx, evs...); err != nil {
+			return err
+		}
+		if last {
+			return nil
+		}
+		entries, evs = nil, nil
+	}
 }
 
 func (r *runner) importEvent() events.Event {
