@@ -9,7 +9,7 @@ MOTO := $(VENV)/bin/moto_server
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 
-.PHONY: all tools local test lint-template fuzz token build clean build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunction
+.PHONY: all tools local test lint-template fuzz token build clean build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunction bench
 
 all: build
 
@@ -101,3 +101,12 @@ FORCE:
 # A signed admin token for the local stack: make token TENANT=demo EMAIL=admin@northwind.example
 token:
 	@$(GO) run ./cmd/token -tenant "$(TENANT)" -email "$(EMAIL)"
+
+# How close an import comes to the least work it could do (BENCHMARKS.md);
+# not part of make test. The engine's Go benchmarks first (benchstat input in
+# bin/bench-engine.txt), then cmd/bench on the local stack: the table goes to
+# the terminal and to bin/bench.md. About 10 minutes on 2 cores.
+bench: $(MOTO) $(RIE) node_modules/.bin/aws-ses-v2-local
+	@mkdir -p bin
+	set -o pipefail; $(GO) test -run '^$$' -bench Decode -count 3 -timeout 10m ./internal/bench | tee bin/bench-engine.txt
+	$(GO) run ./cmd/bench -engine bin/bench-engine.txt -out bin/bench.md
