@@ -79,7 +79,9 @@ func ReadEngine(path string, n int) (*Throughput, error) {
 			continue
 		}
 		name := strings.TrimPrefix(fields[0], "BenchmarkDecode/")
-		name = name[:strings.LastIndexByte(name+"-", '-')]
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			name = name[:i] // the -GOMAXPROCS suffix
+		}
 		for i := 2; i+1 < len(fields); i += 2 {
 			v, err := strconv.ParseFloat(fields[i], 64)
 			if err != nil {

@@ -3,7 +3,6 @@ package devstack
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -268,16 +266,6 @@ func createTable(ctx context.Context, c *Clients, rv resolver, name string, prop
 	}
 
 	out, err := c.DynamoDB.CreateTable(ctx, in)
-	var inUse *ddbtypes.ResourceInUseException
-	if errors.As(err, &inUse) && out == nil {
-		// The SDK retried a create whose first attempt succeeded: names
-		// are unique per Provision, so the table is ours.
-		desc, derr := c.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-		if derr != nil {
-			return created{}, fmt.Errorf("create table %s: %w", name, err)
-		}
-		out, err = &dynamodb.CreateTableOutput{TableDescription: desc.Table}, nil
-	}
 	if err != nil {
 		return created{}, fmt.Errorf("create table %s: %w", name, err)
 	}
@@ -386,8 +374,7 @@ func createBucket(ctx context.Context, c *Clients, rv resolver, name string, pro
 			LocationConstraint: s3types.BucketLocationConstraint(rv.res.region),
 		}
 	}
-	var owned *s3types.BucketAlreadyOwnedByYou
-	if _, err := c.S3.CreateBucket(ctx, in); err != nil && !errors.As(err, &owned) { // ours: a retried create
+	if _, err := c.S3.CreateBucket(ctx, in); err != nil {
 		return created{}, fmt.Errorf("create bucket %s: %w", name, err)
 	}
 	if p.LifecycleConfiguration != nil {
@@ -560,20 +547,9 @@ func createQueue(ctx context.Context, c *Clients, rv resolver, name string, prop
 
 // createBus creates an EventBridge bus; Ref gives its name, as in AWS.
 func createBus(ctx context.Context, c *Clients, _ resolver, name string, _ map[string]any) (created, error) {
-	var arn string
 	out, err := c.EventBridge.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name)})
-	var exists *ebtypes.ResourceAlreadyExistsException
-	switch {
-	case errors.As(err, &exists): // ours: a retried create
-		desc, derr := c.EventBridge.DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: aws.String(name)})
-		if derr != nil {
-			return created{}, fmt.Errorf("create event bus %s: %w", name, err)
-		}
-		arn = aws.ToString(desc.Arn)
-	case err != nil:
+	if err != nil {
 		return created{}, fmt.Errorf("create event bus %s: %w", name, err)
-	default:
-		arn = aws.ToString(out.EventBusArn)
 	}
-	return created{name: name, ref: name, attrs: map[string]string{"Arn": arn, "Name": name}}, nil
+	return created{name: name, ref: name, attrs: map[string]string{"Arn": aws.ToString(out.EventBusArn), "Name": name}}, nil
 }
