@@ -3,6 +3,7 @@ package integration
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/sync"
@@ -103,14 +104,18 @@ type Job struct {
 	Approves string `json:"approves,omitempty"`
 }
 
-// runIDTime is fixed-width to the microsecond, so ids sort by time even
-// within one second.
-const runIDTime = "20060102T150405.000000Z"
+// idTime is a run id's time: fixed-width digits to the microsecond, so ids
+// sort by time even within one second, and only letters and digits, so an
+// id is safe in a URL path or fragment as it is.
+func idTime(t time.Time) string {
+	t = t.UTC()
+	return fmt.Sprintf("%s%06dZ", t.Format("20060102T150405"), t.Nanosecond()/1000)
+}
 
 // SlotRunID is the run id of a scheduled slot: the same slot always gets the
 // same id, so a scheduler that ticks twice queues one run.
 func SlotRunID(slot time.Time) string {
-	return slot.UTC().Format(runIDTime) + "-schedule"
+	return idTime(slot) + "-schedule"
 }
 
 // NewRunID is a run id that sorts by time, so a tenant's history reads
@@ -120,7 +125,7 @@ func NewRunID(now time.Time) string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	return now.UTC().Format(runIDTime) + "-" + hex.EncodeToString(b[:])
+	return idTime(now) + "-" + hex.EncodeToString(b[:])
 }
 
 // LogEntry is one line of a member's provisioning log: what a run did to
