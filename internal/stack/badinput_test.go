@@ -15,14 +15,7 @@ import (
 // Malformed and hostile requests get a clear 4xx with the error envelope,
 // and change nothing: the integration's version is the same afterwards.
 func TestBadRequestsChangeNothing(t *testing.T) {
-	clk := &clock{now: time.Now()}
-	st := newStack(t, clk, peoplehrtest.DemoEmployees(), nil)
-	base := serveAPI(t, st)
-	var bodies bytes.Buffer
-	c := newClient(t, st, base, "acme", "admin@acme.example", &bodies)
-	c.must(200, "POST", "/integration/authorization", map[string]any{"apiKey": peoplehrtest.DefaultAPIKey}, nil)
-	var before struct{ Version int }
-	c.must(200, "GET", "/integration", nil, &before)
+	base, c, unchanged := untouchable(t)
 
 	huge := `{"timeZone":"` + strings.Repeat("x", 70<<10) + `"}`
 	tests := []struct {
@@ -99,13 +92,30 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 			t.Errorf("%s: no detail for %s: %s", name, tt.field, body)
 		}
 	}
-	var after struct{ Version int }
-	c.must(200, "GET", "/integration", nil, &after)
-	if after.Version != before.Version {
-		t.Errorf("bad requests changed the integration: version %d -> %d", before.Version, after.Version)
-	}
-	if runs, _, _ := st.Store.ListRuns(context.Background(), "acme", "", 10); len(runs) != 0 {
-		t.Errorf("bad requests started %d runs", len(runs))
+	unchanged()
+}
+
+// untouchable serves a stack with tenant acme authorized, and returns its
+// base URL, acme's client, and a check that nothing changed since: the same
+// integration version and no run started.
+func untouchable(t *testing.T) (string, *apiClient, func()) {
+	t.Helper()
+	st := newStack(t, &clock{now: time.Now()}, peoplehrtest.DemoEmployees(), nil)
+	base := serveAPI(t, st)
+	c := newClient(t, st, base, "acme", "admin@acme.example", &bytes.Buffer{})
+	c.must(200, "POST", "/integration/authorization", map[string]any{"apiKey": peoplehrtest.DefaultAPIKey}, nil)
+	var before struct{ Version int }
+	c.must(200, "GET", "/integration", nil, &before)
+	return base, c, func() {
+		t.Helper()
+		var after struct{ Version int }
+		c.must(200, "GET", "/integration", nil, &after)
+		if after.Version != before.Version {
+			t.Errorf("the integration changed: version %d -> %d", before.Version, after.Version)
+		}
+		if runs, _, _ := st.Store.ListRuns(context.Background(), "acme", "", 10); len(runs) != 0 {
+			t.Errorf("%d runs started", len(runs))
+		}
 	}
 }
 

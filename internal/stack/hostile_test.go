@@ -2,7 +2,6 @@ package stack_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,9 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
 )
 
 // hostileValues are what attackers and accidents put in JSON fields.
@@ -32,14 +28,7 @@ var hostileIDs = []string{
 // and routes: each gets a 4xx with the error envelope, and together they
 // change nothing.
 func TestHostileRequestsGet4xxAndChangeNothing(t *testing.T) {
-	clk := &clock{now: time.Now()}
-	st := newStack(t, clk, peoplehrtest.DemoEmployees(), nil)
-	base := serveAPI(t, st)
-	var bodies bytes.Buffer
-	c := newClient(t, st, base, "acme", "admin@acme.example", &bodies)
-	c.must(200, "POST", "/integration/authorization", map[string]any{"apiKey": peoplehrtest.DefaultAPIKey}, nil)
-	var before struct{ Version int }
-	c.must(200, "GET", "/integration", nil, &before)
+	base, c, unchanged := untouchable(t)
 
 	type req struct{ method, path, body string }
 	var reqs []req
@@ -111,13 +100,6 @@ func TestHostileRequestsGet4xxAndChangeNothing(t *testing.T) {
 			t.Errorf("%s %s: not the error envelope: %.200s", r.method, r.path, body)
 		}
 	}
-	var after struct{ Version int }
-	c.must(200, "GET", "/integration", nil, &after)
-	if after.Version != before.Version {
-		t.Errorf("hostile requests changed the integration: version %d -> %d", before.Version, after.Version)
-	}
-	if runs, _, _ := st.Store.ListRuns(context.Background(), "acme", "", 10); len(runs) != 0 {
-		t.Errorf("hostile requests started %d runs", len(runs))
-	}
+	unchanged()
 	t.Logf("%d hostile requests, all 4xx", len(reqs))
 }
