@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
@@ -283,6 +284,7 @@ func (a *applier) batch(ctx context.Context, units []unit) error {
 // single applies one change, retrying contention with backoff; a failed
 // condition is a conflict, not an error.
 func (a *applier) single(ctx context.Context, u unit) error {
+	freed := false
 	for attempt := 0; ; attempt++ {
 		err := a.s.write(ctx, u)
 		switch {
@@ -294,6 +296,10 @@ func (a *applier) single(ctx context.Context, u unit) error {
 				a.record(1, nil) // a replay of this run's own write
 				return nil
 			}
+			if !freed && a.s.freeStaleOwner(ctx, a.tenant, u.change) {
+				freed = true
+				continue // the address was nobody's after all: claim it again
+			}
 			a.record(1, &Conflict{Change: u.change, Reason: "the member or its email address changed while this run applied it: the next run will try again"})
 			return nil
 		case !retryable(err) || attempt+1 >= a.s.maxAttempts:
@@ -303,6 +309,42 @@ func (a *applier) single(ctx context.Context, u unit) error {
 			return err
 		}
 	}
+}
+
+// freeStaleOwner frees the address a change claims when its owner item
+// names an employee whose member does not hold it: what a run that died
+// between a batch's owners and its members leaves when the feed then
+// changed, so the create was never planned again (ApplyLeased). Such an
+// owner would otherwise refuse every later claim of the address. The
+// delete is conditional on that same owner; it reports whether it freed
+// the address.
+func (s *Store) freeStaleOwner(ctx context.Context, tenant string, c *sync.Change) bool {
+	email := c.ClaimedEmail()
+	if email == "" {
+		return false
+	}
+	item, err := s.get(ctx, "T#"+tenant+"#EMAIL#"+email, "EMAIL")
+	if err != nil {
+		return false
+	}
+	owner, _ := item["owner"].(*types.AttributeValueMemberS)
+	if owner == nil || owner.Value == c.EmployeeID() {
+		return false
+	}
+	m, err := s.GetMember(ctx, tenant, owner.Value)
+	switch {
+	case errors.Is(err, integration.ErrNotFound):
+	case err != nil:
+		return false
+	case m.Status != sync.StatusLeaver && m.Email() == email:
+		return false // its owner holds it: a real conflict
+	}
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.table, Key: emailKey(tenant, email), ConditionExpression: aws.String("#owner = :them"),
+		ExpressionAttributeNames:  map[string]string{"#owner": "owner"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":them": str(owner.Value)},
+	})
+	return err == nil
 }
 
 // appliedByThisRun tells a replay from a conflict: the member's last write

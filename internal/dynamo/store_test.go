@@ -375,3 +375,50 @@ func TestApplyLeasedBatchesCreatesOwnersFirst(t *testing.T) {
 		t.Errorf("calls %v, want %v", b.kinds, want)
 	}
 }
+
+// An email owner item whose owner does not hold the address (left by a run
+// that died between a batch's owners and its members, the create never
+// planned again) does not block the address for ever; one whose owner
+// holds it still does.
+func TestStaleEmailOwnerIsFreedForAClaim(t *testing.T) {
+	s, c, table := newStore(t, nil)
+	ctx := context.Background()
+	mustApply(t, s, "t1", create(newMember("E1", "e1@x.example"), newMember("E2", "e2@x.example")))
+	put := func(email, owner string) {
+		t.Helper()
+		_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "T#t1#EMAIL#" + email}, "SK": &types.AttributeValueMemberS{Value: "EMAIL"},
+			"owner": &types.AttributeValueMemberS{Value: owner},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("ghost@x.example", "GHOST") // no such member
+	stored, err := s.Members(ctx, "t1")
+	if err != nil || len(stored) != 2 {
+		t.Fatalf("members: %v %d", err, len(stored))
+	}
+	conflicts := mustApply(t, s, "t1", []sync.Change{
+		change(sync.KindUpdate, stored[0], func(m *sync.Member) { m.Values[sync.Email] = "ghost@x.example" }),
+	})
+	if o := owner(t, c, table, "t1", "ghost@x.example"); o != "E1" {
+		t.Errorf("ghost@x.example is %q's, want E1's", o)
+	}
+	if got, _ := s.GetMember(ctx, "t1", "E1"); got.Email() != "ghost@x.example" {
+		t.Errorf("E1's email %s", got.Email())
+	}
+	for _, cf := range conflicts {
+		if cf.Change.EmployeeID() == "E1" {
+			t.Errorf("E1's claim of a stale address was a conflict: %s", cf.Reason)
+		}
+	}
+	// An owner that holds its address keeps it.
+	stored, _ = s.Members(ctx, "t1")
+	conflicts = mustApply(t, s, "t1", []sync.Change{
+		change(sync.KindUpdate, stored[1], func(m *sync.Member) { m.Values[sync.Email] = "ghost@x.example" }),
+	})
+	if len(conflicts) != 1 || owner(t, c, table, "t1", "ghost@x.example") != "E1" {
+		t.Errorf("a held address was taken: %+v", conflicts)
+	}
+}
