@@ -45,10 +45,11 @@ type Imports struct {
 	// with the worker's write concurrency.
 	Initial                  RunResult
 	FloorMembers, FloorItems Floor
-	// NoChange runs the same feed again after the mailer sent every
-	// welcome; its floor is fetching the feed plus reading the members
-	// once.
+	// NoChange runs the same feed again, twice, after the mailer sent
+	// every welcome; its floor is fetching the feed plus reading the
+	// members once.
 	NoChange               RunResult
+	NoChangeRuns           []float64 // each run's seconds; NoChange has their mean
 	FloorFetch, FloorRead  time.Duration
 	MembersRead, FeedBytes int
 	// Changed runs a feed with 1% of the employees changed (Mix).
@@ -115,9 +116,10 @@ func (e *Env) RunImports(ctx context.Context, n int, changed bool) (*Imports, er
 	}
 	out.FloorMembers, out.FloorItems = out.Initial.FloorMembers, out.Initial.FloorItems
 
-	clock = clock.Add(time.Hour)
-	// The floor of a resync, measured twice (the run sits between the two
-	// in time) and averaged: fetch the feed, read the members once.
+	// The resync and its floor (fetch the feed, read the members once),
+	// taken in turns, twice each, and averaged: moto's reads vary with
+	// what else the machine runs.
+	var runs []float64
 	for range 2 {
 		start := time.Now()
 		var feed countWriter
@@ -130,13 +132,17 @@ func (e *Env) RunImports(ctx context.Context, n int, changed bool) (*Imports, er
 			return nil, err
 		}
 		out.FloorRead += time.Since(start) / 2
-		if out.NoChange.Finished {
-			break
-		}
-		if out.NoChange, err = run("no-change resync", RunRequest{}); err != nil {
+		clock = clock.Add(time.Hour)
+		res, err := run("no-change resync", RunRequest{})
+		if err != nil {
 			return nil, err
 		}
+		runs = append(runs, res.Seconds)
+		// Both runs' writes count: either writing a member is a miss.
+		res.DB.Writes[KindMember] += out.NoChange.DB.Writes[KindMember]
+		out.NoChange = res
 	}
+	out.NoChange.Seconds, out.NoChangeRuns = (runs[0]+runs[1])/2, runs
 	if !changed {
 		return out, nil
 	}

@@ -186,8 +186,8 @@ func (r *Report) Print(w io.Writer) {
 		floor := (im.FloorFetch + im.FloorRead).Seconds()
 		ratio = im.NoChange.Seconds / floor
 		rows = append(rows, row{
-			fmt.Sprintf("no-change resync %s: time", n), secs(im.NoChange.Seconds),
-			fmt.Sprintf("%s: fetch %.1f MB %s + read %d members %s", secs(floor), float64(im.FeedBytes)/1e6,
+			fmt.Sprintf("no-change resync %s: time", n), fmt.Sprintf("%s (mean of %s)", secs(im.NoChange.Seconds), joinSecs(im.NoChangeRuns)),
+			fmt.Sprintf("%s: fetch %.1f MB %s + read %d members %s (means of 2)", secs(floor), float64(im.FeedBytes)/1e6,
 				secs(im.FloorFetch.Seconds()), im.MembersRead, secs(im.FloorRead.Seconds())),
 			fmt.Sprintf("%.2fx", ratio), "<= 1.2x", verdict(ratio <= 1.2),
 		})
@@ -288,4 +288,12 @@ func shortN(n int) string {
 		return fmt.Sprintf("%dk", n/1000)
 	}
 	return strconv.Itoa(n)
+}
+
+func joinSecs(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = fmt.Sprintf("%.2f", x)
+	}
+	return strings.Join(parts, ", ")
 }
