@@ -45,6 +45,8 @@ func itemKind(key map[string]types.AttributeValue) string {
 type Counts struct {
 	Calls  map[string]int
 	Writes map[string]int
+	// Millis is the time spent in calls per operation (DynamoDB only).
+	Millis map[string]int64 `json:",omitempty"`
 }
 
 // Total is the sum of calls.
@@ -60,6 +62,7 @@ type counter struct {
 	mu     stdsync.Mutex
 	calls  map[string]int
 	writes map[string]int
+	millis map[string]int64
 	// keep, when set, receives a copy of every item put (the floor
 	// rewrites them).
 	keep func(map[string]types.AttributeValue)
@@ -90,12 +93,22 @@ func (c *counter) wrote(key map[string]types.AttributeValue, put bool) {
 func (c *counter) Take() Counts {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := Counts{Calls: c.calls, Writes: c.writes}
+	out := Counts{Calls: c.calls, Writes: c.writes, Millis: c.millis}
 	if out.Calls == nil {
 		out = Counts{Calls: map[string]int{}, Writes: map[string]int{}}
 	}
-	c.calls, c.writes = nil, nil
+	c.calls, c.writes, c.millis = nil, nil, nil
 	return out
+}
+
+// took adds the time since start to op's.
+func (c *counter) took(op string, start time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.millis == nil {
+		c.millis = map[string]int64{}
+	}
+	c.millis[op] += time.Since(start).Milliseconds()
 }
 
 // DB counts a store's DynamoDB calls and the items they write.
@@ -113,34 +126,40 @@ func (d *DB) Keep(fn func(map[string]types.AttributeValue)) {
 
 func (d *DB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	d.call("GetItem")
+	defer d.took("GetItem", time.Now())
 	return d.API.GetItem(ctx, in, o...)
 }
 
 func (d *DB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	d.call("Query")
+	defer d.took("Query", time.Now())
 	return d.API.Query(ctx, in, o...)
 }
 
 func (d *DB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	d.call("PutItem")
+	defer d.took("PutItem", time.Now())
 	d.wrote(in.Item, true)
 	return d.API.PutItem(ctx, in, o...)
 }
 
 func (d *DB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	d.call("UpdateItem")
+	defer d.took("UpdateItem", time.Now())
 	d.wrote(in.Key, false)
 	return d.API.UpdateItem(ctx, in, o...)
 }
 
 func (d *DB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	d.call("DeleteItem")
+	defer d.took("DeleteItem", time.Now())
 	d.wrote(in.Key, false)
 	return d.API.DeleteItem(ctx, in, o...)
 }
 
 func (d *DB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	d.call("BatchWriteItem")
+	defer d.took("BatchWriteItem", time.Now())
 	for _, reqs := range in.RequestItems {
 		for _, r := range reqs {
 			switch {
@@ -156,6 +175,7 @@ func (d *DB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInpu
 
 func (d *DB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	d.call("TransactWriteItems")
+	defer d.took("TransactWriteItems", time.Now())
 	for _, it := range in.TransactItems {
 		switch {
 		case it.Put != nil:

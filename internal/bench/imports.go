@@ -138,8 +138,11 @@ func (e *Env) RunImports(ctx context.Context, n int, changed bool) (*Imports, er
 			return nil, err
 		}
 		runs = append(runs, res.Seconds)
-		// Both runs' writes count: either writing a member is a miss.
+		// Both runs' writes and read times count.
 		res.DB.Writes[KindMember] += out.NoChange.DB.Writes[KindMember]
+		if res.DB.Millis != nil {
+			res.DB.Millis["Query"] += out.NoChange.DB.Millis["Query"]
+		}
 		out.NoChange = res
 	}
 	out.NoChange.Seconds, out.NoChangeRuns = (runs[0]+runs[1])/2, runs
