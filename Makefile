@@ -105,7 +105,7 @@ token:
 # How close an import comes to the least work it could do (BENCHMARKS.md);
 # not part of make test. The engine's Go benchmarks first (benchstat input in
 # bin/bench-engine.txt), then cmd/bench on the local stack: the table goes to
-# the terminal and to bin/bench.md. About 7 minutes on 2 cores.
+# the terminal and to bin/bench.md. About 8 minutes on 2 cores.
 bench: $(MOTO) $(RIE) node_modules/.bin/aws-ses-v2-local
 	@mkdir -p bin
 	set -o pipefail; $(GO) test -run '^$$' -bench Decode -count 3 -timeout 10m ./internal/bench | tee bin/bench-engine.txt
