@@ -77,10 +77,7 @@ func (e *Env) RunImports(ctx context.Context, n int, changed bool) (*Imports, er
 		return nil, err
 	}
 	defer st.Close()
-	err = st.SeedTenant(ctx, stack.Tenant{
-		ID: TenantID, ProgrammeName: "Northwind Perks", AdminEmail: "admin@northwind.example",
-		APIKey: peoplehrtest.DefaultAPIKey, Settings: integration.DefaultSettings(), Mapping: sync.DefaultMapping(),
-	})
+	err = st.SeedTenant(ctx, benchTenant())
 	if err != nil {
 		return nil, err
 	}
@@ -263,4 +260,12 @@ func ChangeOnePercent(employees []peoplehrtest.Employee) ([]peoplehrtest.Employe
 		out = append(out, s)
 	}
 	return out, mix
+}
+
+// benchTenant is the tenant every bench run imports for.
+func benchTenant() stack.Tenant {
+	return stack.Tenant{
+		ID: TenantID, ProgrammeName: "Northwind Perks", AdminEmail: "admin@northwind.example",
+		APIKey: peoplehrtest.DefaultAPIKey, Settings: integration.DefaultSettings(), Mapping: sync.DefaultMapping(),
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/stack"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // Peak is a large tenant's first import, run by the worker in a process of
@@ -33,10 +32,7 @@ func (e *Env) RunPeak(ctx context.Context, n int) (*Peak, error) {
 		return nil, err
 	}
 	defer st.Close()
-	err = st.SeedTenant(ctx, stack.Tenant{
-		ID: TenantID, ProgrammeName: "Northwind Perks", AdminEmail: "admin@northwind.example",
-		APIKey: peoplehrtest.DefaultAPIKey, Settings: integration.DefaultSettings(), Mapping: sync.DefaultMapping(),
-	})
+	err = st.SeedTenant(ctx, benchTenant())
 	if err != nil {
 		return nil, err
 	}
