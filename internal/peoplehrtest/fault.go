@@ -31,14 +31,32 @@ const (
 	FaultSlowStream
 	// FaultReset closes the connection at once without an answer.
 	FaultReset
+	// FaultBOM writes a UTF-8 byte-order mark before the answer, which is
+	// otherwise the normal one, as some Windows web stacks do.
+	FaultBOM
+	// FaultNotJSON answers HTTP 200 with a complete HTML page, as a
+	// maintenance page or a CDN's block page would.
+	FaultNotJSON
+	// FaultRateLimited answers HTTP 200 with Status 5 "API calls will be
+	// limited to 30 per minute", PeopleHR's in-band answer to a company
+	// or IP over its call limit.
+	FaultRateLimited
 )
 
 // defaultSlowDelay keeps FaultSlowStream slow without a Delay set.
 const defaultSlowDelay = 10 * time.Millisecond
 
+// maintenancePage is FaultNotJSON's body: what a PeopleHR outage page
+// looks like to a client expecting JSON.
+const maintenancePage = `<!DOCTYPE html>
+<html><head><title>PeopleHR - Scheduled maintenance</title></head>
+<body><h1>We'll be back soon</h1><p>PeopleHR is undergoing scheduled maintenance.</p></body></html>
+`
+
 // Fault is queued by InjectFault and played on the next requests.
 // FaultTruncate and FaultSlowStream only change a successful
-// GetAllEmployeeDetail answer; the other kinds replace any answer.
+// GetAllEmployeeDetail answer, FaultBOM prefixes any answer; the other
+// kinds replace any answer.
 type Fault struct {
 	Kind FaultKind
 	// Times is how many consecutive requests suffer the fault; below 1
@@ -83,6 +101,11 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, f Fault) bo
 		http.Error(w, "too many requests", http.StatusTooManyRequests)
 	case FaultInBandError:
 		writeEnvelope(w, statusServerError, msgServerError, nil)
+	case FaultNotJSON:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, maintenancePage)
+	case FaultRateLimited:
+		writeEnvelope(w, statusValidation, msgRateLimited, nil)
 	case FaultTimeout:
 		s.pause(r, f.Delay)
 		panic(http.ErrAbortHandler)
@@ -121,6 +144,27 @@ func truncate(w http.ResponseWriter, rc *http.ResponseController, rec wireEmploy
 	_ = rc.Flush()
 	panic(http.ErrAbortHandler)
 }
+
+// bomWriter writes a UTF-8 byte-order mark before the first byte of the
+// body; headers set before that still go out.
+type bomWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (b *bomWriter) Write(p []byte) (int, error) {
+	if !b.wrote {
+		b.wrote = true
+		if _, err := io.WriteString(b.ResponseWriter, "\uFEFF"); err != nil {
+			return 0, err
+		}
+	}
+	return b.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the flusher underneath, so a
+// BOM-prefixed directory still streams.
+func (b *bomWriter) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
 // reset closes the TCP connection with an RST, what a client sees as
 // "connection reset by peer".

@@ -46,6 +46,7 @@ const (
 	msgInvalidJSON     = "Invalid JSON."
 	msgNoRecords       = "No records found."
 	msgUnknownEmployee = "EmployeeId does not exists."
+	msgRateLimited     = "API calls will be limited to 30 per minute"
 )
 
 const (
@@ -197,6 +198,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fault := s.begin()
+	if fault.Kind == FaultBOM {
+		w = &bomWriter{ResponseWriter: w}
+	}
 	if s.answerFault(w, r, fault) {
 		return
 	}
@@ -206,6 +210,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, statusInvalidJSON, msgInvalidJSON, nil)
 		return
 	}
+	// Keys match exactly, as PeopleHR's do: a key pasted with its braces
+	// or spaces is unknown, so normalising it is the client's job.
 	s.mu.Lock()
 	perm, known := s.keys[req.APIKey]
 	employees := s.employees

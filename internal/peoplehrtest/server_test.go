@@ -149,6 +149,8 @@ func TestKeysActionsAndStatuses(t *testing.T) {
 	}{
 		{"missing key", `{"Action":"GetAllEmployeeDetail"}`, 1, "APIKey is missing.", "null"},
 		{"unknown key", getAll("nope", true), 5, "API key does not exists.", "null"},
+		{"key in braces is unknown", getAll("{good}", true), 5, "API key does not exists.", "null"},
+		{"key with spaces is unknown", getAll(" good ", true), 5, "API key does not exists.", "null"},
 		{"no permission", getAll("readonly-salary", true), 5, "No access on employee schema.", "null"},
 		{"bad JSON", `{"APIKey":`, 9, "Invalid JSON.", ""},
 		{"missing action", `{"APIKey":"good"}`, 3, "Action is missing.", ""},
@@ -269,6 +271,28 @@ func TestFaults(t *testing.T) {
 		}},
 		{"in-band error", peoplehrtest.Fault{Kind: peoplehrtest.FaultInBandError}, func(t *testing.T, resp *http.Response, data []byte, _ error, _ time.Duration) {
 			if a := decodeAnswer(t, data); resp.StatusCode != http.StatusOK || a.Status != 6 || a.Message != "Oops! Something went wrong." || !a.IsError {
+				t.Errorf("got %d %+v", resp.StatusCode, a)
+			}
+		}},
+		{"BOM before a normal answer", peoplehrtest.Fault{Kind: peoplehrtest.FaultBOM}, func(t *testing.T, resp *http.Response, data []byte, readErr error, _ time.Duration) {
+			rest, ok := bytes.CutPrefix(data, []byte("\xEF\xBB\xBF"))
+			if readErr != nil || resp.StatusCode != http.StatusOK || !ok || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				t.Fatalf("got %d %q, read error %v, body starts %q", resp.StatusCode, resp.Header.Get("Content-Type"), readErr, data[:min(len(data), 8)])
+			}
+			if ids := employeeIDs(t, rest); len(ids) != 20 {
+				t.Errorf("%d records after the BOM, want 20", len(ids))
+			}
+		}},
+		{"not JSON", peoplehrtest.Fault{Kind: peoplehrtest.FaultNotJSON}, func(t *testing.T, resp *http.Response, data []byte, readErr error, _ time.Duration) {
+			if readErr != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+				t.Errorf("got %d %q, read error %v", resp.StatusCode, resp.Header.Get("Content-Type"), readErr)
+			}
+			if json.Valid(data) || !bytes.HasPrefix(data, []byte("<!DOCTYPE html>")) || !bytes.HasSuffix(data, []byte("</html>\n")) {
+				t.Errorf("want a whole HTML page, got %q", data)
+			}
+		}},
+		{"in-band rate limit", peoplehrtest.Fault{Kind: peoplehrtest.FaultRateLimited}, func(t *testing.T, resp *http.Response, data []byte, _ error, _ time.Duration) {
+			if a := decodeAnswer(t, data); resp.StatusCode != http.StatusOK || a.Status != 5 || a.Message != "API calls will be limited to 30 per minute" || !a.IsError {
 				t.Errorf("got %d %+v", resp.StatusCode, a)
 			}
 		}},
