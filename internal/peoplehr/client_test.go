@@ -331,6 +331,26 @@ func TestFetchAllAgainstSandbox(t *testing.T) {
 	}
 }
 
+// Some servers start a UTF-8 body with a byte-order mark; the answer
+// after it is a good one and is read in the one request.
+func TestFetchAllAcceptsByteOrderMark(t *testing.T) {
+	employees := peoplehrtest.Generate(300, 2, today)
+	sb := peoplehrtest.New(peoplehrtest.Options{Employees: employees, APIKey: testKey})
+	t.Cleanup(sb.Close)
+	sb.InjectFault(peoplehrtest.Fault{Kind: peoplehrtest.FaultBOM})
+	c, sl := newClient(sb.URL())
+	f, n, err := fetchAll(t, c)
+	if err != nil {
+		t.Fatalf("FetchAll: %v", err)
+	}
+	if n != len(employees) || len(f.records) != len(employees) || f.records[0]["EmployeeId"] != employees[0].EmployeeID {
+		t.Errorf("n=%d, %d records, want %d", n, len(f.records), len(employees))
+	}
+	if sb.Requests() != 1 || len(sl.all()) != 0 {
+		t.Errorf("requests=%d waits=%v, want 1 request and no wait", sb.Requests(), sl.all())
+	}
+}
+
 func TestCountEmployees(t *testing.T) {
 	sb := peoplehrtest.New(peoplehrtest.Options{Employees: peoplehrtest.DemoEmployees(), APIKey: testKey})
 	t.Cleanup(sb.Close)

@@ -70,11 +70,54 @@ type decoder struct {
 // number of records delivered, which may be non-zero even on error.
 func decodeResponse(r io.Reader, deliver func(map[string]string) error) (envelope, int, error) {
 	d := &decoder{
-		dec:     jsontext.NewDecoder(r, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)),
+		dec:     jsontext.NewDecoder(&skipBOM{r: r}, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)),
 		deliver: deliver,
 	}
 	env, err := d.envelope()
 	return env, d.n, err
+}
+
+// utf8BOM is the byte-order mark some servers write before a UTF-8 body.
+// JSON forbids it and jsontext rejects it as an invalid character, but
+// the rest of such a body is a good answer.
+const utf8BOM = "\uFEFF"
+
+// skipBOM reads r without the byte-order mark it may start with, so that
+// the body still streams: only the first three bytes are held back.
+type skipBOM struct {
+	r       io.Reader
+	started bool
+	buf     [len(utf8BOM)]byte
+	head    []byte // bytes read while looking for the mark, still to return
+	err     error  // what ended that read, returned once head is drained
+}
+
+func (s *skipBOM) Read(p []byte) (int, error) {
+	if !s.started {
+		s.started = true
+		// Not io.ReadFull: it would turn a short body's io.EOF into
+		// io.ErrUnexpectedEOF, which the decoder must only see when the
+		// transport says so.
+		n := 0
+		for n < len(s.buf) && s.err == nil {
+			var m int
+			m, s.err = s.r.Read(s.buf[n:])
+			n += m
+		}
+		if string(s.buf[:n]) == utf8BOM {
+			n = 0
+		}
+		s.head = s.buf[:n]
+	}
+	if len(s.head) > 0 {
+		n := copy(p, s.head)
+		s.head = s.head[n:]
+		return n, nil
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	return s.r.Read(p)
 }
 
 // cutOff turns an end of input into a cut-off: the response is complete

@@ -114,6 +114,12 @@ func TestFetchAllDecodesRecords(t *testing.T) {
 		{name: "Status 10 no records", body: `{"isError":true,"Status":10,"Message":"No records found.","Result":[]}`},
 		{name: "only isError", body: `{"isError":false}`},
 		{name: "whitespace around everything", body: " \n\t{ \"Status\" : 0 , \"Result\" : [ ] } \n"},
+		{
+			name: "UTF-8 byte-order mark before the envelope",
+			body: "\uFEFF" + `{"isError":false,"Status":0,"Result":[{"EmployeeId":"PW10"}]}`,
+			want: []map[string]string{{"EmployeeId": "PW10"}},
+		},
+		{name: "byte-order mark then whitespace", body: "\uFEFF \r\n" + `{"isError":true,"Status":10,"Message":"No records found.","Result":[]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
