@@ -3,7 +3,7 @@ package sync
 import (
 	"fmt"
 	"slices"
-	"strings"
+	"strconv"
 	"time"
 )
 
@@ -112,9 +112,6 @@ type Planner struct {
 	cands    []candidate
 	byID     map[string]int
 	issues   []Issue
-	// excluded are the ids of records out of scope: their members are
-	// handled as missing.
-	excluded map[string]bool
 }
 
 type candidate struct {
@@ -124,6 +121,10 @@ type candidate struct {
 	active      bool
 	leavingDate string
 	skipped     bool // a row error was written; the member is left alone
+	// outOfScope records are kept only by id, so that a duplicate id is
+	// found whichever copy is in scope, and their member is handled as
+	// missing.
+	outOfScope bool
 }
 
 // NewPlanner checks the mapping and settings and fixes "today" in the
@@ -142,7 +143,6 @@ func NewPlanner(m Mapping, s Settings, now time.Time) (*Planner, error) {
 		layout:   DateFormats[s.DateFormat],
 		today:    Today(now, s.Location),
 		byID:     make(map[string]int),
-		excluded: make(map[string]bool),
 	}, nil
 }
 
@@ -166,29 +166,32 @@ func (p *Planner) Add(rec Record) {
 			fmt.Sprintf("the employee id is longer than %d characters: the record was skipped", EmployeeID.MaxLen()))
 		return
 	}
-	if outOfScope(p.settings.Scope, rec) {
-		p.excluded[id] = true
-		return
-	}
-	c := candidate{row: row}
+	c := candidate{row: row, outOfScope: outOfScope(p.settings.Scope, rec)}
 	c.values[EmployeeID] = id
+	if !c.outOfScope {
+		p.read(&c, rec)
+	}
+	p.register(c)
+}
+
+// read maps and checks the fields of an in-scope record.
+func (p *Planner) read(c *candidate, rec Record) {
 	for f := Email; f < NumFields; f++ {
 		src := p.src.sources[f]
 		if src == "" {
 			c.keep |= 1 << f
 			continue
 		}
-		p.mapField(&c, f, src, clean(rec[src]))
+		p.mapField(c, f, src, clean(rec[src]))
 	}
 	if raw := clean(rec[SourceLeavingDate]); raw != "" && !c.skipped {
 		d, ok := parseDate(raw, standardDateLayout)
 		if !ok {
-			p.reject(&c, SourceLeavingDate, fmt.Sprintf("the leaving date %s is not a yyyy-MM-dd date: the record was skipped", quote(raw)))
+			p.reject(c, SourceLeavingDate, fmt.Sprintf("the leaving date %s is not a yyyy-MM-dd date: the record was skipped", quote(raw)))
 		}
 		c.leavingDate = d
 	}
 	c.active = isActive(clean(rec[SourceEmployeeStatus]), c.leavingDate, p.today)
-	p.register(c)
 }
 
 func (p *Planner) mapField(c *candidate, f Field, src, v string) {
@@ -221,7 +224,7 @@ func (p *Planner) mapField(c *candidate, f Field, src, v string) {
 		v = d
 	default:
 		if runeLen(v) > spec.maxLen {
-			v = truncate(v, spec.maxLen)
+			v = cut(v, spec.maxLen)
 			p.issue(c.row, c.values[EmployeeID], f.String(), SeverityWarning,
 				fmt.Sprintf("the value was longer than %d characters and was cut", spec.maxLen))
 		}
@@ -239,7 +242,8 @@ func (p *Planner) reject(c *candidate, field, msg string) {
 }
 
 // register files the candidate under its id; an id seen twice skips every
-// record that carries it, so neither can overwrite the other.
+// record that carries it, in scope or not, so neither can overwrite the
+// other and a copy moved out of scope cannot hide the clash.
 func (p *Planner) register(c candidate) {
 	id := c.values[EmployeeID]
 	first, dup := p.byID[id]
@@ -259,7 +263,10 @@ func (p *Planner) issue(row int, id, field string, sev Severity, msg string) {
 
 // proposal is a decision before email uniqueness is settled.
 type proposal struct {
-	change   Change
+	change Change
+	// cand is the record's candidate; nil for a member missing from the
+	// feed.
+	cand     *candidate
 	outcome  outcome
 	rejected bool
 }
@@ -285,16 +292,21 @@ func (p *Planner) Plan(members []Member) Plan {
 	}
 
 	props := make([]proposal, 0, len(p.cands))
+	outOfScope := 0
 	for i := range p.cands {
 		c := &p.cands[i]
-		if c.skipped {
-			continue
+		switch {
+		case c.skipped:
+		case c.outOfScope:
+			outOfScope++
+		default:
+			props = append(props, p.decide(c, stored[c.values[EmployeeID]]))
 		}
-		props = append(props, p.decide(c, stored[c.values[EmployeeID]]))
 	}
-	relinked := p.relink(props, members)
-	props = append(props, p.missing(members, relinked)...)
+	p.relink(props, members)
+	props = p.missing(props, members)
 	p.settleEmails(props, members)
+	props = p.refusedRelinks(props)
 
 	// Sized once: a 100,000-employee first import's changes are most of
 	// a run's memory, and growing the slice by appending would hold them
@@ -306,21 +318,28 @@ func (p *Planner) Plan(members []Member) Plan {
 		}
 	}
 	plan := Plan{Changes: make([]Change, 0, n)}
+	unapplied := make(map[int]bool)
+	for i := range p.cands {
+		if c := &p.cands[i]; c.skipped {
+			unapplied[c.row] = true
+		}
+	}
 	for i := range props {
 		pr := &props[i]
 		switch {
 		case pr.rejected:
+			unapplied[pr.cand.row] = true
 		case pr.outcome == outUnchanged:
 			plan.Counts.Unchanged++
 		case pr.outcome == outSkippedLeaver:
+			unapplied[pr.cand.row] = true
 			plan.Counts.SkippedLeavers++
 		default:
 			plan.Changes = append(plan.Changes, pr.change)
 			plan.Counts.Adjust(pr.change.Kind, 1)
 		}
 	}
-	slices.SortStableFunc(p.issues, func(a, b Issue) int { return a.Row - b.Row })
-	plan.Issues = p.issues
+	plan.Issues = p.applicableIssues(unapplied)
 	for _, is := range plan.Issues {
 		if is.Severity == SeverityError {
 			plan.Counts.Errors++
@@ -329,12 +348,27 @@ func (p *Planner) Plan(members []Member) Plan {
 		}
 	}
 	plan.Counts.Total = p.rows
-	plan.Counts.OutOfScope = len(p.excluded)
+	plan.Counts.OutOfScope = outOfScope
 	plan.Held, plan.HeldReason = p.massChange(plan.Counts.Closed, active)
 	// The records are in the plan now: let them go before the run applies
 	// it (Plan is called once).
 	p.cands, p.byID = nil, nil
 	return plan
+}
+
+// applicableIssues sorts the issues by row and drops the warnings of
+// records that were not applied: a skipped record gets its error and
+// nothing else, since "the value was cut" of a record never written would
+// only mislead.
+func (p *Planner) applicableIssues(unapplied map[int]bool) []Issue {
+	out := p.issues[:0]
+	for _, is := range p.issues {
+		if is.Severity == SeverityError || !unapplied[is.Row] {
+			out = append(out, is)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Issue) int { return a.Row - b.Row })
+	return out
 }
 
 // Adjust counts delta more (or, negative, fewer) changes of kind k: the
@@ -356,15 +390,28 @@ func (c *Counts) Adjust(k Kind, delta int) {
 func (p *Planner) decide(c *candidate, m *Member) proposal {
 	if m == nil {
 		if !c.active {
-			return proposal{outcome: outSkippedLeaver}
+			return proposal{cand: c, outcome: outSkippedLeaver}
 		}
 		after := Member{Values: c.values, Status: StatusActive, Welcome: WelcomeNotSent}
 		if p.settings.WelcomeEmail {
 			after.Status, after.Welcome = StatusInvited, p.welcomeFor(&c.values)
 		}
-		return proposal{change: Change{Kind: KindCreate, Row: c.row, After: after, Fields: setFields(&after.Values)}}
+		return proposal{cand: c, change: Change{Kind: KindCreate, Row: c.row, After: after, Fields: setFields(&after.Values)}}
 	}
+	after, kind := p.apply(c, m)
+	changed := diffFields(&m.Values, &after.Values)
+	if kind == KindUpdate && len(changed) == 0 && after.LeftOn == m.LeftOn && after.Welcome == m.Welcome {
+		return proposal{cand: c, outcome: outUnchanged}
+	}
+	return proposal{cand: c, change: Change{Kind: kind, Row: c.row, Before: m, After: after, Fields: changed}}
+}
 
+// apply is the stored member m brought in step with the record: the
+// record's values except those it leaves unchanged (unmapped fields, text
+// dates that did not parse), its status and leaving date, and the welcome
+// re-evaluated. Every other part of m (acceptance, history, the employee id)
+// is carried as it is.
+func (p *Planner) apply(c *candidate, m *Member) (Member, Kind) {
 	after := *m
 	for f := Email; f < NumFields; f++ {
 		if c.keep&(1<<f) == 0 {
@@ -393,11 +440,7 @@ func (p *Planner) decide(c *candidate, m *Member) proposal {
 	if after.Welcome == WelcomeScheduled && after.Status != StatusLeaver {
 		after.Welcome = p.welcomeFor(&after.Values) // the start date came, or moved
 	}
-	changed := diffFields(&m.Values, &after.Values)
-	if kind == KindUpdate && len(changed) == 0 && after.LeftOn == m.LeftOn && after.Welcome == m.Welcome {
-		return proposal{outcome: outUnchanged}
-	}
-	return proposal{change: Change{Kind: kind, Row: c.row, Before: m, After: after, Fields: changed}}
+	return after, kind
 }
 
 // welcomeFor is the welcome state of a member with these values: owed now,
@@ -422,76 +465,121 @@ func leftOn(c *candidate, today, recorded string) string {
 	}
 }
 
-// missing handles members the feed does not mention (SPEC 2.4).
-func (p *Planner) missing(members []Member, relinked map[string]bool) []proposal {
-	var out []proposal
+// missing handles members the feed does not mention, or mentions only out
+// of scope (SPEC 2.4), unless a relink moved them to a new id. A member
+// whose record was skipped is not missing: it is left alone.
+func (p *Planner) missing(props []proposal, members []Member) []proposal {
+	moved := make(map[string]bool)
+	for i := range props {
+		if props[i].change.Kind == KindRelink {
+			moved[props[i].change.Before.EmployeeID()] = true
+		}
+	}
 	for i := range members {
 		m := &members[i]
-		if _, seen := p.byID[m.EmployeeID()]; seen || m.Status == StatusLeaver || relinked[m.EmployeeID()] {
+		if m.Status == StatusLeaver || moved[m.EmployeeID()] {
 			continue
 		}
-		if !p.settings.CloseMissingMembers {
-			why := "not found in PeopleHR"
-			if p.excluded[m.EmployeeID()] {
-				why = "out of the programme's scope"
+		outOfScope := false
+		if at, seen := p.byID[m.EmployeeID()]; seen {
+			if c := &p.cands[at]; c.skipped || !c.outOfScope {
+				continue
 			}
-			p.issue(0, m.EmployeeID(), "", SeverityWarning, why+": the member was left as it is")
-			continue
+			outOfScope = true
 		}
-		after := *m
-		after.Status = StatusLeaver
-		after.LeftOn = p.today
-		after.PurgeOn = AddDays(p.today, LeaverRetentionDays)
-		out = append(out, proposal{change: Change{Kind: KindClose, Before: m, After: after}})
+		if pr, ok := p.missingMember(m, outOfScope); ok {
+			props = append(props, pr)
+		}
 	}
-	return out
+	return props
+}
+
+// missingMember is SPEC 2.4 for one member: a warning, or a closure when
+// the tenant opted in.
+func (p *Planner) missingMember(m *Member, outOfScope bool) (proposal, bool) {
+	if !p.settings.CloseMissingMembers {
+		why := "not found in PeopleHR"
+		if outOfScope {
+			why = "out of the programme's scope"
+		}
+		p.issue(0, m.EmployeeID(), "", SeverityWarning, why+": the member was left as it is")
+		return proposal{}, false
+	}
+	after := *m
+	after.Status = StatusLeaver
+	after.LeftOn = p.today
+	after.PurgeOn = AddDays(p.today, LeaverRetentionDays)
+	return proposal{change: Change{Kind: KindClose, Before: m, After: after}}, true
 }
 
 // relink turns a create into a move of an existing member when PeopleHR
-// changed an employee's id: the member's id is gone from the feed, and a new
-// id arrived in the same run with the same email and the same name. One
-// account is kept (its welcome, acceptance and history) instead of one
-// closed and another created. It returns the old ids it moved.
-func (p *Planner) relink(props []proposal, members []Member) map[string]bool {
+// changed an employee's id: the member's id is gone from the feed (not
+// merely out of scope), and a new id arrived in the same run with the same
+// email and the same name. One account is kept (its welcome, acceptance and
+// history) instead of one closed and another created, and it is brought in
+// step with the record exactly as an update would be. When several new ids
+// carry the gone member's address, the first with its name wins; the others
+// stay creates and meet the address taken.
+func (p *Planner) relink(props []proposal, members []Member) {
 	gone := map[string]*Member{}
 	for i := range members {
 		m := &members[i]
-		if _, seen := p.byID[m.EmployeeID()]; !seen && m.holdsEmail() && !p.excluded[m.EmployeeID()] {
+		if _, seen := p.byID[m.EmployeeID()]; !seen && m.holdsEmail() {
 			gone[m.Email()] = m
 		}
 	}
-	moved := map[string]bool{}
 	for i := range props {
-		c := &props[i].change
-		if props[i].outcome != outChange || c.Kind != KindCreate {
+		pr := &props[i]
+		if pr.outcome != outChange || pr.change.Kind != KindCreate {
 			continue
 		}
-		old, ok := gone[c.After.Email()]
-		if !ok || !sameName(&old.Values, &c.After.Values) {
+		old, ok := gone[pr.change.After.Email()]
+		if !ok || !sameName(&old.Values, &pr.change.After.Values) {
 			continue
 		}
-		after := *old
-		after.Values = c.After.Values
-		c.Kind, c.Before, c.After = KindRelink, old, after
-		c.Fields = diffFields(&old.Values, &after.Values)
+		after, _ := p.apply(pr.cand, old) // both active: an update
+		after.Values[EmployeeID] = pr.cand.values[EmployeeID]
+		pr.change = Change{Kind: KindRelink, Row: pr.cand.row, Before: old, After: after, Fields: diffFields(&old.Values, &after.Values)}
 		delete(gone, old.Email())
-		moved[old.EmployeeID()] = true
+	}
+}
+
+// refusedRelinks settles what the relinks came to once addresses were
+// settled: a relink that stands is reported, and the member of a refused
+// one is missing from the feed after all (its old id is gone).
+func (p *Planner) refusedRelinks(props []proposal) []proposal {
+	for i := range props {
+		pr := &props[i]
+		if pr.change.Kind != KindRelink {
+			continue
+		}
+		old, c := pr.change.Before, &pr.change
+		if pr.rejected {
+			if missing, ok := p.missingMember(old, false); ok {
+				props = append(props, missing)
+			}
+			continue
+		}
 		p.issue(c.Row, c.EmployeeID(), EmployeeID.String(), SeverityWarning,
 			fmt.Sprintf("the employee id changed from %s to %s in PeopleHR: the member was kept and moved to the new id", quote(old.EmployeeID()), quote(c.EmployeeID())))
 	}
-	return moved
+	return props
 }
 
-// sameName compares the names that identify a person, ignoring case.
+// sameName compares the names that identify a person, as a person reads
+// them.
 func sameName(a, b *Values) bool {
-	return a[LastName] != "" && strings.EqualFold(a[FirstName], b[FirstName]) && strings.EqualFold(a[LastName], b[LastName])
+	return a[LastName] != "" && sameText(a[FirstName], b[FirstName]) && sameText(a[LastName], b[LastName])
 }
 
 // settleEmails enforces one active member per address. Members whose record
-// is absent or skipped keep their address; records then claim addresses in
-// feed order and a later claimant is skipped with a row error. Skipping a
-// stored member makes its current address taken, which can displace an
-// earlier claimant, so the pass repeats until nothing more is skipped.
+// is absent or skipped keep their address. Then the claims are settled in
+// order of right (claimRank), in feed order within a rank, and a later
+// claimant is skipped with a row error, whatever the feed order: a newcomer
+// listed before the member that holds the address is the one refused.
+// Skipping a stored member makes its current address taken, which can
+// displace an earlier claimant, so the pass repeats until nothing more is
+// skipped.
 func (p *Planner) settleEmails(props []proposal, members []Member) {
 	decided := make(map[string]bool, len(props))
 	for i := range props {
@@ -520,22 +608,24 @@ func (p *Planner) settleEmails(props []proposal, members []Member) {
 			}
 		}
 		again := false
-		for i := range props {
-			pr := &props[i]
-			if pr.rejected || pr.outcome != outChange || !pr.change.After.holdsEmail() {
-				continue
-			}
-			id, email := pr.change.EmployeeID(), pr.change.After.Email()
-			if owner, taken := holders[email]; taken && owner != id {
-				pr.rejected = true
-				p.issue(pr.change.Row, id, Email.String(), SeverityError,
-					fmt.Sprintf("%s is already the email of employee %s: the record was skipped", quote(email), owner))
-				if b := pr.change.Before; b != nil && b.holdsEmail() {
-					again = true
+		for rank := range claimRanks {
+			for i := range props {
+				pr := &props[i]
+				if pr.rejected || pr.outcome != outChange || !pr.change.After.holdsEmail() || claimRank(&pr.change) != rank {
+					continue
 				}
-				continue
+				id, email := pr.change.EmployeeID(), pr.change.After.Email()
+				if owner, taken := holders[email]; taken && owner != id {
+					pr.rejected = true
+					p.issue(pr.change.Row, id, Email.String(), SeverityError,
+						fmt.Sprintf("%s is already the email of employee %s: the record was skipped", quote(email), owner))
+					if b := pr.change.Before; b != nil && b.holdsEmail() {
+						again = true
+					}
+					continue
+				}
+				holders[email] = id
 			}
-			holders[email] = id
 		}
 		if !again {
 			return
@@ -543,17 +633,45 @@ func (p *Planner) settleEmails(props []proposal, members []Member) {
 	}
 }
 
-// massChange applies the safeguard of SPEC 2.5.
+// claimRanks is how many claimRank values there are.
+const claimRanks = 4
+
+// claimRank orders the claims on an address by right: 0, the member that
+// holds it and whose record keeps it; 1, a relink, which moves the holder
+// to its new id (an inference from email and names, so it yields to a
+// record that says so outright); 2, a stored member taking back its own
+// address (a rehired leaver); 3, every other claim (new members, changed
+// emails), in feed order.
+func claimRank(c *Change) int {
+	switch {
+	case c.Kind == KindRelink:
+		return 1
+	case c.Before == nil || c.Before.Email() != c.After.Email():
+		return 3
+	case c.Before.holdsEmail():
+		return 0
+	}
+	return 2
+}
+
+// massChange applies the safeguard of SPEC 2.5: a run that would close more
+// than the threshold (the tenant's percentage of active members, at least
+// MinMassChange) is held. "More than" is compared exactly, in whole
+// numbers: 6 closures of 55 members at 10% (5.5) is more, 5 of 50 is not.
 func (p *Planner) massChange(closes, active int) (bool, string) {
 	if p.rows == 0 && active > 0 {
 		return true, fmt.Sprintf("PeopleHR returned no employees while %d members are active", active)
 	}
-	limit := max(MinMassChange, (active*p.settings.MassChangeThresholdPercent+99)/100)
-	if closes > limit {
-		return true, fmt.Sprintf("%d of %d active members would be closed, more than the limit of %d (%d%%)",
-			closes, active, limit, p.settings.MassChangeThresholdPercent)
+	pct := p.settings.MassChangeThresholdPercent
+	if closes <= MinMassChange || closes*100 <= active*pct {
+		return false, ""
 	}
-	return false, ""
+	limit := strconv.FormatFloat(float64(active*pct)/100, 'f', -1, 64)
+	if active*pct < MinMassChange*100 {
+		limit = strconv.Itoa(MinMassChange)
+	}
+	return true, fmt.Sprintf("%d of %d active members would be closed, more than the limit of %s (%d%%, at least %d)",
+		closes, active, limit, pct, MinMassChange)
 }
 
 func setFields(v *Values) []Field {
