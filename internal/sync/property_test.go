@@ -52,11 +52,13 @@ func assertNoRepeat(t *testing.T, s Settings, m Mapping, members []Member, first
 }
 
 func TestPlanningTheAppliedStateIsEmpty(t *testing.T) {
+	seen := map[Kind]int{}
 	for seed := range uint64(400) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		s := DefaultSettings()
 		s.CloseMissingMembers = r.IntN(2) == 0
 		s.WelcomeEmail = r.IntN(3) > 0
+		s.WelcomeOnStartDate = r.IntN(2) == 0
 		s.MassChangeThresholdPercent = 100
 		s.DateFormat = "dd/MM/yyyy"
 		m := DefaultMapping()
@@ -65,8 +67,18 @@ func TestPlanningTheAppliedStateIsEmpty(t *testing.T) {
 		recs := randomFeed(r)
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			p := mustPlan(t, s, m, members, recs...)
+			for _, c := range p.Changes {
+				seen[c.Kind]++
+			}
 			assertNoRepeat(t, s, m, members, p, recs)
 		})
+	}
+	// The feeds must reach every kind of change, relinks included, or the
+	// property says nothing about them.
+	for _, k := range []Kind{KindCreate, KindUpdate, KindClose, KindReactivate, KindRelink} {
+		if seen[k] < 10 {
+			t.Errorf("only %d %s changes over every seed", seen[k], k)
+		}
 	}
 }
 
@@ -76,11 +88,15 @@ func randomFeed(r *rand.Rand) []Record {
 	n := r.IntN(25)
 	out := make([]Record, n)
 	for i := range out {
-		out[i] = rec(fmt.Sprintf("E%d", r.IntN(20)), fmt.Sprintf("u%d@example.com", r.IntN(12)),
+		// Ids beyond the stored ones and names shared across ids make
+		// relinks; the names differ only invisibly or by normalisation.
+		out[i] = rec(pick(r, fmt.Sprintf("E%d", r.IntN(20)), fmt.Sprintf("X%d", r.IntN(5))), fmt.Sprintf("u%d@example.com", r.IntN(12)),
+			"FirstName", pick(r, "Zoë", "zoe\u0308", "Zo\u200bë", "Bo"),
 			"LeavingDate", pick(r, "", "", "", "2026-01-01", today, "2026-09-01", "bad"),
 			"EmployeeStatus", pick(r, "1", "1", "1", "Left", "Leaver marked"),
-			"Department", pick(r, "", "Ops", "Sales"),
+			"Department", pick(r, "", "Ops", "Sales", "Ops\r\nEast"),
 			"APIColumn1", pick(r, "", "01/02/1990", "1990-02-01"),
+			"StartDate", pick(r, "", "2026-01-05", today, "2026-05-01"),
 		)
 		if r.IntN(15) == 0 {
 			out[i]["EmailId"] = pick(r, "", "nope")
@@ -103,7 +119,14 @@ func randomMembers(r *rand.Rand) []Member {
 		}
 		used[email] = status != StatusLeaver || used[email]
 		m := member(fmt.Sprintf("E%d", i), email, status)
+		m.Values[FirstName] = pick(r, "Zoë", "Bo")
 		m.Values[Department] = pick(r, "", "Ops")
+		m.Values[DateOfBirth] = pick(r, "", "1990-02-01")
+		m.Values[StartDate] = pick(r, "", "2026-05-01")
+		m.Values[Title] = pick(r, "", "Dr") // unmapped: carried by every change
+		if status == StatusInvited {
+			m.Welcome = []Welcome{WelcomeOwed, WelcomeSent, WelcomeScheduled}[r.IntN(3)]
+		}
 		m.Accepted = r.IntN(2) == 0
 		out = append(out, m)
 	}
