@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -208,12 +209,12 @@ func (c *Client) attempt(ctx context.Context, body []byte, deliver func(map[stri
 	}
 	env, n, err := decodeResponse(resp.Body, deliver)
 	var recErr *recordError
-	var shapeErr *shapeError
+	var malformed *malformedError
 	switch {
 	case errors.As(err, &recErr):
 		return n, recErr
-	case errors.As(err, &shapeErr):
-		return n, &Error{HTTPStatus: resp.StatusCode, Err: shapeErr}
+	case errors.As(err, &malformed):
+		return n, &Error{HTTPStatus: resp.StatusCode, Err: withMediaType(malformed, resp.Header.Get("Content-Type"))}
 	case err != nil:
 		return n, c.unavailable(ctx, resp.StatusCode, fmt.Errorf("reading response: %w", err))
 	}
@@ -229,16 +230,27 @@ func (c *Client) unavailable(ctx context.Context, httpStatus int, err error) *Er
 	return &Error{HTTPStatus: httpStatus, Err: err, kind: ErrUnavailable}
 }
 
+// withMediaType names the media type of a malformed body when it is not
+// JSON, so that an HTML page from a proxy or a maintenance window reads as
+// one. Parameters are dropped and an odd header is left out.
+func withMediaType(e *malformedError, contentType string) *malformedError {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || len(mt) > 64 || mt == "application/json" {
+		return e
+	}
+	return &malformedError{fmt.Sprintf("%s (Content-Type %s)", e.what, mt)}
+}
+
 // envelopeError turns a fully read envelope into the call's outcome.
 func envelopeError(env envelope) error {
 	switch {
 	case !env.hasStatus && !env.hasIsError:
-		return &Error{HTTPStatus: http.StatusOK, Err: &shapeError{"no Status in the response"}}
+		return &Error{HTTPStatus: http.StatusOK, Err: &malformedError{"no Status in the response"}}
 	case env.status == statusNoRecords:
 		return nil
 	case env.status == statusOK && !env.isError:
 		if env.oddResult {
-			return &Error{HTTPStatus: http.StatusOK, Err: &shapeError{"Result holds something other than employee records"}}
+			return &Error{HTTPStatus: http.StatusOK, Err: &malformedError{"Result holds something other than employee records"}}
 		}
 		return nil
 	}

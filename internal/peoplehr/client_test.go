@@ -129,7 +129,8 @@ func TestFetchAllGivesUp(t *testing.T) {
 		{"HTTP 408", response{code: http.StatusRequestTimeout}},
 		{"Status 6", ok(envelope(6, "Oops! Something went wrong."))},
 		{"truncated", ok(`{"isError":false,"Status":0,"Result":[{"EmployeeId":"PW1"},{"Employ`)},
-		{"not JSON", ok(`<html>maintenance</html>`)},
+		{"cut off between values", ok(`{"isError":false,"Status":0,"Result":[{"EmployeeId":"PW1"},`)},
+		{"cut off in a literal", ok(`{"isError":fal`)},
 		{"empty body", ok(``)},
 	}
 	for _, tt := range tests {
@@ -328,6 +329,34 @@ func TestFetchAllAgainstSandbox(t *testing.T) {
 			}
 			assertNoBank(t, f.records)
 		})
+	}
+}
+
+// A complete page that is not JSON, such as a maintenance page, would come
+// back the same on a retry: the call fails at once and says what came,
+// never quoting it.
+func TestFetchAllNotJSONIsNotRetried(t *testing.T) {
+	sb := peoplehrtest.New(peoplehrtest.Options{Employees: peoplehrtest.Generate(5, 1, today), APIKey: testKey})
+	t.Cleanup(sb.Close)
+	sb.InjectFault(peoplehrtest.Fault{Kind: peoplehrtest.FaultNotJSON, Times: 3})
+	c, sl := newClient(sb.URL())
+	f, n, err := fetchAll(t, c)
+	var perr *peoplehr.Error
+	if !errors.As(err, &perr) {
+		t.Fatalf("err = %v, want *peoplehr.Error", err)
+	}
+	if sb.Requests() != 1 || perr.Attempts != 1 || f.starts != 1 || n != 0 || len(sl.all()) != 0 {
+		t.Errorf("requests=%d attempts=%d starts=%d n=%d waits=%v, want one request and no wait",
+			sb.Requests(), perr.Attempts, f.starts, n, sl.all())
+	}
+	for _, sentinel := range []error{peoplehr.ErrInvalidKey, peoplehr.ErrMissingPermission, peoplehr.ErrUnavailable} {
+		if errors.Is(err, sentinel) {
+			t.Errorf("err %v matches %v", err, sentinel)
+		}
+	}
+	const want = "peoplehr: PeopleHR sent a malformed response: the body is not JSON (Content-Type text/html)"
+	if err.Error() != want {
+		t.Errorf("err = %q, want %q", err, want)
 	}
 }
 

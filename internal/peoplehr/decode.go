@@ -34,11 +34,13 @@ type envelope struct {
 	oddResult bool
 }
 
-// shapeError is well-formed JSON that is not what PeopleHR sends. Unlike a
-// syntax error it is not a cut-off body, so retrying would not help.
-type shapeError struct{ what string }
+// malformedError is a complete body that is not what PeopleHR sends: not
+// JSON at all (an HTML page), JSON with a syntax error, or JSON of the
+// wrong shape. Unlike a cut-off body it would come back the same on a
+// retry. what says which, never quoting the body.
+type malformedError struct{ what string }
 
-func (e *shapeError) Error() string { return "unexpected response: " + e.what }
+func (e *malformedError) Error() string { return e.what }
 
 // recordError is the record func's own error; it stops the fetch and is
 // returned to the caller as is.
@@ -120,20 +122,32 @@ func (s *skipBOM) Read(p []byte) (int, error) {
 	return s.r.Read(p)
 }
 
-// cutOff turns an end of input into a cut-off: the response is complete
-// only once the envelope's closing brace is read.
-func cutOff(err error) error {
-	if errors.Is(err, io.EOF) {
+// readErr sorts what jsontext reported into a cut-off body, to be retried,
+// and a malformed one, not to be. The response is complete only once the
+// envelope's closing brace is read, so any end of input is a cut-off:
+// jsontext reports one before the first value as io.EOF and one inside a
+// value as a *jsontext.SyntacticError wrapping io.ErrUnexpectedEOF. A
+// failed read of the body comes back as that read's error, wrapped, never
+// as a SyntacticError; any other SyntacticError is a complete body that
+// is not JSON.
+func (d *decoder) readErr(err error) error {
+	var syntax *jsontext.SyntacticError
+	switch {
+	case errors.Is(err, io.EOF):
 		return io.ErrUnexpectedEOF
+	case !errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF):
+		return err
+	case d.dec.StackDepth() == 0:
+		return &malformedError{"the body is not JSON"}
 	}
-	return err
+	return &malformedError{fmt.Sprintf("invalid JSON at byte %d", syntax.ByteOffset)}
 }
 
 // read reads the next token. A string token's text is valid only until
 // the next read: call String on it first.
 func (d *decoder) read() (jsontext.Token, error) {
 	tok, err := d.dec.ReadToken()
-	return tok, cutOff(err)
+	return tok, d.readErr(err)
 }
 
 // peek is the kind of the next token without reading it: '{', '[', '"',
@@ -143,7 +157,7 @@ func (d *decoder) peek() jsontext.Kind { return d.dec.PeekKind() }
 
 // skip discards the next value whole, without building any of it: deep
 // nesting costs no stack and skipped values (BankDetail) are never decoded.
-func (d *decoder) skip() error { return cutOff(d.dec.SkipValue()) }
+func (d *decoder) skip() error { return d.readErr(d.dec.SkipValue()) }
 
 // object walks the members of an object whose opening brace was read,
 // handing fn each member's name token, then reads the closing brace. fn
@@ -176,7 +190,7 @@ func (d *decoder) envelope() (envelope, error) {
 		if err := d.skip(); err != nil {
 			return env, err
 		}
-		return env, &shapeError{"the body is not a JSON object"}
+		return env, &malformedError{"the body is not a JSON object"}
 	}
 	if _, err := d.read(); err != nil {
 		return env, err
@@ -222,10 +236,10 @@ func (d *decoder) envelopeField(key string, set func(text string) error) error {
 		return err
 	}
 	if !ok {
-		return &shapeError{key + " is not a single value"}
+		return &malformedError{key + " is not a single value"}
 	}
 	if err := set(text); err != nil {
-		return &shapeError{fmt.Sprintf("%s %q: %v", key, text, err)}
+		return &malformedError{fmt.Sprintf("%s %q: %v", key, text, err)}
 	}
 	return nil
 }

@@ -145,12 +145,21 @@ func TestFetchAllDecodesRecords(t *testing.T) {
 	}
 }
 
-// Malformed but complete answers are not retried: another attempt would
-// get the same answer.
-func TestFetchAllRejectsUnexpectedShapes(t *testing.T) {
+// Malformed but complete answers, not JSON or not PeopleHR's envelope, are
+// not retried: another attempt would get the same answer. The error says
+// what was wrong without quoting the body.
+func TestFetchAllRejectsMalformedAnswers(t *testing.T) {
 	tests := []struct {
 		name, body, wantMsg string
 	}{
+		{"HTML page", "<!DOCTYPE html>\n<html><body>Down for maintenance</body></html>", "the body is not JSON (Content-Type text/html)"},
+		{"whitespace then HTML", "\r\n<html><body>Down for maintenance</body></html>", "the body is not JSON (Content-Type text/html)"},
+		{"byte-order mark then HTML", "\uFEFF<html><body>Down for maintenance</body></html>", "the body is not JSON"},
+		{"plain text", "garbage", "the body is not JSON (Content-Type text/plain)"},
+		{"missing comma between records", `{"isError":false,"Status":0,"Result":[{"EmployeeId":"PW1"} {"EmployeeId":"PW2"}]}`, "invalid JSON at byte 59"},
+		{"trailing comma", `{"isError":false,"Status":0,"Result":[],}`, "invalid JSON at byte 39"},
+		{"bad literal", `{"isError":nope,"Status":0}`, "invalid JSON at byte 12"},
+		{"single quotes", `{'Status':0}`, "invalid JSON at byte 1"},
 		{"array body", `[{"EmployeeId":"PW1"}]`, "not a JSON object"},
 		{"string body", `"hello"`, "not a JSON object"},
 		{"no status", `{"Result":[]}`, "no Status"},
@@ -174,8 +183,11 @@ func TestFetchAllRejectsUnexpectedShapes(t *testing.T) {
 					t.Errorf("err %v unexpectedly matches %v", err, sentinel)
 				}
 			}
-			if !strings.Contains(err.Error(), tt.wantMsg) {
-				t.Errorf("err %q does not mention %q", err, tt.wantMsg)
+			if !strings.HasPrefix(err.Error(), "peoplehr: PeopleHR sent a malformed response: ") || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("err %q does not say it is malformed: %q", err, tt.wantMsg)
+			}
+			if strings.Contains(err.Error(), "maintenance") || strings.Contains(err.Error(), "PW2") {
+				t.Errorf("err %q quotes the body", err)
 			}
 			if srv.requests.Load() != 1 || len(sl.all()) != 0 {
 				t.Errorf("retried: %d requests, sleeps %v", srv.requests.Load(), sl.all())

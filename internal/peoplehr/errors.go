@@ -11,7 +11,8 @@ import (
 
 // Errors callers branch on. An *Error matches at most one of them with
 // errors.Is; an *Error that matches none is a failure no retry or new key
-// would fix (an unexpected status, a malformed response).
+// would fix (an unexpected status, a malformed response: a body that is
+// complete but not JSON, or not PeopleHR's envelope).
 var (
 	// ErrInvalidKey: PeopleHR does not know the API key (Status 1, 2, or 5
 	// about the key; HTTP 401/403).
@@ -60,13 +61,15 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("peoplehr: ")
-	switch e.kind {
-	case ErrInvalidKey:
+	switch {
+	case e.kind == ErrInvalidKey:
 		b.WriteString("PeopleHR rejected the API key")
-	case ErrMissingPermission:
+	case e.kind == ErrMissingPermission:
 		b.WriteString(`the API key is not allowed to read employees (it needs the Employee "Get All Employee Detail" permission)`)
-	case ErrUnavailable:
+	case e.kind == ErrUnavailable:
 		b.WriteString("PeopleHR is unavailable")
+	case errors.As(e.Err, new(*malformedError)):
+		b.WriteString("PeopleHR sent a malformed response")
 	default:
 		b.WriteString("PeopleHR request failed")
 	}
