@@ -22,6 +22,17 @@ const (
 	defaultBackoffBase    = 500 * time.Millisecond
 	defaultBackoffMax     = 8 * time.Second
 
+	// PeopleHR counts its rate limit per minute, so a throttled call waits
+	// about that long, a few times, before giving up.
+	defaultThrottleWait     = time.Minute
+	defaultMaxThrottleWaits = 5
+	// maxThrottleWait caps a Retry-After on a throttle: a longer ask
+	// than PeopleHR's window is a server misbehaving.
+	maxThrottleWait = time.Minute
+	// throttleMargin is kept free of throttle waits before a call's
+	// deadline, for the request that follows the wait.
+	throttleMargin = 10 * time.Second
+
 	actionGetAllEmployeeDetail = "GetAllEmployeeDetail"
 
 	// drainLimit bounds how much of an error response is read so the
@@ -38,6 +49,8 @@ type Client struct {
 	maxAttempts    int
 	backoffBase    time.Duration
 	backoffMax     time.Duration
+	throttleWait   time.Duration
+	maxWaits       int
 	log            *slog.Logger
 	sleep          func(context.Context, time.Duration) error
 }
@@ -66,8 +79,9 @@ func WithAttemptTimeout(d time.Duration) Option {
 	}
 }
 
-// WithMaxAttempts sets how many requests one call may make (default 4,
-// at least 1).
+// WithMaxAttempts sets how many requests one call may make when they fail
+// in ways that usually pass (default 4, at least 1). Requests refused by
+// the rate limit are not counted: WithThrottle bounds those.
 func WithMaxAttempts(n int) Option {
 	return func(c *Client) { c.maxAttempts = max(n, 1) }
 }
@@ -77,6 +91,21 @@ func WithMaxAttempts(n int) Option {
 // it (full jitter) so that many tenants retrying at once spread out.
 func WithBackoff(base, limit time.Duration) Option {
 	return func(c *Client) { c.backoffBase, c.backoffMax = base, limit }
+}
+
+// WithThrottle sets how a call waits out PeopleHR's rate limit: wait is
+// the pause when the answer gives no Retry-After (default one minute,
+// PeopleHR's window; non-positive keeps it), and maxWaits how many pauses
+// one call may take before it fails with ErrRateLimited (default 5, 0 to
+// fail at once). Each pause gets up to a tenth more, at random, so that
+// callers throttled together do not all come back in the same second.
+func WithThrottle(wait time.Duration, maxWaits int) Option {
+	return func(c *Client) {
+		if wait > 0 {
+			c.throttleWait = wait
+		}
+		c.maxWaits = max(maxWaits, 0)
+	}
 }
 
 // WithLogger sets the logger (default: discard). Lines carry the action,
@@ -110,6 +139,8 @@ func New(baseURL string, opts ...Option) *Client {
 		maxAttempts:    defaultMaxAttempts,
 		backoffBase:    defaultBackoffBase,
 		backoffMax:     defaultBackoffMax,
+		throttleWait:   defaultThrottleWait,
+		maxWaits:       defaultMaxThrottleWaits,
 		log:            slog.New(slog.DiscardHandler),
 		sleep:          sleepCtx,
 	}
@@ -132,13 +163,18 @@ type getAllRequest struct {
 // succeeded when the error is nil, count. Each record is a fresh map the
 // func may keep.
 //
+// A throttled call waits and tries again, but never starts a wait that
+// would end after the context's deadline: it fails at once instead, so a
+// caller with a short budget hears "rate limited" rather than a timeout.
+//
 // It returns the number of records delivered by the successful attempt. On
 // failure the error is an *Error matching ErrInvalidKey,
-// ErrMissingPermission, ErrUnavailable or none of them; the record func's
-// own error, wrapped; or the context's error.
+// ErrMissingPermission, ErrRateLimited, ErrUnavailable or none of them;
+// the record func's own error, wrapped; or the context's error.
 func (c *Client) FetchAll(ctx context.Context, apiKey string, start func() func(rec map[string]string) error) (int, error) {
 	// Marshalling strings and a bool cannot fail.
 	body, _ := json.Marshal(getAllRequest{APIKey: apiKey, Action: actionGetAllEmployeeDetail, IncludeLeavers: true})
+	var spent retries
 	for attempt := 1; ; attempt++ {
 		began := time.Now()
 		n, err := c.attempt(ctx, body, start())
@@ -158,17 +194,17 @@ func (c *Client) FetchAll(ctx context.Context, apiKey string, start func() func(
 		if ctx.Err() != nil {
 			return 0, fmt.Errorf("peoplehr: fetching employees: %w", context.Cause(ctx))
 		}
-		perr.Attempts = attempt
+		perr.Attempts, perr.Waited = attempt, spent.throttled
+		delay, again := c.next(ctx, perr, &spent)
 		perr.Message = sanitize(perr.Message, apiKey)
 		attrs = append(attrs,
 			slog.Int("http_status", perr.HTTPStatus),
 			slog.Int("status", perr.Status),
 			slog.String("error", perr.Error()))
-		if !perr.retryable() || attempt >= c.maxAttempts {
+		if !again {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "peoplehr: request failed", attrs...)
 			return 0, perr
 		}
-		delay := c.backoff(attempt, perr.retryAfter)
 		c.log.LogAttrs(ctx, slog.LevelWarn, "peoplehr: request failed, retrying", append(attrs, slog.Duration("retry_in", delay))...)
 		if err := c.sleep(ctx, delay); err != nil {
 			return 0, fmt.Errorf("peoplehr: waiting to retry: %w", err)
@@ -262,14 +298,64 @@ func envelopeError(env envelope) error {
 	}
 }
 
-// backoff returns the wait before the attempt after the given one. A
-// server's Retry-After wins, capped so one answer cannot stall a run.
-func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
+// retries is what one call has spent on failed attempts so far. Throttles
+// are counted apart from other failures: waiting out a rate limit says
+// nothing about whether PeopleHR is up.
+type retries struct {
+	failures  int           // failed attempts other than throttles
+	waits     int           // throttle waits
+	throttled time.Duration // the time those waits took
+}
+
+// next returns the wait before another attempt after perr, and false when
+// the call must give up instead.
+func (c *Client) next(ctx context.Context, perr *Error, spent *retries) (time.Duration, bool) {
+	if perr.kind == ErrRateLimited {
+		delay := c.throttleDelay(perr.retryAfter)
+		if spent.waits >= c.maxWaits || !endsBeforeDeadline(ctx, delay) {
+			return 0, false
+		}
+		spent.waits++
+		spent.throttled += delay
+		return delay, true
+	}
+	spent.failures++
+	if !perr.retryable() || spent.failures >= c.maxAttempts {
+		return 0, false
+	}
+	return c.backoff(spent.failures, perr.retryAfter), true
+}
+
+// throttleDelay is the wait before trying again after a throttle: what
+// the server asked for, capped, or PeopleHR's window, plus jitter that
+// only ever lengthens it.
+func (c *Client) throttleDelay(retryAfter time.Duration) time.Duration {
+	delay := c.throttleWait
+	if retryAfter > 0 {
+		delay = min(retryAfter, maxThrottleWait)
+	}
+	if jitter := delay / 10; jitter > 0 {
+		delay += rand.N(jitter)
+	}
+	return delay
+}
+
+// endsBeforeDeadline reports whether a wait of d leaves the call time for
+// one more request before its context's deadline.
+func endsBeforeDeadline(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline)-throttleMargin >= d
+}
+
+// backoff returns the wait after the given failed attempt, throttles not
+// counted. A server's Retry-After wins, capped so one answer cannot stall
+// a run.
+func (c *Client) backoff(failures int, retryAfter time.Duration) time.Duration {
 	if retryAfter > 0 {
 		return min(retryAfter, c.backoffMax)
 	}
 	ceiling := c.backoffBase
-	for i := 1; i < attempt && ceiling < c.backoffMax; i++ {
+	for i := 1; i < failures && ceiling < c.backoffMax; i++ {
 		ceiling *= 2
 	}
 	ceiling = min(ceiling, c.backoffMax)

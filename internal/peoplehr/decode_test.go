@@ -178,7 +178,7 @@ func TestFetchAllRejectsMalformedAnswers(t *testing.T) {
 			if !errors.As(err, &perr) {
 				t.Fatalf("err = %v, want *peoplehr.Error", err)
 			}
-			for _, sentinel := range []error{peoplehr.ErrInvalidKey, peoplehr.ErrMissingPermission, peoplehr.ErrUnavailable} {
+			for _, sentinel := range sentinels {
 				if errors.Is(err, sentinel) {
 					t.Errorf("err %v unexpectedly matches %v", err, sentinel)
 				}

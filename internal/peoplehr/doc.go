@@ -2,8 +2,10 @@
 // GetAllEmployeeDetail call, decodes the answer as a stream, flattens each
 // employee into the map the sync engine maps from, and turns PeopleHR's
 // in-band statuses and transport failures into a few named errors
-// (ErrInvalidKey, ErrMissingPermission, ErrUnavailable) that setup and the
-// import branch on.
+// (ErrInvalidKey, ErrMissingPermission, ErrRateLimited, ErrUnavailable)
+// that setup and the import branch on. Outages are retried with backoff;
+// PeopleHR's rate limit is waited out apart, as long as the call's
+// deadline allows.
 //
 // The whole directory comes back in one response with no paging, so the body
 // is never held in memory: records are handed to the caller one at a time and

@@ -20,9 +20,14 @@ var (
 	// ErrMissingPermission: the key is valid but may not read employees.
 	ErrMissingPermission = errors.New("peoplehr: API key lacks the Employee permission")
 	// ErrUnavailable: PeopleHR kept failing in ways that usually pass
-	// (transport errors, timeouts, HTTP 429/5xx, Status 6, cut-off bodies)
+	// (transport errors, timeouts, HTTP 408/5xx, Status 6, cut-off bodies)
 	// until the attempts ran out.
 	ErrUnavailable = errors.New("peoplehr: service unavailable")
+	// ErrRateLimited: PeopleHR kept refusing calls over its rate limit
+	// (about 30 a minute per company or IP: HTTP 429, or in-band Status 5
+	// "API calls will be limited to ...") for as long as the client could
+	// wait. The service is up; a later call will pass.
+	ErrRateLimited = errors.New("peoplehr: rate limited")
 )
 
 // PeopleHR's in-band statuses that change what the client does; the others
@@ -50,6 +55,9 @@ type Error struct {
 	HTTPStatus int
 	// Attempts is how many requests were made before giving up.
 	Attempts int
+	// Waited is how long the call waited for PeopleHR's rate limit to
+	// lift, in all.
+	Waited time.Duration
 	// Err is the underlying cause when it was not PeopleHR's own answer
 	// (transport error, timeout, malformed body).
 	Err error
@@ -68,12 +76,23 @@ func (e *Error) Error() string {
 		b.WriteString(`the API key is not allowed to read employees (it needs the Employee "Get All Employee Detail" permission)`)
 	case e.kind == ErrUnavailable:
 		b.WriteString("PeopleHR is unavailable")
+	case e.kind == ErrRateLimited:
+		b.WriteString("PeopleHR is limiting API calls for this company (about 30 a minute)")
 	case errors.As(e.Err, new(*malformedError)):
 		b.WriteString("PeopleHR sent a malformed response")
 	default:
 		b.WriteString("PeopleHR request failed")
 	}
-	if e.Attempts > 1 {
+	switch {
+	case e.kind == ErrRateLimited:
+		// How long it waited says more than how many requests it made.
+		if waited := e.Waited; waited > 0 {
+			if waited >= time.Second {
+				waited = waited.Round(time.Second) // the jitter's digits say nothing
+			}
+			fmt.Fprintf(&b, " and was still limiting them after waiting %s", waited)
+		}
+	case e.Attempts > 1:
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
 	if e.HTTPStatus != 0 && e.HTTPStatus != http.StatusOK {
@@ -99,8 +118,14 @@ func (e *Error) Is(target error) bool { return e.kind != nil && target == e.kind
 func (e *Error) retryable() bool { return e.kind == ErrUnavailable }
 
 // statusKind classifies an in-band error status. PeopleHR reuses Status 5
-// for key, permission and validation errors alike, so the message decides.
+// for key, permission, validation and rate-limit errors alike, so the
+// message decides. The rate limit is checked first, whatever the status:
+// its wording may mention the API key, and a throttle taken for a bad key
+// would have the admin replace a good one.
 func statusKind(status int, message string) error {
+	if rateLimitMessage(message) {
+		return ErrRateLimited
+	}
 	switch status {
 	case statusKeyMissing, statusKeyInvalid:
 		return ErrInvalidKey
@@ -118,12 +143,26 @@ func statusKind(status int, message string) error {
 	return nil
 }
 
+// rateLimitMessage reports whether PeopleHR's message is about its call
+// limit. Only "API calls will be limited to a N per minute" has been seen,
+// reportedly, so other plausible wordings count too; "limited to" and "too
+// many" only about calls or requests, as a permission message may say
+// "access is limited to ...".
+func rateLimitMessage(message string) bool {
+	m := strings.ToLower(message)
+	aboutCalls := strings.Contains(m, "call") || strings.Contains(m, "request")
+	return strings.Contains(m, "rate limit") || strings.Contains(m, "per minute") ||
+		aboutCalls && (strings.Contains(m, "limited to") || strings.Contains(m, "too many"))
+}
+
 // httpKind classifies a non-200 HTTP status.
 func httpKind(code int) error {
 	switch {
 	case code == http.StatusUnauthorized, code == http.StatusForbidden:
 		return ErrInvalidKey
-	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code >= 500:
+	case code == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case code == http.StatusRequestTimeout, code >= 500:
 		return ErrUnavailable
 	}
 	return nil
