@@ -204,13 +204,18 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if err := decode(w, r, &body); err != nil {
 		return err
 	}
-	key := strings.TrimSpace(body.APIKey)
+	// The bare key is checked and stored: PeopleHR knows no other form.
+	key := peoplehr.NormalizeKey(body.APIKey)
 	if !apiKeyPattern.MatchString(key) {
 		return invalid("That does not look like a PeopleHR API key.", FieldProblem{"apiKey", "paste the whole key from PeopleHR: Settings > API"})
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), authorizeTimeout)
 	defer cancel()
 	employees, err := countEmployees(ctx, s.feed, key)
+	if errors.Is(err, peoplehr.ErrRateLimited) {
+		// PeopleHR counts its limit per minute.
+		w.Header().Set("Retry-After", "60")
+	}
 	if err != nil {
 		return keyError(err)
 	}
@@ -255,6 +260,10 @@ func keyError(err error) error {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_key", Message: "PeopleHR did not accept this API key. Check that it was copied whole and has not been deleted in PeopleHR."}
 	case errors.Is(err, peoplehr.ErrMissingPermission):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "missing_permission", Message: `This key cannot read employees. In PeopleHR, give it the Employee application's "Get All Employee Detail" action.`}
+	case errors.Is(err, peoplehr.ErrRateLimited):
+		// Not the key's fault: other integrations of the company may have
+		// used up the calls of this minute.
+		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "PeopleHR is limiting API calls for your company right now. Try again in a minute."}
 	case errors.Is(err, peoplehr.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "peoplehr_unavailable", Message: "PeopleHR could not be reached. Try again in a few minutes."}
 	}

@@ -1,0 +1,122 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/peoplehr"
+	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
+)
+
+// memoryStore keeps one tenant's integration; the other Store methods are
+// not used by the key check.
+type memoryStore struct {
+	Store
+	in *integration.Integration
+}
+
+func (m *memoryStore) GetIntegration(context.Context, string) (*integration.Integration, error) {
+	if m.in == nil {
+		return nil, integration.ErrNotFound
+	}
+	return m.in, nil
+}
+
+func (m *memoryStore) PutIntegration(_ context.Context, in *integration.Integration) error {
+	m.in = in
+	return nil
+}
+
+// plainKeys "seals" a key by keeping it, so the test can see what would
+// be stored.
+type plainKeys struct{ sealed []string }
+
+func (k *plainKeys) Seal(_ context.Context, _, apiKey string) ([]byte, error) {
+	k.sealed = append(k.sealed, apiKey)
+	return []byte(apiKey), nil
+}
+
+func (k *plainKeys) Open(_ context.Context, _ string, sealed []byte) (string, error) {
+	return string(sealed), nil
+}
+
+// The key check normalises a pasted key before PeopleHR sees it, and the
+// sandbox, like PeopleHR, knows only the bare key: a key accepted here was
+// normalised on our side. A rate limit is told apart from a bad key.
+func TestAuthorizeKey(t *testing.T) {
+	const key = peoplehrtest.DefaultAPIKey
+	tests := []struct {
+		name         string
+		apiKey       string
+		fault        peoplehrtest.Fault
+		status       int
+		code         string
+		retryAfter   string
+		wantRequests int
+	}{
+		{"bare key", key, peoplehrtest.Fault{}, http.StatusOK, "", "", 1},
+		{"key in braces", "{" + key + "}", peoplehrtest.Fault{}, http.StatusOK, "", "", 1},
+		{"braces and spaces", "  {" + key + "}  ", peoplehrtest.Fault{}, http.StatusOK, "", "", 1},
+		{"spaces", " " + key + " ", peoplehrtest.Fault{}, http.StatusOK, "", "", 1},
+		{"byte-order mark and zero-width space", "\uFEFF" + key + "\u200B", peoplehrtest.Fault{}, http.StatusOK, "", "", 1},
+		{"unbalanced brace", "{" + key, peoplehrtest.Fault{}, http.StatusBadRequest, "validation_failed", "", 0},
+		{"unknown key in braces", "{6ba7b810-9dad-11d1-80b4-00c04fd430c8}", peoplehrtest.Fault{}, http.StatusUnprocessableEntity, "invalid_key", "", 1},
+		// A minute's wait does not fit the check's budget: no wait at all.
+		{"in-band rate limit", key, peoplehrtest.Fault{Kind: peoplehrtest.FaultRateLimited}, http.StatusTooManyRequests, "rate_limited", "60", 1},
+		{"HTTP 429 through every wait", key, peoplehrtest.Fault{Kind: peoplehrtest.FaultThrottle, Times: 10}, http.StatusTooManyRequests, "rate_limited", "60", 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := peoplehrtest.New(peoplehrtest.Options{Employees: peoplehrtest.DemoEmployees()})
+			t.Cleanup(sb.Close)
+			if tt.fault.Kind != 0 {
+				sb.InjectFault(tt.fault)
+			}
+			feed := peoplehr.New(sb.URL(), peoplehr.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+			store, keys := &memoryStore{}, &plainKeys{}
+			authn := func(*http.Request) (auth.Principal, error) {
+				return auth.Principal{TenantID: "acme", Email: "admin@acme.example"}, nil
+			}
+			s, err := New(store, feed, keys, struct{ Jobs }{}, struct{ Links }{}, authn, slog.New(slog.DiscardHandler), time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := json.Marshal(map[string]string{"apiKey": tt.apiKey})
+			req := httptest.NewRequest(http.MethodPost, "/integration/authorization", strings.NewReader(string(body)))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+
+			if rec.Code != tt.status || rec.Header().Get("Retry-After") != tt.retryAfter {
+				t.Fatalf("%d (Retry-After %q) %s, want %d (Retry-After %q)", rec.Code, rec.Header().Get("Retry-After"), rec.Body, tt.status, tt.retryAfter)
+			}
+			if sb.Requests() != tt.wantRequests {
+				t.Errorf("%d requests reached PeopleHR, want %d", sb.Requests(), tt.wantRequests)
+			}
+			if tt.status != http.StatusOK {
+				var got struct{ Error Error }
+				if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Error.Code != tt.code {
+					t.Errorf("error %s, want code %q", rec.Body, tt.code)
+				}
+				if tt.code == "rate_limited" && got.Error.Message != "PeopleHR is limiting API calls for your company right now. Try again in a minute." {
+					t.Errorf("message %q does not say to try again", got.Error.Message)
+				}
+				if len(keys.sealed) != 0 || store.in != nil {
+					t.Errorf("a refused key was stored: %q", keys.sealed)
+				}
+				return
+			}
+			if len(keys.sealed) != 1 || keys.sealed[0] != key || store.in.Key.Last4 != key[len(key)-4:] {
+				t.Errorf("sealed %q (last 4 %q), want the bare key", keys.sealed, store.in.Key.Last4)
+			}
+		})
+	}
+}
