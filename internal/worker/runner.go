@@ -313,6 +313,8 @@ func (r *runner) fetch(ctx context.Context, apiKey string, m sync.Mapping, s syn
 		return nil, &runFailure{"PeopleHR refused the API key: re-authorize with a valid key", err}
 	case errors.Is(err, peoplehr.ErrMissingPermission):
 		return nil, &runFailure{`the API key lacks the Employee "Get All Employee Detail" permission`, err}
+	case errors.Is(err, peoplehr.ErrRateLimited):
+		return nil, &runFailure{"PeopleHR's rate limit (about 30 calls a minute) stayed in force for the whole run: the next run will try again", err}
 	case errors.Is(err, peoplehr.ErrUnavailable):
 		return nil, &runFailure{"PeopleHR could not be reached after several attempts: the next run will try again", err}
 	case ctx.Err() != nil:

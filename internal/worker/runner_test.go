@@ -1,8 +1,14 @@
 package worker
 
 import (
+	"context"
+	"errors"
 	"testing"
+	"time"
 
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/peoplehr"
+	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
@@ -60,5 +66,46 @@ func TestReasonFor(t *testing.T) {
 		if got := reasonFor(tt.kind, &after, tt.before); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.kind, got, tt.want)
 		}
+	}
+}
+
+// A failed fetch tells the admin why in plain words: a rate limit apart
+// from an outage, a refused key or a malformed answer. The client is the
+// real one, against the sandbox, with its waits recorded, not slept.
+func TestFetchFailureReasons(t *testing.T) {
+	settings, err := integration.DefaultSettings().Sync()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		fault peoplehrtest.FaultKind
+		key   string
+		want  string
+	}{
+		{"rate limit through every wait", peoplehrtest.FaultRateLimited, peoplehrtest.DefaultAPIKey,
+			"PeopleHR's rate limit (about 30 calls a minute) stayed in force for the whole run: the next run will try again"},
+		{"HTTP 429 through every wait", peoplehrtest.FaultThrottle, peoplehrtest.DefaultAPIKey,
+			"PeopleHR's rate limit (about 30 calls a minute) stayed in force for the whole run: the next run will try again"},
+		{"outage through every attempt", peoplehrtest.FaultHTTP5xx, peoplehrtest.DefaultAPIKey,
+			"PeopleHR could not be reached after several attempts: the next run will try again"},
+		{"unknown key", 0, "6ba7b810-9dad-11d1-80b4-00c04fd430c8", "PeopleHR refused the API key: re-authorize with a valid key"},
+		{"maintenance page", peoplehrtest.FaultNotJSON, peoplehrtest.DefaultAPIKey, "PeopleHR returned an error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := peoplehrtest.New(peoplehrtest.Options{Employees: peoplehrtest.DemoEmployees()})
+			t.Cleanup(sb.Close)
+			if tt.fault != 0 {
+				sb.InjectFault(peoplehrtest.Fault{Kind: tt.fault, Times: 20})
+			}
+			feed := peoplehr.New(sb.URL(), peoplehr.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+			r := &runner{w: &Worker{feed: feed, now: time.Now}}
+			_, err := r.fetch(context.Background(), tt.key, sync.DefaultMapping(), settings)
+			var rf *runFailure
+			if !errors.As(err, &rf) || rf.reason != tt.want {
+				t.Errorf("fetch = %v, want the reason %q", err, tt.want)
+			}
+		})
 	}
 }
