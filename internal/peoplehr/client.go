@@ -169,7 +169,8 @@ type getAllRequest struct {
 //
 // It returns the number of records delivered by the successful attempt. On
 // failure the error is an *Error matching ErrInvalidKey,
-// ErrMissingPermission, ErrRateLimited, ErrUnavailable or none of them;
+// ErrMissingPermission, ErrRateLimited, ErrUnavailable, ErrMalformed or
+// none of them;
 // the record func's own error, wrapped; or the context's error.
 func (c *Client) FetchAll(ctx context.Context, apiKey string, start func() func(rec map[string]string) error) (int, error) {
 	// Marshalling strings and a bool cannot fail.
@@ -250,7 +251,7 @@ func (c *Client) attempt(ctx context.Context, body []byte, deliver func(map[stri
 	case errors.As(err, &recErr):
 		return n, recErr
 	case errors.As(err, &malformed):
-		return n, &Error{HTTPStatus: resp.StatusCode, Err: withMediaType(malformed, resp.Header.Get("Content-Type"))}
+		return n, &Error{HTTPStatus: resp.StatusCode, Err: withMediaType(malformed, resp.Header.Get("Content-Type")), kind: ErrMalformed}
 	case err != nil:
 		return n, c.unavailable(ctx, resp.StatusCode, fmt.Errorf("reading response: %w", err))
 	}
@@ -281,12 +282,12 @@ func withMediaType(e *malformedError, contentType string) *malformedError {
 func envelopeError(env envelope) error {
 	switch {
 	case !env.hasStatus && !env.hasIsError:
-		return &Error{HTTPStatus: http.StatusOK, Err: &malformedError{"no Status in the response"}}
+		return &Error{HTTPStatus: http.StatusOK, Err: &malformedError{"no Status in the response"}, kind: ErrMalformed}
 	case env.status == statusNoRecords:
 		return nil
 	case env.status == statusOK && !env.isError:
 		if env.oddResult {
-			return &Error{HTTPStatus: http.StatusOK, Err: &malformedError{"Result holds something other than employee records"}}
+			return &Error{HTTPStatus: http.StatusOK, Err: &malformedError{"Result holds something other than employee records"}, kind: ErrMalformed}
 		}
 		return nil
 	}

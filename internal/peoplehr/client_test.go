@@ -344,8 +344,8 @@ func TestFetchAllNotJSONIsNotRetried(t *testing.T) {
 			sb.Requests(), perr.Attempts, f.starts, n, sl.all())
 	}
 	for _, sentinel := range sentinels {
-		if errors.Is(err, sentinel) {
-			t.Errorf("err %v matches %v", err, sentinel)
+		if errors.Is(err, sentinel) != (sentinel == peoplehr.ErrMalformed) {
+			t.Errorf("errors.Is(%v, %v) = %v", err, sentinel, errors.Is(err, sentinel))
 		}
 	}
 	const want = "peoplehr: PeopleHR sent a malformed response: the body is not JSON (Content-Type text/html)"

@@ -239,7 +239,9 @@ func (d *decoder) envelopeField(key string, set func(text string) error) error {
 		return &malformedError{key + " is not a single value"}
 	}
 	if err := set(text); err != nil {
-		return &malformedError{fmt.Sprintf("%s %q: %v", key, text, err)}
+		// The value is the server's: bounded like its messages, and never
+		// long enough to carry a record.
+		return &malformedError{fmt.Sprintf("%s %q is not valid", key, sanitize(text, ""))}
 	}
 	return nil
 }

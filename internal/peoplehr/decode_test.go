@@ -179,8 +179,8 @@ func TestFetchAllRejectsMalformedAnswers(t *testing.T) {
 				t.Fatalf("err = %v, want *peoplehr.Error", err)
 			}
 			for _, sentinel := range sentinels {
-				if errors.Is(err, sentinel) {
-					t.Errorf("err %v unexpectedly matches %v", err, sentinel)
+				if errors.Is(err, sentinel) != (sentinel == peoplehr.ErrMalformed) {
+					t.Errorf("errors.Is(%v, %v) = %v", err, sentinel, errors.Is(err, sentinel))
 				}
 			}
 			if !strings.HasPrefix(err.Error(), "peoplehr: PeopleHR sent a malformed response: ") || !strings.Contains(err.Error(), tt.wantMsg) {

@@ -11,8 +11,7 @@ import (
 
 // Errors callers branch on. An *Error matches at most one of them with
 // errors.Is; an *Error that matches none is a failure no retry or new key
-// would fix (an unexpected status, a malformed response: a body that is
-// complete but not JSON, or not PeopleHR's envelope).
+// would fix (an unexpected in-band status).
 var (
 	// ErrInvalidKey: PeopleHR does not know the API key (Status 1, 2, or 5
 	// about the key; HTTP 401/403).
@@ -28,6 +27,10 @@ var (
 	// "API calls will be limited to ...") for as long as the client could
 	// wait. The service is up; a later call will pass.
 	ErrRateLimited = errors.New("peoplehr: rate limited")
+	// ErrMalformed: PeopleHR answered with a complete body that is not
+	// JSON, or not its envelope (an HTML page from a proxy, a changed
+	// format). Retrying at once would get the same answer.
+	ErrMalformed = errors.New("peoplehr: malformed response")
 )
 
 // PeopleHR's in-band statuses that change what the client does; the others
@@ -78,7 +81,7 @@ func (e *Error) Error() string {
 		b.WriteString("PeopleHR is unavailable")
 	case e.kind == ErrRateLimited:
 		b.WriteString("PeopleHR is limiting API calls for this company (about 30 a minute)")
-	case errors.As(e.Err, new(*malformedError)):
+	case e.kind == ErrMalformed:
 		b.WriteString("PeopleHR sent a malformed response")
 	default:
 		b.WriteString("PeopleHR request failed")

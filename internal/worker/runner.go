@@ -315,6 +315,8 @@ func (r *runner) fetch(ctx context.Context, apiKey string, m sync.Mapping, s syn
 		return nil, &runFailure{`the API key lacks the Employee "Get All Employee Detail" permission`, err}
 	case errors.Is(err, peoplehr.ErrRateLimited):
 		return nil, &runFailure{"PeopleHR's rate limit (about 30 calls a minute) stayed in force for the whole run: the next run will try again", err}
+	case errors.Is(err, peoplehr.ErrMalformed):
+		return nil, &runFailure{"PeopleHR sent a malformed response (not the JSON it documents): the next run will try again", err}
 	case errors.Is(err, peoplehr.ErrUnavailable):
 		return nil, &runFailure{"PeopleHR could not be reached after several attempts: the next run will try again", err}
 	case ctx.Err() != nil:

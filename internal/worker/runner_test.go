@@ -90,7 +90,7 @@ func TestFetchFailureReasons(t *testing.T) {
 		{"outage through every attempt", peoplehrtest.FaultHTTP5xx, peoplehrtest.DefaultAPIKey,
 			"PeopleHR could not be reached after several attempts: the next run will try again"},
 		{"unknown key", 0, "6ba7b810-9dad-11d1-80b4-00c04fd430c8", "PeopleHR refused the API key: re-authorize with a valid key"},
-		{"maintenance page", peoplehrtest.FaultNotJSON, peoplehrtest.DefaultAPIKey, "PeopleHR returned an error"},
+		{"maintenance page", peoplehrtest.FaultNotJSON, peoplehrtest.DefaultAPIKey, "PeopleHR sent a malformed response (not the JSON it documents): the next run will try again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
