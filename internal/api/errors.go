@@ -13,8 +13,11 @@ import (
 // Error is an API error: a status, a stable code, a message for people and
 // field-level details.
 type Error struct {
-	Status  int            `json:"-"`
-	Code    string         `json:"code"`
+	Status int `json:"-"`
+	// RetryAfter, in seconds, is sent as the Retry-After header when set:
+	// a 429 or 503 that knows when to come back says so.
+	RetryAfter int            `json:"-"`
+	Code       string         `json:"code"`
 	Message string         `json:"message"`
 	Details []FieldProblem `json:"details,omitempty"`
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
@@ -230,6 +231,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			s.log.Error("request failed", "requestId", requestID(r), "path", r.URL.Path, "error", err)
 			e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "Something went wrong on our side: try again, and quote the request id if it persists."}
 		}
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	body := map[string]any{"error": e, "requestId": requestID(r)}
 	writeJSON(w, e.Status, body)

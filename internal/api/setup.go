@@ -212,10 +212,6 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, p auth.Princi
 	ctx, cancel := context.WithTimeout(r.Context(), authorizeTimeout)
 	defer cancel()
 	employees, err := countEmployees(ctx, s.feed, key)
-	if errors.Is(err, peoplehr.ErrRateLimited) {
-		// PeopleHR counts its limit per minute.
-		w.Header().Set("Retry-After", "60")
-	}
 	if err != nil {
 		return keyError(err)
 	}
@@ -263,7 +259,9 @@ func keyError(err error) error {
 	case errors.Is(err, peoplehr.ErrRateLimited):
 		// Not the key's fault: other integrations of the company may have
 		// used up the calls of this minute.
-		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "PeopleHR is limiting API calls for your company right now. Try again in a minute."}
+		return &Error{Status: http.StatusTooManyRequests, RetryAfter: 60, Code: "rate_limited", Message: "PeopleHR is limiting API calls for your company right now. Try again in a minute."}
+	case errors.Is(err, peoplehr.ErrMalformed):
+		return &Error{Status: http.StatusBadGateway, Code: "peoplehr_error", Message: "PeopleHR sent a malformed response. Try again in a few minutes."}
 	case errors.Is(err, peoplehr.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "peoplehr_unavailable", Message: "PeopleHR could not be reached. Try again in a few minutes."}
 	}

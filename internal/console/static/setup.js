@@ -376,8 +376,13 @@ const keyTitles = {
   invalid_key: 'PeopleHR did not accept the key',
   missing_permission: 'The key is missing a permission',
   peoplehr_unavailable: 'PeopleHR could not be reached',
+  rate_limited: 'PeopleHR is busy: try again in a minute',
   validation_failed: 'That is not a PeopleHR API key',
 };
+
+// Codes that say nothing against the key itself: the field is not marked
+// invalid, so the admin does not go looking for a fault in a good key.
+const keyNotAtFault = new Set(['peoplehr_unavailable', 'rate_limited']);
 
 async function authorizeStep(ctx, integ, body) {
   const status = h('div', { id: 'key-status', class: 'card' }, keyStatus(integ));
@@ -458,7 +463,8 @@ function keyDialog(ctx, opener, status, next) {
         const detail = err.details.length ? h('p', {}, err.details.map((d) => d.message).join('. ') + '.') : null;
         replace(result, notice('error', keyTitles[err.code] || 'The key could not be checked',
           h('p', { id: 'key-error', 'data-code': err.code }, err.message), detail));
-        input.setAttribute('aria-invalid', 'true');
+        if (keyNotAtFault.has(err.code)) input.removeAttribute('aria-invalid');
+        else input.setAttribute('aria-invalid', 'true');
         input.focus();
       }
     });
