@@ -34,7 +34,7 @@ $(SAM): tools/requirements-sam.txt
 	touch $@
 
 # The Lambda Runtime Interface Emulator, pinned by go.mod's tool directive,
-# runs the built bootstrap binaries in internal/deploy's tests (no Docker).
+# runs the built bootstrap binaries in internal/dev/deploy's tests (no Docker).
 $(RIE): go.mod go.sum
 	$(GO) build -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
@@ -108,5 +108,5 @@ token:
 # the terminal and to bin/bench.md. About 8 minutes on 2 cores.
 bench: $(MOTO) $(RIE) node_modules/.bin/aws-ses-v2-local
 	@mkdir -p bin
-	set -o pipefail; $(GO) test -run '^$$' -bench Decode -count 3 -timeout 10m ./internal/bench | tee bin/bench-engine.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench Decode -count 3 -timeout 10m ./internal/dev/bench | tee bin/bench-engine.txt
 	$(GO) run ./cmd/bench -engine bin/bench-engine.txt -out bin/bench.md

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/peoplesync/peoplesync/internal/bench"
-	"github.com/peoplesync/peoplesync/internal/devstack"
+	"github.com/peoplesync/peoplesync/internal/dev/bench"
+	"github.com/peoplesync/peoplesync/internal/dev/devstack"
 )
 
 func main() {

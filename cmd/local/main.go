@@ -19,13 +19,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/peoplesync/peoplesync/internal/devstack"
+	"github.com/peoplesync/peoplesync/internal/dev/devstack"
+	"github.com/peoplesync/peoplesync/internal/dev/localissuer"
+	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
+	"github.com/peoplesync/peoplesync/internal/dev/stack"
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/localissuer"
 	"github.com/peoplesync/peoplesync/internal/logging"
-	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
-	"github.com/peoplesync/peoplesync/internal/stack"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 const demoTenant = "demo"
@@ -170,7 +170,7 @@ another: make token TENANT=<id> EMAIL=<admin>):
 }
 
 func demoTenantSetup(apiKey string, firstSlot time.Time) stack.Tenant {
-	m := sync.DefaultMapping()
+	m := engine.DefaultMapping()
 	m.Fields["dateOfBirth"] = "DateOfBirth"
 	m.Fields["mobile"] = "ContactDetail.Mobile"
 	m.Fields["payrollId"] = "EmploymentDetail.PayrollID"

@@ -13,9 +13,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/peoplesync/peoplesync/internal/devstack"
+	"github.com/peoplesync/peoplesync/internal/dev/devstack"
+	"github.com/peoplesync/peoplesync/internal/dev/localissuer"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/localissuer"
 )
 
 // errUsage marks bad flags, already reported by the flag set.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/sqsbatch"
 	"github.com/peoplesync/peoplesync/internal/wiring"
 )
 
@@ -15,6 +16,6 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return m.HandleSQS, nil
+		return sqsbatch.Handler(log, m.Handle), nil
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/sqsbatch"
 	"github.com/peoplesync/peoplesync/internal/wiring"
 )
 
@@ -14,6 +15,6 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return w.HandleSQS, nil
+		return sqsbatch.Handler(log, w.Handle), nil
 	})
 }

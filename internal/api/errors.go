@@ -18,8 +18,8 @@ type Error struct {
 	// a 429 or 503 that knows when to come back says so.
 	RetryAfter int            `json:"-"`
 	Code       string         `json:"code"`
-	Message string         `json:"message"`
-	Details []FieldProblem `json:"details,omitempty"`
+	Message    string         `json:"message"`
+	Details    []FieldProblem `json:"details,omitempty"`
 }
 
 // FieldProblem is one field-level complaint about a request.

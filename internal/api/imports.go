@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // errorLinkTTL is how long an error file link works (SPEC section 3).
@@ -169,12 +169,12 @@ func (s *Server) discard(w http.ResponseWriter, r *http.Request, p auth.Principa
 // samePlan reports whether two plans make the same writes to the same
 // stored versions. Only what a change writes counts: a welcome sent since
 // (which does not move the version) does not make a plan stale.
-func samePlan(a, b []sync.Change) bool {
+func samePlan(a, b []engine.Change) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	key := func(c *sync.Change) string { return string(c.Kind) + "/" + c.EmployeeID() }
-	index := make(map[string]*sync.Change, len(a))
+	key := func(c *engine.Change) string { return string(c.Kind) + "/" + c.EmployeeID() }
+	index := make(map[string]*engine.Change, len(a))
 	for i := range a {
 		index[key(&a[i])] = &a[i]
 	}
@@ -187,7 +187,7 @@ func samePlan(a, b []sync.Change) bool {
 	return true
 }
 
-func sameWrite(a, b *sync.Change) bool {
+func sameWrite(a, b *engine.Change) bool {
 	if (a.Before == nil) != (b.Before == nil) || a.Before != nil && a.Before.Version != b.Before.Version {
 		return false
 	}
@@ -200,7 +200,7 @@ func sameWrite(a, b *sync.Change) bool {
 			return false
 		}
 	}
-	return a.Kind == sync.KindUpdate || a.Kind == sync.KindClose || a.After.Welcome == b.After.Welcome
+	return a.Kind == engine.KindUpdate || a.Kind == engine.KindClose || a.After.Welcome == b.After.Welcome
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -208,8 +208,8 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
-	status := sync.Status(r.URL.Query().Get("status"))
-	if status != "" && !slices.Contains([]sync.Status{sync.StatusInvited, sync.StatusActive, sync.StatusLeaver}, status) {
+	status := engine.Status(r.URL.Query().Get("status"))
+	if status != "" && !slices.Contains([]engine.Status{engine.StatusInvited, engine.StatusActive, engine.StatusLeaver}, status) {
 		return invalid("status must be invited, active or leaver.", FieldProblem{"status", "invited|active|leaver"})
 	}
 	members, next, err := s.store.ListMembers(r.Context(), p.TenantID, status, r.URL.Query().Get("cursor"), limit)

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 type mappingBody struct {
@@ -22,14 +22,14 @@ func (s *Server) putMapping(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err := decode(w, r, &body); err != nil {
 		return err
 	}
-	m := sync.Mapping{UniqueKey: strings.TrimSpace(body.UniqueKey), Fields: map[string]string{}}
+	m := engine.Mapping{UniqueKey: strings.TrimSpace(body.UniqueKey), Fields: map[string]string{}}
 	for target, src := range body.Fields {
 		if src = strings.TrimSpace(src); src != "" {
 			m.Fields[target] = src
 		}
 	}
 	if err := m.Validate(); err != nil {
-		var me *sync.MappingError
+		var me *engine.MappingError
 		if errors.As(err, &me) {
 			details := make([]FieldProblem, len(me.Problems))
 			for i, pr := range me.Problems {
@@ -91,7 +91,7 @@ func (s *Server) fields(w http.ResponseWriter, r *http.Request, p auth.Principal
 		return func(rec map[string]string) error {
 			for path, v := range rec {
 				v = strings.TrimSpace(v)
-				if !sync.ValidSource(path) {
+				if !engine.ValidSource(path) {
 					continue
 				}
 				ex := examples[path]
@@ -117,7 +117,7 @@ func (s *Server) fields(w http.ResponseWriter, r *http.Request, p auth.Principal
 // then any others the tenant's records carry.
 func orderSources(examples map[string][]string) []sourceField {
 	out := []sourceField{}
-	for _, path := range sync.StandardSources() {
+	for _, path := range engine.StandardSources() {
 		if ex, ok := examples[path]; ok {
 			out = append(out, sourceField{path, append([]string{}, ex...)})
 			delete(examples, path)
@@ -135,9 +135,9 @@ func orderSources(examples map[string][]string) []sourceField {
 }
 
 func targets() []targetField {
-	out := make([]targetField, 0, sync.NumFields)
-	for f := range sync.NumFields {
-		out = append(out, targetField{Name: f.String(), Mandatory: f == sync.EmployeeID || f == sync.Email, MaxLength: f.MaxLen(), Date: f.IsDate()})
+	out := make([]targetField, 0, engine.NumFields)
+	for f := range engine.NumFields {
+		out = append(out, targetField{Name: f.String(), Mandatory: f == engine.EmployeeID || f == engine.Email, MaxLength: f.MaxLen(), Date: f.IsDate()})
 	}
 	return out
 }

@@ -6,8 +6,8 @@ import (
 	"net/http"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // previewRows is how many rows of each kind the review shows.
@@ -15,34 +15,34 @@ const previewRows = 5
 
 // dryRun plans an import against the live feed and the stored members
 // without writing anything.
-func (s *Server) dryRun(ctx context.Context, in *integration.Integration) (sync.Plan, error) {
+func (s *Server) dryRun(ctx context.Context, in *integration.Integration) (engine.Plan, error) {
 	key, err := s.openKey(ctx, in)
 	if err != nil {
-		return sync.Plan{}, err
+		return engine.Plan{}, err
 	}
 	settings, err := in.Settings.Sync()
 	if err != nil {
-		return sync.Plan{}, invalid("Save valid settings first.", FieldProblem{"timeZone", err.Error()})
+		return engine.Plan{}, invalid("Save valid settings first.", FieldProblem{"timeZone", err.Error()})
 	}
 	if err := in.Mapping.Validate(); err != nil {
-		return sync.Plan{}, invalid("Save a valid mapping first: " + err.Error())
+		return engine.Plan{}, invalid("Save a valid mapping first: " + err.Error())
 	}
 	ctx, cancel := context.WithTimeout(ctx, authorizeTimeout)
 	defer cancel()
-	var planner *sync.Planner
+	var planner *engine.Planner
 	_, err = s.feed.FetchAll(ctx, key, func() func(map[string]string) error {
-		planner, _ = sync.NewPlanner(in.Mapping, settings, s.now()) // both checked above
+		planner, _ = engine.NewPlanner(in.Mapping, settings, s.now()) // both checked above
 		return func(rec map[string]string) error {
 			planner.Add(rec)
 			return nil
 		}
 	})
 	if err != nil {
-		return sync.Plan{}, keyError(err)
+		return engine.Plan{}, keyError(err)
 	}
 	members, err := s.store.Members(ctx, in.TenantID)
 	if err != nil {
-		return sync.Plan{}, err
+		return engine.Plan{}, err
 	}
 	return planner.Plan(members), nil
 }
@@ -56,29 +56,29 @@ type previewRow struct {
 }
 
 type issueRow struct {
-	Row        int           `json:"row"`
-	EmployeeID string        `json:"employeeId"`
-	Field      string        `json:"field"`
-	Message    string        `json:"message"`
-	Severity   sync.Severity `json:"severity"`
+	Row        int             `json:"row"`
+	EmployeeID string          `json:"employeeId"`
+	Field      string          `json:"field"`
+	Message    string          `json:"message"`
+	Severity   engine.Severity `json:"severity"`
 }
 
 type preview struct {
-	Counts      sync.Counts  `json:"counts"`
-	Held        bool         `json:"held"`
-	HeldReason  string       `json:"heldReason"`
-	Creates     []previewRow `json:"creates"`
-	Updates     []previewRow `json:"updates"`
-	Closes      []previewRow `json:"closes"`
-	Reactivates []previewRow `json:"reactivates"`
-	Issues      []issueRow   `json:"issues"`
+	Counts      engine.Counts `json:"counts"`
+	Held        bool          `json:"held"`
+	HeldReason  string        `json:"heldReason"`
+	Creates     []previewRow  `json:"creates"`
+	Updates     []previewRow  `json:"updates"`
+	Closes      []previewRow  `json:"closes"`
+	Reactivates []previewRow  `json:"reactivates"`
+	Issues      []issueRow    `json:"issues"`
 }
 
-func viewPreview(plan sync.Plan) preview {
+func viewPreview(plan engine.Plan) preview {
 	p := preview{Counts: plan.Counts, Held: plan.Held, HeldReason: plan.HeldReason,
 		Creates: []previewRow{}, Updates: []previewRow{}, Closes: []previewRow{}, Reactivates: []previewRow{}, Issues: []issueRow{}}
-	byKind := map[sync.Kind]*[]previewRow{
-		sync.KindCreate: &p.Creates, sync.KindUpdate: &p.Updates, sync.KindClose: &p.Closes, sync.KindReactivate: &p.Reactivates,
+	byKind := map[engine.Kind]*[]previewRow{
+		engine.KindCreate: &p.Creates, engine.KindUpdate: &p.Updates, engine.KindClose: &p.Closes, engine.KindReactivate: &p.Reactivates,
 	}
 	for _, c := range plan.Changes {
 		rows := byKind[c.Kind]
@@ -86,8 +86,8 @@ func viewPreview(plan sync.Plan) preview {
 			continue
 		}
 		row := previewRow{Row: c.Row, EmployeeID: c.EmployeeID(), Email: c.After.Email(),
-			Name: c.After.Values[sync.FirstName] + " " + c.After.Values[sync.LastName]}
-		if c.Kind == sync.KindUpdate {
+			Name: c.After.Values[engine.FirstName] + " " + c.After.Values[engine.LastName]}
+		if c.Kind == engine.KindUpdate {
 			for _, f := range c.Fields {
 				row.Fields = append(row.Fields, f.String())
 			}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/peoplesync/peoplesync/internal/devstack"
+	"github.com/peoplesync/peoplesync/internal/dev/devstack"
 )
 
 // Every route the server has is documented in openapi.json and routed by

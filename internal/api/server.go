@@ -15,9 +15,9 @@ import (
 	"github.com/peoplesync/peoplesync/internal/auth"
 	"github.com/peoplesync/peoplesync/internal/console"
 	"github.com/peoplesync/peoplesync/internal/dynamo"
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/logging"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // Store is what the API reads and writes in the table.
@@ -28,10 +28,10 @@ type Store interface {
 	CreateRun(ctx context.Context, r *integration.Run) error
 	SaveRun(ctx context.Context, r *integration.Run) error
 	ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error)
-	Members(ctx context.Context, tenant string) ([]sync.Member, error)
-	GetMember(ctx context.Context, tenant, employeeID string) (sync.Member, error)
-	ListMembers(ctx context.Context, tenant string, status sync.Status, cursor string, limit int) ([]sync.Member, string, error)
-	HeldPlan(ctx context.Context, tenant, runID string) ([]sync.Change, error)
+	Members(ctx context.Context, tenant string) ([]engine.Member, error)
+	GetMember(ctx context.Context, tenant, employeeID string) (engine.Member, error)
+	ListMembers(ctx context.Context, tenant string, status engine.Status, cursor string, limit int) ([]engine.Member, string, error)
+	HeldPlan(ctx context.Context, tenant, runID string) ([]engine.Change, error)
 	MemberLog(ctx context.Context, tenant, employeeID, cursor string, limit int) ([]integration.LogEntry, string, error)
 }
 

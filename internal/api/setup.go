@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
 	"github.com/peoplesync/peoplesync/internal/schedule"
 	"github.com/peoplesync/peoplesync/internal/secrets"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // loadIntegration reads the caller's integration; a tenant that never saved
@@ -25,7 +25,7 @@ func (s *Server) loadIntegration(ctx context.Context, p auth.Principal) (*integr
 	if errors.Is(err, integration.ErrNotFound) {
 		return &integration.Integration{
 			TenantID: p.TenantID, AdminEmail: p.Email, ProgrammeName: p.TenantID, State: integration.StateDraft,
-			Settings: integration.DefaultSettings(), Mapping: sync.DefaultMapping(),
+			Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping(),
 		}, nil
 	}
 	return in, err
@@ -87,18 +87,18 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request, p auth.P
 
 // settingsBody is step 1. Fields left out keep their saved value.
 type settingsBody struct {
-	Frequency                  *string           `json:"frequency"`
-	TimeOfDay                  *string           `json:"timeOfDay"`
-	Weekday                    *string           `json:"weekday"`
-	TimeZone                   *string           `json:"timeZone"`
-	DateFormat                 *string           `json:"dateFormat"`
-	WelcomeEmail               *bool             `json:"welcomeEmail"`
-	SummaryRecipients          *[]string         `json:"summaryRecipients"`
-	CloseMissingMembers        *bool             `json:"closeMissingMembers"`
-	MassChangeThresholdPercent *int              `json:"massChangeThresholdPercent"`
-	EmailWhenNothingChanged    *bool             `json:"emailWhenNothingChanged"`
-	Scope                      *[]sync.ScopeRule `json:"scope"`
-	WelcomeTiming              *string           `json:"welcomeTiming"`
+	Frequency                  *string             `json:"frequency"`
+	TimeOfDay                  *string             `json:"timeOfDay"`
+	Weekday                    *string             `json:"weekday"`
+	TimeZone                   *string             `json:"timeZone"`
+	DateFormat                 *string             `json:"dateFormat"`
+	WelcomeEmail               *bool               `json:"welcomeEmail"`
+	SummaryRecipients          *[]string           `json:"summaryRecipients"`
+	CloseMissingMembers        *bool               `json:"closeMissingMembers"`
+	MassChangeThresholdPercent *int                `json:"massChangeThresholdPercent"`
+	EmailWhenNothingChanged    *bool               `json:"emailWhenNothingChanged"`
+	Scope                      *[]engine.ScopeRule `json:"scope"`
+	WelcomeTiming              *string             `json:"welcomeTiming"`
 }
 
 // maxRecipients bounds the extra summary recipients (SES takes 50 per email).
@@ -141,7 +141,7 @@ func (b settingsBody) apply(st *integration.Settings) []FieldProblem {
 	} else {
 		st.Weekday = spec.Weekday
 	}
-	if _, ok := sync.DateFormats[st.DateFormat]; !ok {
+	if _, ok := engine.DateFormats[st.DateFormat]; !ok {
 		problems = append(problems, FieldProblem{"dateFormat", "must be one of yyyy-MM-dd, dd/MM/yyyy, MM/dd/yyyy, yyyy/MM/dd, dd-MM-yyyy"})
 	}
 	if st.MassChangeThresholdPercent < 1 || st.MassChangeThresholdPercent > 100 {
@@ -156,13 +156,13 @@ func (b settingsBody) apply(st *integration.Settings) []FieldProblem {
 	if st.WelcomeTiming != integration.WelcomeOnCreation && st.WelcomeTiming != integration.WelcomeOnStartDate {
 		problems = append(problems, FieldProblem{"welcomeTiming", "must be on_creation or on_start_date"})
 	}
-	for _, p := range sync.ValidateScope(st.Scope) {
+	for _, p := range engine.ValidateScope(st.Scope) {
 		problems = append(problems, FieldProblem(p))
 	}
 	for i, a := range st.SummaryRecipients {
 		a = strings.ToLower(strings.TrimSpace(a))
 		st.SummaryRecipients[i] = a
-		if !sync.ValidEmail(a) {
+		if !engine.ValidEmail(a) {
 			problems = append(problems, FieldProblem{fmt.Sprintf("summaryRecipients[%d]", i), "is not a valid email address"})
 		}
 	}

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
-	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
 )
 
 // memoryStore keeps one tenant's integration; the other Store methods are

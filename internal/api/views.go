@@ -3,8 +3,8 @@ package api
 import (
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // The JSON shapes of SPEC section 4. Times are RFC 3339 UTC, absent ones
@@ -22,7 +22,7 @@ type integrationView struct {
 	State         integration.State    `json:"state"`
 	Published     bool                 `json:"published"`
 	Settings      integration.Settings `json:"settings"`
-	Mapping       sync.Mapping         `json:"mapping"`
+	Mapping       engine.Mapping       `json:"mapping"`
 	Key           *keyView             `json:"key"`
 	NextRunAt     *time.Time           `json:"nextRunAt"`
 	LastRun       *runView             `json:"lastRun"`
@@ -38,7 +38,7 @@ func viewIntegration(in *integration.Integration, last *integration.Run) integra
 		v.Settings.SummaryRecipients = []string{}
 	}
 	if v.Settings.Scope == nil {
-		v.Settings.Scope = []sync.ScopeRule{}
+		v.Settings.Scope = []engine.ScopeRule{}
 	}
 	if in.Key != nil {
 		v.Key = &keyView{Status: "authorized", KeyLast4: in.Key.Last4, AddedAt: in.Key.AddedAt.UTC()}
@@ -64,7 +64,7 @@ type runView struct {
 	Phase         integration.Phase   `json:"phase"`
 	Processed     int                 `json:"processed"`
 	Total         int                 `json:"total"`
-	Counts        sync.Counts         `json:"counts"`
+	Counts        engine.Counts       `json:"counts"`
 	HeldReason    string              `json:"heldReason"`
 	Resolution    string              `json:"resolution"`
 	Approves      string              `json:"approves"`
@@ -92,20 +92,20 @@ func utc(t time.Time) *time.Time {
 
 type memberView struct {
 	Fields    map[string]string `json:"fields"`
-	Status    sync.Status       `json:"status"`
+	Status    engine.Status     `json:"status"`
 	LeftOn    string            `json:"leftOn"`
 	PurgeOn   string            `json:"purgeOn"`
-	Welcome   sync.Welcome      `json:"welcome"`
+	Welcome   engine.Welcome    `json:"welcome"`
 	CreatedAt *time.Time        `json:"createdAt"`
 	UpdatedAt *time.Time        `json:"updatedAt"`
 }
 
-func viewMember(m *sync.Member) memberView {
+func viewMember(m *engine.Member) memberView {
 	v := memberView{
 		Fields: map[string]string{}, Status: m.Status, LeftOn: m.LeftOn, PurgeOn: m.PurgeOn,
 		Welcome: m.Welcome, CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt),
 	}
-	for f := range sync.NumFields {
+	for f := range engine.NumFields {
 		if m.Values[f] != "" {
 			v.Fields[f.String()] = m.Values[f]
 		}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // Claim names the identity provider puts the tenant and the admin in.
@@ -45,7 +45,7 @@ func FromClaims(claims map[string]string) (Principal, error) {
 	// The email is shown to people and recorded as who started a run, so
 	// it must be an address the sync engine itself would accept.
 	email = strings.ToLower(email)
-	if !sync.ValidEmail(email) {
+	if !engine.ValidEmail(email) {
 		return Principal{}, fmt.Errorf("%w: invalid %s claim", ErrUnauthenticated, ClaimEmail)
 	}
 	return Principal{TenantID: tenant, Email: email}, nil

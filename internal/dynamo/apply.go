@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // maxTransactItems is DynamoDB's limit of items in one TransactWriteItems.
@@ -23,13 +23,13 @@ const maxTransactItems = 100
 // were not what the plan expected: another writer got there first. The next
 // run plans against what is stored and tries again.
 type Conflict struct {
-	Change *sync.Change
+	Change *engine.Change
 	Reason string
 }
 
 // unit is one change as the items it writes, all or nothing.
 type unit struct {
-	change *sync.Change
+	change *engine.Change
 	items  []types.TransactWriteItem
 }
 
@@ -41,8 +41,8 @@ type unit struct {
 // retried change by change so one conflict costs only itself.
 // Each member written records runID as its last run. progress is called
 // with the number of changes done so far.
-func (s *Store) Apply(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]Conflict, error) {
-	return s.apply(ctx, tenant, runID, loc, changes, progress, false)
+func (s *Store) Apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]Conflict, error) {
+	return s.apply(ctx, tenant, runID, changes, progress, false)
 }
 
 // ApplyLeased writes a plan as Apply does, but for a caller that holds the
@@ -65,25 +65,25 @@ func (s *Store) Apply(ctx context.Context, tenant, runID string, loc *time.Locat
 // writes, so this halves the cost of a first import; on moto, whose
 // transactions copy the whole table for every item they write, it is what
 // makes a 10,000-employee import finish at all (BENCHMARKS.md).
-func (s *Store) ApplyLeased(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]Conflict, error) {
-	return s.apply(ctx, tenant, runID, loc, changes, progress, true)
+func (s *Store) ApplyLeased(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]Conflict, error) {
+	return s.apply(ctx, tenant, runID, changes, progress, true)
 }
 
-func (s *Store) apply(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int), leased bool) ([]Conflict, error) {
+func (s *Store) apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int), leased bool) ([]Conflict, error) {
 	now := s.now().UTC()
 	a := &applier{s: s, tenant: tenant, runID: runID, progress: progress}
-	var moving, creates []*sync.Change
+	var moving, creates []*engine.Change
 	var free, claiming []unit
 	for i := range changes {
 		c := &changes[i]
 		if c.ReleasedEmail() != "" && c.ClaimedEmail() != "" {
 			moving = append(moving, c)
 		}
-		if leased && c.Kind == sync.KindCreate && c.Before == nil && c.ClaimedEmail() != "" {
+		if leased && c.Kind == engine.KindCreate && c.Before == nil && c.ClaimedEmail() != "" {
 			creates = append(creates, c) // its items are built batch by batch
 			continue
 		}
-		u := s.unitFor(tenant, runID, c, loc, now)
+		u := s.unitFor(tenant, runID, c, now)
 		if c.ClaimedEmail() == "" {
 			free = append(free, u)
 		} else {
@@ -100,7 +100,7 @@ func (s *Store) apply(ctx context.Context, tenant, runID string, loc *time.Locat
 			return a.conflicts, fmt.Errorf("apply changes: %w", err)
 		}
 	}
-	if err := a.creates(ctx, creates, loc, now); err != nil {
+	if err := a.creates(ctx, creates, now); err != nil {
 		return a.conflicts, fmt.Errorf("create members: %w", err)
 	}
 	return a.conflicts, nil
@@ -108,7 +108,7 @@ func (s *Store) apply(ctx context.Context, tenant, runID string, loc *time.Locat
 
 // creates writes new members of a leased plan, 25 at a time: their email
 // owners first, then the members (see ApplyLeased).
-func (a *applier) creates(ctx context.Context, cs []*sync.Change, loc *time.Location, now time.Time) error {
+func (a *applier) creates(ctx context.Context, cs []*engine.Change, now time.Time) error {
 	batches := (len(cs) + maxBatchItems - 1) / maxBatchItems
 	return a.s.parallel(ctx, batches, func(ctx context.Context, i int) error {
 		batch := cs[i*maxBatchItems : min((i+1)*maxBatchItems, len(cs))]
@@ -118,7 +118,7 @@ func (a *applier) creates(ctx context.Context, cs []*sync.Change, loc *time.Loca
 			owner := emailKey(a.tenant, c.ClaimedEmail())
 			owner["owner"] = str(c.EmployeeID())
 			owners[j] = types.WriteRequest{PutRequest: &types.PutRequest{Item: owner}}
-			members[j] = types.WriteRequest{PutRequest: &types.PutRequest{Item: memberItem(a.tenant, a.runID, &c.After, loc, now)}}
+			members[j] = types.WriteRequest{PutRequest: &types.PutRequest{Item: memberItem(a.tenant, a.runID, &c.After, now)}}
 		}
 		if err := a.s.batchWrite(ctx, owners); err != nil {
 			return fmt.Errorf("claim addresses: %w", err)
@@ -131,19 +131,19 @@ func (a *applier) creates(ctx context.Context, cs []*sync.Change, loc *time.Loca
 	})
 }
 
-func (s *Store) unitFor(tenant, runID string, c *sync.Change, loc *time.Location, now time.Time) unit {
+func (s *Store) unitFor(tenant, runID string, c *engine.Change, now time.Time) unit {
 	u := unit{change: c}
 	id := c.EmployeeID()
-	if c.Kind == sync.KindRelink {
-		return s.relinkUnit(tenant, runID, c, loc, now)
+	if c.Kind == engine.KindRelink {
+		return s.relinkUnit(tenant, runID, c, now)
 	}
 	if c.Before == nil {
 		u.items = append(u.items, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: memberItem(tenant, runID, &c.After, loc, now),
+			TableName: &s.table, Item: memberItem(tenant, runID, &c.After, now),
 			ConditionExpression: aws.String("attribute_not_exists(PK)"),
 		}})
 	} else {
-		u.items = append(u.items, types.TransactWriteItem{Update: s.memberUpdate(tenant, runID, c, loc, now)})
+		u.items = append(u.items, types.TransactWriteItem{Update: s.memberUpdate(tenant, runID, c, now)})
 	}
 	owner := ownerCondition(id)
 	if old := c.ReleasedEmail(); old != "" && c.ClaimedEmail() == "" {
@@ -166,10 +166,10 @@ func (s *Store) unitFor(tenant, runID string, c *sync.Change, loc *time.Location
 // relinkUnit moves a member to its new employee id in one transaction:
 // the old item goes (if still the planned version), the new one comes with
 // the member's state and creation time, and the email's owner follows.
-func (s *Store) relinkUnit(tenant, runID string, c *sync.Change, loc *time.Location, now time.Time) unit {
+func (s *Store) relinkUnit(tenant, runID string, c *engine.Change, now time.Time) unit {
 	old := c.Before
-	item := memberItem(tenant, runID, &c.After, loc, now)
-	item["createdAt"], item["lastChange"] = str(formatTime(old.CreatedAt)), str(string(sync.KindRelink))
+	item := memberItem(tenant, runID, &c.After, now)
+	item["createdAt"], item["lastChange"] = str(formatTime(old.CreatedAt)), str(string(engine.KindRelink))
 	item["version"] = num(old.Version + 1)
 	owner := key("T#"+tenant+"#EMAIL#"+c.After.Email(), "EMAIL")
 	owner["owner"] = str(c.EmployeeID())
@@ -204,7 +204,7 @@ func ownerCondition(id string) condition {
 	}
 }
 
-func (s *Store) release(ctx context.Context, tenant string, c *sync.Change) error {
+func (s *Store) release(ctx context.Context, tenant string, c *engine.Change) error {
 	owner := ownerCondition(c.EmployeeID())
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: &s.table, Key: emailKey(tenant, c.ReleasedEmail()), ConditionExpression: owner.expr,
@@ -231,7 +231,7 @@ type applier struct {
 	tenant    string
 	runID     string
 	progress  func(int)
-	mu        stdsync.Mutex
+	mu        sync.Mutex
 	done      int
 	conflicts []Conflict
 }
@@ -318,7 +318,7 @@ func (a *applier) single(ctx context.Context, u unit) error {
 // owner would otherwise refuse every later claim of the address. The
 // delete is conditional on that same owner; it reports whether it freed
 // the address.
-func (s *Store) freeStaleOwner(ctx context.Context, tenant string, c *sync.Change) bool {
+func (s *Store) freeStaleOwner(ctx context.Context, tenant string, c *engine.Change) bool {
 	email := c.ClaimedEmail()
 	if email == "" {
 		return false
@@ -336,7 +336,7 @@ func (s *Store) freeStaleOwner(ctx context.Context, tenant string, c *sync.Chang
 	case errors.Is(err, integration.ErrNotFound):
 	case err != nil:
 		return false
-	case m.Status != sync.StatusLeaver && m.Email() == email:
+	case m.Status != engine.StatusLeaver && m.Email() == email:
 		return false // its owner holds it: a real conflict
 	}
 	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
@@ -349,7 +349,7 @@ func (s *Store) freeStaleOwner(ctx context.Context, tenant string, c *sync.Chang
 
 // appliedByThisRun tells a replay from a conflict: the member's last write
 // was this run's.
-func (a *applier) appliedByThisRun(ctx context.Context, c *sync.Change) bool {
+func (a *applier) appliedByThisRun(ctx context.Context, c *engine.Change) bool {
 	m, err := a.s.GetMember(ctx, a.tenant, c.EmployeeID())
 	return err == nil && m.LastRunID == a.runID && a.runID != ""
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/peoplesync/peoplesync/internal/sync"
+	"github.com/peoplesync/peoplesync/internal/engine"
 )
 
 // maxBatchItems is DynamoDB's limit of items in one BatchWriteItem.
@@ -23,7 +23,7 @@ func planPK(tenant, runID string) string { return "T#" + tenant + "#PLAN#" + run
 
 // SaveHeldPlan keeps a held run's changes so that approving it applies
 // exactly what the admin was shown. Rewriting the same plan is harmless.
-func (s *Store) SaveHeldPlan(ctx context.Context, tenant, runID string, changes []sync.Change) error {
+func (s *Store) SaveHeldPlan(ctx context.Context, tenant, runID string, changes []engine.Change) error {
 	expires := num(s.now().Add(heldPlanTTL).Unix())
 	reqs := make([]types.WriteRequest, 0, len(changes))
 	for i := range changes {
@@ -45,14 +45,14 @@ func (s *Store) SaveHeldPlan(ctx context.Context, tenant, runID string, changes 
 }
 
 // HeldPlan reads back a held run's changes in their planned order.
-func (s *Store) HeldPlan(ctx context.Context, tenant, runID string) ([]sync.Change, error) {
-	var out []sync.Change
+func (s *Store) HeldPlan(ctx context.Context, tenant, runID string) ([]engine.Change, error) {
+	var out []engine.Change
 	err := s.queryAll(ctx, planPK(tenant, runID), func(item map[string]types.AttributeValue) error {
 		b, ok := item["change"].(*types.AttributeValueMemberB)
 		if !ok {
 			return fmt.Errorf("held change without a body")
 		}
-		var c sync.Change
+		var c engine.Change
 		if err := json.Unmarshal(b.Value, &c); err != nil {
 			return err
 		}

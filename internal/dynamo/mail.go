@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // An email goes out at most once: its state on the item moves owed ->
@@ -55,18 +55,18 @@ func (s *Store) transition(ctx context.Context, k map[string]types.AttributeValu
 // ClaimWelcome moves a member's welcome from owed to sending and stores the
 // hash of the invitation token and its expiry with it. A leaver is never
 // claimed. integration.ErrConflict means there is nothing to send.
-func (s *Store) ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (sync.Member, error) {
+func (s *Store) ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (engine.Member, error) {
 	item, err := s.transition(ctx, key(memberPK(tenant), memberSK(employeeID)), "welcome",
 		integration.MailOwed, integration.MailSending, &condition{
 			expr:   aws.String("#status <> :leaver"),
 			names:  map[string]string{"#status": "status"},
-			values: map[string]types.AttributeValue{":leaver": str(string(sync.StatusLeaver))},
+			values: map[string]types.AttributeValue{":leaver": str(string(engine.StatusLeaver))},
 		},
 		map[string]types.AttributeValue{
 			"inviteHash": str(tokenHash), "inviteExpiresAt": str(formatTime(expires)),
 		})
 	if err != nil {
-		return sync.Member{}, fmt.Errorf("claim welcome: %w", err)
+		return engine.Member{}, fmt.Errorf("claim welcome: %w", err)
 	}
 	return decodeMember(item)
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/peoplesync/peoplesync/internal/sync"
+	"github.com/peoplesync/peoplesync/internal/engine"
 )
 
 func memberPK(tenant string) string { return "T#" + tenant + "#M" }
@@ -22,9 +22,9 @@ func emailKey(tenant, email string) map[string]types.AttributeValue {
 // memberAttrs are a member's stored attributes other than its key and
 // bookkeeping (version, times): the ones a plan changes. Blank values are
 // absent, so clearing a field removes the attribute.
-func memberAttrs(m *sync.Member, loc *time.Location) map[string]types.AttributeValue {
-	a := make(map[string]types.AttributeValue, sync.NumFields+6)
-	for f := range sync.NumFields {
+func memberAttrs(m *engine.Member) map[string]types.AttributeValue {
+	a := make(map[string]types.AttributeValue, engine.NumFields+6)
+	for f := range engine.NumFields {
 		if v := m.Values[f]; v != "" {
 			a[f.String()] = str(v)
 		}
@@ -39,45 +39,49 @@ func memberAttrs(m *sync.Member, loc *time.Location) map[string]types.AttributeV
 	}
 	if m.PurgeOn != "" {
 		a["purgeOn"] = str(m.PurgeOn)
-		// DynamoDB's TTL deletes the leaver's item at the start of PurgeOn
-		// in the tenant's zone.
-		if t, err := time.ParseInLocation(time.DateOnly, m.PurgeOn, loc); err == nil {
-			a["purgeAt"] = num(t.Unix())
-		}
+	}
+	if !m.PurgeAt.IsZero() {
+		// DynamoDB's TTL deletes the leaver's item then.
+		a["purgeAt"] = num(m.PurgeAt.Unix())
 	}
 	return a
 }
 
-func memberItem(tenant, runID string, m *sync.Member, loc *time.Location, now time.Time) map[string]types.AttributeValue {
-	item := memberAttrs(m, loc)
+func memberItem(tenant, runID string, m *engine.Member, now time.Time) map[string]types.AttributeValue {
+	item := memberAttrs(m)
 	item["PK"], item["SK"] = str(memberPK(tenant)), str(memberSK(m.EmployeeID()))
 	item["version"] = num(1)
-	item["lastRunId"], item["lastChange"] = str(runID), str(string(sync.KindCreate))
+	item["lastRunId"], item["lastChange"] = str(runID), str(string(engine.KindCreate))
 	item["createdAt"] = str(formatTime(now))
 	item["updatedAt"] = str(formatTime(now))
 	return item
 }
 
-func decodeMember(item map[string]types.AttributeValue) (sync.Member, error) {
-	var m sync.Member
+func decodeMember(item map[string]types.AttributeValue) (engine.Member, error) {
+	var m engine.Member
 	s := func(name string) string {
 		if v, ok := item[name].(*types.AttributeValueMemberS); ok {
 			return v.Value
 		}
 		return ""
 	}
-	for f := range sync.NumFields {
+	for f := range engine.NumFields {
 		m.Values[f] = s(f.String())
 	}
-	m.Status, m.Welcome = sync.Status(s("status")), sync.Welcome(s("welcome"))
+	m.Status, m.Welcome = engine.Status(s("status")), engine.Welcome(s("welcome"))
 	m.LeftOn, m.PurgeOn = s("leftOn"), s("purgeOn")
-	m.LastRunID, m.LastChange = s("lastRunId"), sync.Kind(s("lastChange"))
+	m.LastRunID, m.LastChange = s("lastRunId"), engine.Kind(s("lastChange"))
 	if b, ok := item["accepted"].(*types.AttributeValueMemberBOOL); ok {
 		m.Accepted = b.Value
 	}
 	var err error
 	if m.Version, err = intAttr(item, "version"); err != nil {
 		return m, err
+	}
+	if at, err := intAttr(item, "purgeAt"); err != nil {
+		return m, err
+	} else if at != 0 {
+		m.PurgeAt = time.Unix(at, 0).UTC()
 	}
 	if m.CreatedAt, err = parseTime(s("createdAt")); err != nil {
 		return m, err
@@ -92,8 +96,8 @@ func decodeMember(item map[string]types.AttributeValue) (sync.Member, error) {
 }
 
 // Members reads all of a tenant's members, page by page.
-func (s *Store) Members(ctx context.Context, tenant string) ([]sync.Member, error) {
-	var out []sync.Member
+func (s *Store) Members(ctx context.Context, tenant string) ([]engine.Member, error) {
+	var out []engine.Member
 	err := s.queryAll(ctx, memberPK(tenant), func(item map[string]types.AttributeValue) error {
 		m, err := decodeMember(item)
 		if err != nil {
@@ -109,23 +113,23 @@ func (s *Store) Members(ctx context.Context, tenant string) ([]sync.Member, erro
 }
 
 // GetMember reads one member, or integration.ErrNotFound.
-func (s *Store) GetMember(ctx context.Context, tenant, employeeID string) (sync.Member, error) {
+func (s *Store) GetMember(ctx context.Context, tenant, employeeID string) (engine.Member, error) {
 	item, err := s.get(ctx, memberPK(tenant), memberSK(employeeID))
 	if err != nil {
-		return sync.Member{}, fmt.Errorf("get member: %w", err)
+		return engine.Member{}, fmt.Errorf("get member: %w", err)
 	}
 	m, err := decodeMember(item)
 	if err != nil {
-		return sync.Member{}, fmt.Errorf("decode member: %w", err)
+		return engine.Member{}, fmt.Errorf("decode member: %w", err)
 	}
 	return m, nil
 }
 
 // memberUpdate writes only what differs between the change's before and
 // after, on condition that the stored version is still before's.
-func (s *Store) memberUpdate(tenant, runID string, c *sync.Change, loc *time.Location, now time.Time) *types.Update {
+func (s *Store) memberUpdate(tenant, runID string, c *engine.Change, now time.Time) *types.Update {
 	before := c.Before
-	old, neu := memberAttrs(before, loc), memberAttrs(&c.After, loc)
+	old, neu := memberAttrs(before), memberAttrs(&c.After)
 	names := map[string]string{"#version": "version", "#updatedAt": "updatedAt", "#run": "lastRunId", "#change": "lastChange"}
 	values := map[string]types.AttributeValue{
 		":v": num(before.Version), ":next": num(before.Version + 1), ":now": str(formatTime(now)),
@@ -197,8 +201,8 @@ func intAttr(item map[string]types.AttributeValue, name string) (int64, error) {
 
 // ListMembers reads a page of a tenant's members in employee id order,
 // optionally only those with status. See ListRuns for cursors.
-func (s *Store) ListMembers(ctx context.Context, tenant string, status sync.Status, cursor string, limit int) ([]sync.Member, string, error) {
-	var out []sync.Member
+func (s *Store) ListMembers(ctx context.Context, tenant string, status engine.Status, cursor string, limit int) ([]engine.Member, string, error) {
+	var out []engine.Member
 	next, err := s.page(ctx, memberPK(tenant), memberSK(""), string(status), cursor, limit, true, func(item map[string]types.AttributeValue) error {
 		m, err := decodeMember(item)
 		if err == nil {

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 func runPK(tenant string) string { return "T#" + tenant + "#R" }
@@ -30,7 +30,7 @@ type runItem struct {
 	Phase         integration.Phase     `json:"phase,omitempty"`
 	Processed     int                   `json:"processed"`
 	Total         int                   `json:"total"`
-	Counts        sync.Counts           `json:"counts"`
+	Counts        engine.Counts         `json:"counts"`
 	HeldReason    string                `json:"heldReason,omitempty"`
 	FailureReason string                `json:"failureReason,omitempty"`
 	ErrorFileKey  string                `json:"errorFileKey,omitempty"`

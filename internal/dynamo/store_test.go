@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/peoplesync/peoplesync/internal/devstack"
+	"github.com/peoplesync/peoplesync/internal/dev/devstack"
 	"github.com/peoplesync/peoplesync/internal/dynamo"
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 var (
@@ -65,32 +65,32 @@ func newStore(t *testing.T, wrap func(dynamo.API) dynamo.API) (*dynamo.Store, *d
 		dynamo.WithConcurrency(1)), client, table
 }
 
-func newMember(id, email string) sync.Member {
-	m := sync.Member{Status: sync.StatusInvited, Welcome: sync.WelcomeOwed}
-	m.Values[sync.EmployeeID], m.Values[sync.Email], m.Values[sync.FirstName] = id, email, "Zoë "+id
+func newMember(id, email string) engine.Member {
+	m := engine.Member{Status: engine.StatusInvited, Welcome: engine.WelcomeOwed}
+	m.Values[engine.EmployeeID], m.Values[engine.Email], m.Values[engine.FirstName] = id, email, "Zoë "+id
 	return m
 }
 
-func create(ms ...sync.Member) []sync.Change {
-	out := make([]sync.Change, len(ms))
+func create(ms ...engine.Member) []engine.Change {
+	out := make([]engine.Change, len(ms))
 	for i, m := range ms {
-		out[i] = sync.Change{Kind: sync.KindCreate, Row: i + 1, After: m}
+		out[i] = engine.Change{Kind: engine.KindCreate, Row: i + 1, After: m}
 	}
 	return out
 }
 
-func change(kind sync.Kind, before sync.Member, edit func(*sync.Member)) sync.Change {
+func change(kind engine.Kind, before engine.Member, edit func(*engine.Member)) engine.Change {
 	after := before
 	edit(&after)
-	return sync.Change{Kind: kind, Before: &before, After: after}
+	return engine.Change{Kind: kind, Before: &before, After: after}
 }
 
 var runs atomic.Int64
 
 // mustApply applies changes as a new run.
-func mustApply(t *testing.T, s *dynamo.Store, tenant string, changes []sync.Change) []dynamo.Conflict {
+func mustApply(t *testing.T, s *dynamo.Store, tenant string, changes []engine.Change) []dynamo.Conflict {
 	t.Helper()
-	conflicts, err := s.Apply(context.Background(), tenant, fmt.Sprintf("run-%d", runs.Add(1)), time.UTC, changes, nil)
+	conflicts, err := s.Apply(context.Background(), tenant, fmt.Sprintf("run-%d", runs.Add(1)), changes, nil)
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -115,7 +115,7 @@ func owner(t *testing.T, c *dynamodb.Client, table, tenant, email string) string
 func TestIntegrationOptimisticLocking(t *testing.T) {
 	s, _, _ := newStore(t, nil)
 	ctx := context.Background()
-	in := &integration.Integration{TenantID: "t1", ProgrammeName: "Perks", Settings: integration.DefaultSettings(), Mapping: sync.DefaultMapping()}
+	in := &integration.Integration{TenantID: "t1", ProgrammeName: "Perks", Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping()}
 	if err := s.PutIntegration(ctx, in); err != nil {
 		t.Fatal(err)
 	}
@@ -169,12 +169,12 @@ func TestApplyLifecycle(t *testing.T) {
 	s, c, table := newStore(t, nil)
 	ctx := context.Background()
 	// Enough creates for several transaction packs.
-	var ms []sync.Member
+	var ms []engine.Member
 	for i := range 130 {
 		ms = append(ms, newMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))
 	}
 	var progress atomic.Int64
-	conflicts, err := s.Apply(ctx, "t1", "r1", time.UTC, create(ms...), func(done int) { progress.Store(int64(done)) })
+	conflicts, err := s.Apply(ctx, "t1", "r1", create(ms...), func(done int) { progress.Store(int64(done)) })
 	if err != nil || len(conflicts) != 0 || progress.Load() != 130 {
 		t.Fatalf("creates: %v %v progress %d", err, conflicts, progress.Load())
 	}
@@ -186,29 +186,29 @@ func TestApplyLifecycle(t *testing.T) {
 		t.Fatalf("tenant t2 sees %d members", len(other))
 	}
 	e0, e1, e2 := stored[0], stored[1], stored[2]
-	if e0.Version != 1 || e0.Values[sync.FirstName] != "Zoë E000" || e0.CreatedAt.IsZero() {
+	if e0.Version != 1 || e0.Values[engine.FirstName] != "Zoë E000" || e0.CreatedAt.IsZero() {
 		t.Fatalf("stored %+v", e0)
 	}
 
 	// An update, a close, a swap of two addresses.
 	e3, e4 := stored[3], stored[4]
-	conflicts = mustApply(t, s, "t1", []sync.Change{
-		change(sync.KindUpdate, e0, func(m *sync.Member) { m.Values[sync.FirstName] = ""; m.Values[sync.Department] = "Ops" }),
-		change(sync.KindClose, e1, func(m *sync.Member) {
-			m.Status, m.LeftOn, m.PurgeOn = sync.StatusLeaver, "2026-03-10", "2026-05-09"
+	conflicts = mustApply(t, s, "t1", []engine.Change{
+		change(engine.KindUpdate, e0, func(m *engine.Member) { m.Values[engine.FirstName] = ""; m.Values[engine.Department] = "Ops" }),
+		change(engine.KindClose, e1, func(m *engine.Member) {
+			m.Status, m.LeftOn, m.PurgeOn = engine.StatusLeaver, "2026-03-10", "2026-05-09"
 		}),
-		change(sync.KindUpdate, e3, func(m *sync.Member) { m.Values[sync.Email] = e4.Email() }),
-		change(sync.KindUpdate, e4, func(m *sync.Member) { m.Values[sync.Email] = e3.Email() }),
+		change(engine.KindUpdate, e3, func(m *engine.Member) { m.Values[engine.Email] = e4.Email() }),
+		change(engine.KindUpdate, e4, func(m *engine.Member) { m.Values[engine.Email] = e3.Email() }),
 	})
 	if len(conflicts) != 0 {
 		t.Fatalf("conflicts: %+v", conflicts)
 	}
 	got, _ := s.GetMember(ctx, "t1", "E000")
-	if got.Values[sync.FirstName] != "" || got.Values[sync.Department] != "Ops" || got.Version != 2 || got.Welcome != sync.WelcomeOwed {
+	if got.Values[engine.FirstName] != "" || got.Values[engine.Department] != "Ops" || got.Version != 2 || got.Welcome != engine.WelcomeOwed {
 		t.Errorf("updated %+v", got)
 	}
 	got, _ = s.GetMember(ctx, "t1", "E001")
-	if got.Status != sync.StatusLeaver || got.PurgeOn != "2026-05-09" {
+	if got.Status != engine.StatusLeaver || got.PurgeOn != "2026-05-09" {
 		t.Errorf("closed %+v", got)
 	}
 	if o := owner(t, c, table, "t1", e1.Email()); o != "" {
@@ -226,20 +226,20 @@ func TestApplyLifecycle(t *testing.T) {
 	// stranger cannot take an owned address.
 	stranger := newMember("X1", e2.Email())
 	conflicts = mustApply(t, s, "t1", append(create(ms[5], stranger),
-		change(sync.KindUpdate, e0, func(m *sync.Member) { m.Values[sync.Department] = "Stale" })))
+		change(engine.KindUpdate, e0, func(m *engine.Member) { m.Values[engine.Department] = "Stale" })))
 	if len(conflicts) != 3 {
 		t.Fatalf("want 3 conflicts, got %+v", conflicts)
 	}
 	if _, err := s.GetMember(ctx, "t1", "X1"); !errors.Is(err, integration.ErrNotFound) {
 		t.Errorf("the stranger was created: %v", err)
 	}
-	if got, _ := s.GetMember(ctx, "t1", "E000"); got.Values[sync.Department] != "Ops" {
+	if got, _ := s.GetMember(ctx, "t1", "E000"); got.Values[engine.Department] != "Ops" {
 		t.Errorf("a stale update overwrote a newer one: %+v", got)
 	}
 
 	// The same run applying its own creates again (a resumed run) finds
 	// its writes done: no conflict, nothing changed.
-	again, err := s.Apply(ctx, "t1", "r1", time.UTC, create(ms[100:]...), nil)
+	again, err := s.Apply(ctx, "t1", "r1", create(ms[100:]...), nil)
 	if err != nil || len(again) != 0 {
 		t.Fatalf("replay by the same run: %v %+v", err, again)
 	}
@@ -293,9 +293,9 @@ func TestHeldPlanSurvivesUnprocessedItems(t *testing.T) {
 	u := &unprocessed{}
 	u.left.Store(3)
 	s, _, _ := newStore(t, func(api dynamo.API) dynamo.API { u.API = api; return u })
-	var changes []sync.Change
+	var changes []engine.Change
 	for i := range 40 {
-		changes = append(changes, sync.Change{Kind: sync.KindCreate, Row: i + 1, After: newMember(fmt.Sprintf("E%02d", i), "x@y.example")})
+		changes = append(changes, engine.Change{Kind: engine.KindCreate, Row: i + 1, After: newMember(fmt.Sprintf("E%02d", i), "x@y.example")})
 	}
 	ctx := context.Background()
 	if err := s.SaveHeldPlan(ctx, "t1", "r1", changes); err != nil {
@@ -322,7 +322,7 @@ func TestHeldPlanSurvivesUnprocessedItems(t *testing.T) {
 // TransactWriteItems: a leased plan's creates need none.
 type batchOrder struct {
 	unprocessed
-	mu    stdsync.Mutex
+	mu    sync.Mutex
 	kinds []string // "owners" or "members" per call
 }
 
@@ -350,17 +350,17 @@ func TestApplyLeasedBatchesCreatesOwnersFirst(t *testing.T) {
 	b := &batchOrder{}
 	b.left.Store(1) // the first call processes only half its items
 	s, c, table := newStore(t, func(api dynamo.API) dynamo.API { b.API = api; return b })
-	var ms []sync.Member
+	var ms []engine.Member
 	for i := range 60 {
 		ms = append(ms, newMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))
 	}
 	var progress atomic.Int64
-	conflicts, err := s.ApplyLeased(context.Background(), "t1", "r1", time.UTC, create(ms...), func(done int) { progress.Store(int64(done)) })
+	conflicts, err := s.ApplyLeased(context.Background(), "t1", "r1", create(ms...), func(done int) { progress.Store(int64(done)) })
 	if err != nil || len(conflicts) != 0 || progress.Load() != 60 {
 		t.Fatalf("leased creates: %v %v progress %d", err, conflicts, progress.Load())
 	}
 	stored, err := s.Members(context.Background(), "t1")
-	if err != nil || len(stored) != 60 || stored[59].Version != 1 || stored[59].LastRunID != "r1" || stored[59].Welcome != sync.WelcomeOwed {
+	if err != nil || len(stored) != 60 || stored[59].Version != 1 || stored[59].LastRunID != "r1" || stored[59].Welcome != engine.WelcomeOwed {
 		t.Fatalf("members: %v %d %+v", err, len(stored), stored)
 	}
 	for _, m := range ms {
@@ -399,8 +399,8 @@ func TestStaleEmailOwnerIsFreedForAClaim(t *testing.T) {
 	if err != nil || len(stored) != 2 {
 		t.Fatalf("members: %v %d", err, len(stored))
 	}
-	conflicts := mustApply(t, s, "t1", []sync.Change{
-		change(sync.KindUpdate, stored[0], func(m *sync.Member) { m.Values[sync.Email] = "ghost@x.example" }),
+	conflicts := mustApply(t, s, "t1", []engine.Change{
+		change(engine.KindUpdate, stored[0], func(m *engine.Member) { m.Values[engine.Email] = "ghost@x.example" }),
 	})
 	if o := owner(t, c, table, "t1", "ghost@x.example"); o != "E1" {
 		t.Errorf("ghost@x.example is %q's, want E1's", o)
@@ -415,8 +415,8 @@ func TestStaleEmailOwnerIsFreedForAClaim(t *testing.T) {
 	}
 	// An owner that holds its address keeps it.
 	stored, _ = s.Members(ctx, "t1")
-	conflicts = mustApply(t, s, "t1", []sync.Change{
-		change(sync.KindUpdate, stored[1], func(m *sync.Member) { m.Values[sync.Email] = "ghost@x.example" }),
+	conflicts = mustApply(t, s, "t1", []engine.Change{
+		change(engine.KindUpdate, stored[1], func(m *engine.Member) { m.Values[engine.Email] = "ghost@x.example" }),
 	})
 	if len(conflicts) != 1 || owner(t, c, table, "t1", "ghost@x.example") != "E1" {
 		t.Errorf("a held address was taken: %+v", conflicts)

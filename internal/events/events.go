@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
-	"github.com/peoplesync/peoplesync/internal/sync"
+	"github.com/peoplesync/peoplesync/internal/engine"
 )
 
 // Source is every event's source.
@@ -42,13 +42,13 @@ const (
 )
 
 // MemberType is the detail type of a member change of kind k.
-func MemberType(k sync.Kind) string {
+func MemberType(k engine.Kind) string {
 	switch k {
-	case sync.KindCreate:
+	case engine.KindCreate:
 		return MemberCreated
-	case sync.KindClose:
+	case engine.KindClose:
 		return MemberClosed
-	case sync.KindReactivate:
+	case engine.KindReactivate:
 		return MemberReactivated
 	}
 	return MemberUpdated // updates and relinks
@@ -56,26 +56,26 @@ func MemberType(k sync.Kind) string {
 
 // Member is a member event's detail.
 type Member struct {
-	TenantID           string      `json:"tenantId"`
-	RunID              string      `json:"runId"`
-	EmployeeID         string      `json:"employeeId"`
-	PreviousEmployeeID string      `json:"previousEmployeeId,omitempty"`
-	Fields             []string    `json:"fields"`
-	Status             sync.Status `json:"status"`
-	OccurredAt         time.Time   `json:"occurredAt"`
+	TenantID           string        `json:"tenantId"`
+	RunID              string        `json:"runId"`
+	EmployeeID         string        `json:"employeeId"`
+	PreviousEmployeeID string        `json:"previousEmployeeId,omitempty"`
+	Fields             []string      `json:"fields"`
+	Status             engine.Status `json:"status"`
+	OccurredAt         time.Time     `json:"occurredAt"`
 }
 
 // Import is an import event's detail.
 type Import struct {
-	TenantID      string      `json:"tenantId"`
-	RunID         string      `json:"runId"`
-	Trigger       string      `json:"trigger"`
-	Status        string      `json:"status"`
-	Counts        sync.Counts `json:"counts"`
-	HeldReason    string      `json:"heldReason,omitempty"`
-	FailureReason string      `json:"failureReason,omitempty"`
-	ErrorFile     bool        `json:"errorFile"`
-	FinishedAt    time.Time   `json:"finishedAt"`
+	TenantID      string        `json:"tenantId"`
+	RunID         string        `json:"runId"`
+	Trigger       string        `json:"trigger"`
+	Status        string        `json:"status"`
+	Counts        engine.Counts `json:"counts"`
+	HeldReason    string        `json:"heldReason,omitempty"`
+	FailureReason string        `json:"failureReason,omitempty"`
+	ErrorFile     bool          `json:"errorFile"`
+	FinishedAt    time.Time     `json:"finishedAt"`
 }
 
 // Event is one event to publish.

@@ -5,14 +5,14 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/peoplesync/peoplesync/internal/sync"
+	"github.com/peoplesync/peoplesync/internal/engine"
 )
 
 var header = []string{"row", "employee id", "field", "message", "severity"}
 
 // WriteCSV writes issues as the error file's CSV. Every cell a spreadsheet
 // could take for a formula is defused.
-func WriteCSV(w io.Writer, issues []sync.Issue) error {
+func WriteCSV(w io.Writer, issues []engine.Issue) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(header); err != nil {
 		return err

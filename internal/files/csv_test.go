@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/peoplesync/peoplesync/internal/sync"
+	"github.com/peoplesync/peoplesync/internal/engine"
 )
 
 func TestDefuse(t *testing.T) {
@@ -31,9 +31,9 @@ func TestDefuse(t *testing.T) {
 
 func TestWriteCSV(t *testing.T) {
 	var buf bytes.Buffer
-	err := WriteCSV(&buf, []sync.Issue{
-		{Row: 3, EmployeeID: "=HYPERLINK(\"http://x\")", Field: "email", Message: `"a,b" is not a valid email address`, Severity: sync.SeverityError},
-		{EmployeeID: "E9", Message: "not found in PeopleHR\nsecond line", Severity: sync.SeverityWarning},
+	err := WriteCSV(&buf, []engine.Issue{
+		{Row: 3, EmployeeID: "=HYPERLINK(\"http://x\")", Field: "email", Message: `"a,b" is not a valid email address`, Severity: engine.SeverityError},
+		{EmployeeID: "E9", Message: "not found in PeopleHR\nsecond line", Severity: engine.SeverityWarning},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/peoplesync/peoplesync/internal/sync"
+	"github.com/peoplesync/peoplesync/internal/engine"
 )
 
 // S3API is the part of the S3 client the store calls.
@@ -54,7 +54,7 @@ func Key(tenant, runID string) string { return "errors/" + tenant + "/" + runID 
 
 // Put writes a run's error file and returns its key. Writing it again (a
 // replayed run) replaces it with the same content.
-func (s *Store) Put(ctx context.Context, tenant, runID string, issues []sync.Issue) (string, error) {
+func (s *Store) Put(ctx context.Context, tenant, runID string, issues []engine.Issue) (string, error) {
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, issues); err != nil {
 		return "", fmt.Errorf("encode error file: %w", err)

@@ -6,8 +6,8 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/schedule"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // ErrNotFound is returned by stores for an item that does not exist for
@@ -36,7 +36,7 @@ type Settings struct {
 	MassChangeThresholdPercent int      `json:"massChangeThresholdPercent"`
 	EmailWhenNothingChanged    bool     `json:"emailWhenNothingChanged"`
 	// Scope excludes records (contractors, a site) from the programme.
-	Scope []sync.ScopeRule `json:"scope"`
+	Scope []engine.ScopeRule `json:"scope"`
 	// WelcomeTiming is when a new member's welcome goes: WelcomeOnCreation
 	// or WelcomeOnStartDate (pre-hires get theirs on their first day).
 	WelcomeTiming string `json:"welcomeTiming"`
@@ -50,27 +50,27 @@ const (
 
 // DefaultSettings are what a new integration starts with.
 func DefaultSettings() Settings {
-	d := sync.DefaultSettings()
+	d := engine.DefaultSettings()
 	return Settings{
 		Frequency:                  "daily",
 		TimeOfDay:                  "02:00",
-		TimeZone:                   sync.DefaultTimeZone,
+		TimeZone:                   engine.DefaultTimeZone,
 		DateFormat:                 d.DateFormat,
 		WelcomeEmail:               d.WelcomeEmail,
 		SummaryRecipients:          []string{},
 		MassChangeThresholdPercent: d.MassChangeThresholdPercent,
-		Scope:                      []sync.ScopeRule{},
+		Scope:                      []engine.ScopeRule{},
 		WelcomeTiming:              WelcomeOnCreation,
 	}
 }
 
 // Sync gives the engine's view of the settings.
-func (s Settings) Sync() (sync.Settings, error) {
+func (s Settings) Sync() (engine.Settings, error) {
 	loc, err := time.LoadLocation(s.TimeZone)
 	if err != nil || s.TimeZone == "" {
-		return sync.Settings{}, fmt.Errorf("time zone %q: not an IANA zone", s.TimeZone)
+		return engine.Settings{}, fmt.Errorf("time zone %q: not an IANA zone", s.TimeZone)
 	}
-	return sync.Settings{
+	return engine.Settings{
 		Location:                   loc,
 		DateFormat:                 s.DateFormat,
 		WelcomeEmail:               s.WelcomeEmail,
@@ -113,7 +113,7 @@ type Integration struct {
 	ProgrammeName string
 	AdminEmail    string // who saved the setup: the summary's first recipient
 	Settings      Settings
-	Mapping       sync.Mapping
+	Mapping       engine.Mapping
 	Key           *SealedKey
 	Published     bool
 	State         State

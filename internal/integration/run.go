@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/peoplesync/peoplesync/internal/sync"
+	"github.com/peoplesync/peoplesync/internal/engine"
 )
 
 // Status is where a run is in its life (SPEC section 3).
@@ -63,7 +63,7 @@ type Run struct {
 	Phase         Phase
 	Processed     int
 	Total         int
-	Counts        sync.Counts
+	Counts        engine.Counts
 	HeldReason    string
 	FailureReason string
 	ErrorFileKey  string

@@ -20,20 +20,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/peoplesync/peoplesync/internal/email"
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/logging"
-	"github.com/peoplesync/peoplesync/internal/queue"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // Store holds the emails' states and what they say.
 type Store interface {
 	GetIntegration(ctx context.Context, tenant string) (*integration.Integration, error)
 	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
-	ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (sync.Member, error)
+	ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (engine.Member, error)
 	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
 	ClaimSummary(ctx context.Context, tenant, runID string) error
 	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
@@ -74,13 +71,8 @@ func New(store Store, sender Sender, cfg Config, log *slog.Logger, now func() ti
 	return &Mailer{store: store, sender: sender, cfg: cfg, log: log, now: now}, nil
 }
 
-// HandleSQS sends each job of a batch and reports the ones to deliver again.
-func (m *Mailer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	return queue.HandleBatch(ctx, ev, logging.For(ctx, m.log), m.Handle), nil
-}
-
 // Handle sends the email a job asks for, if it is still owed.
-func (m *Mailer) Handle(ctx context.Context, job queue.MailJob) error {
+func (m *Mailer) Handle(ctx context.Context, job integration.MailJob) error {
 	if !integration.ValidTenantID(job.TenantID) {
 		return fmt.Errorf("mail job without a valid tenant")
 	}
@@ -90,11 +82,11 @@ func (m *Mailer) Handle(ctx context.Context, job queue.MailJob) error {
 	}
 	log := logging.For(ctx, m.log).With("tenantId", job.TenantID, "kind", job.Kind)
 	switch job.Kind {
-	case queue.MailWelcome:
+	case integration.MailWelcome:
 		return m.welcome(ctx, in, job.EmployeeID, log.With("employeeId", job.EmployeeID))
-	case queue.MailSummary:
+	case integration.MailSummary:
 		return m.summary(ctx, in, job.RunID, log.With("runId", job.RunID))
-	case queue.MailReauth:
+	case integration.MailReauth:
 		return m.reauth(ctx, in, log)
 	}
 	return fmt.Errorf("unknown mail kind %q", job.Kind)
@@ -111,9 +103,9 @@ func (m *Mailer) welcome(ctx context.Context, in *integration.Integration, emplo
 	if err != nil {
 		return err
 	}
-	name := member.Values[sync.PreferredName]
+	name := member.Values[engine.PreferredName]
 	if name == "" {
-		name = member.Values[sync.FirstName]
+		name = member.Values[engine.FirstName]
 	}
 	link := m.cfg.InviteBaseURL + "?" + url.Values{"tenant": {in.TenantID}, "token": {token}}.Encode()
 	msg, err := compose(welcomeTemplate, []string{member.Email()}, map[string]any{

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
-	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
 )
 
 var today = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
-	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
 )
 
 // checkThrottleWaits fails unless each wait is its base plus the jitter:

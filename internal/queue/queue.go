@@ -105,23 +105,6 @@ func (q *Imports) Send(ctx context.Context, jobs ...integration.Job) error {
 	return send(ctx, q.client, q.url, entries)
 }
 
-// MailKind says which email a mail job asks for.
-type MailKind string
-
-const (
-	MailWelcome MailKind = "welcome"
-	MailSummary MailKind = "summary"
-	MailReauth  MailKind = "reauthorize"
-)
-
-// MailJob is a mail queue message.
-type MailJob struct {
-	Kind       MailKind `json:"kind"`
-	TenantID   string   `json:"tenantId"`
-	EmployeeID string   `json:"employeeId,omitempty"`
-	RunID      string   `json:"runId,omitempty"`
-}
-
 // Mail sends mail jobs to the mail queue. A job sent twice is harmless: the
 // mailer claims each email before sending it.
 type Mail struct {
@@ -133,7 +116,7 @@ type Mail struct {
 func NewMail(client API, url string) *Mail { return &Mail{client: client, url: url} }
 
 // Send queues mail jobs.
-func (q *Mail) Send(ctx context.Context, jobs ...MailJob) error {
+func (q *Mail) Send(ctx context.Context, jobs ...integration.MailJob) error {
 	entries := make([]entry, len(jobs))
 	for i, j := range jobs {
 		body, err := json.Marshal(j)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/peoplesync/peoplesync/internal/devstack"
+	"github.com/peoplesync/peoplesync/internal/dev/devstack"
 	"github.com/peoplesync/peoplesync/internal/secrets"
 )
 

@@ -7,11 +7,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/events"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
-	"github.com/peoplesync/peoplesync/internal/queue"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // runFailure is a reason the run cannot succeed, in words for the admin.
@@ -44,7 +43,7 @@ type runner struct {
 	// changes it applied are built from applied as they are written.
 	published []events.Event
 	entries   []integration.LogEntry
-	applied   []*sync.Change
+	applied   []*engine.Change
 }
 
 func (r *runner) execute(ctx context.Context) error {
@@ -108,7 +107,7 @@ func (r *runner) execute(ctx context.Context) error {
 	welcomes := owedWelcomes(members)
 	members = nil // the plan keeps what it needs; let a large tenant's list go
 
-	if err := r.apply(ctx, settings.Location, &plan, welcomes, true); err != nil {
+	if err := r.apply(ctx, &plan, welcomes, true); err != nil {
 		return err
 	}
 	before.addTo(&plan.Counts)
@@ -120,7 +119,7 @@ func (r *runner) execute(ctx context.Context) error {
 // says the plan was made just now under this run's lease, so its creates
 // may trust the lease (dynamo.Store.ApplyLeased); a held plan being
 // approved was not.
-func (r *runner) apply(ctx context.Context, loc *time.Location, plan *sync.Plan, welcomes []string, fresh bool) error {
+func (r *runner) apply(ctx context.Context, plan *engine.Plan, welcomes []string, fresh bool) error {
 	if err := r.phase(ctx, integration.PhaseApplying, len(plan.Changes)); err != nil {
 		return err
 	}
@@ -128,7 +127,7 @@ func (r *runner) apply(ctx context.Context, loc *time.Location, plan *sync.Plan,
 	if fresh {
 		write = r.w.store.ApplyLeased
 	}
-	conflicts, err := write(ctx, r.run.TenantID, r.run.RunID, loc, plan.Changes, func(done int) {
+	conflicts, err := write(ctx, r.run.TenantID, r.run.RunID, plan.Changes, func(done int) {
 		r.progress(ctx, done)
 	})
 	if err != nil {
@@ -137,8 +136,8 @@ func (r *runner) apply(ctx context.Context, loc *time.Location, plan *sync.Plan,
 	rejected := make(map[string]bool, len(conflicts))
 	for _, c := range conflicts {
 		rejected[c.Change.EmployeeID()] = true
-		plan.Issues = append(plan.Issues, sync.Issue{
-			Row: c.Change.Row, EmployeeID: c.Change.EmployeeID(), Message: c.Reason, Severity: sync.SeverityError,
+		plan.Issues = append(plan.Issues, engine.Issue{
+			Row: c.Change.Row, EmployeeID: c.Change.EmployeeID(), Message: c.Reason, Severity: engine.SeverityError,
 		})
 		plan.Counts.Errors++
 		plan.Counts.Adjust(c.Change.Kind, -1)
@@ -149,7 +148,7 @@ func (r *runner) apply(ctx context.Context, loc *time.Location, plan *sync.Plan,
 			continue
 		}
 		r.applied = append(r.applied, c)
-		if c.After.Welcome == sync.WelcomeOwed && c.After.Status != sync.StatusLeaver {
+		if c.After.Welcome == engine.WelcomeOwed && c.After.Status != engine.StatusLeaver {
 			welcomes = append(welcomes, c.EmployeeID())
 		}
 	}
@@ -161,7 +160,7 @@ func (r *runner) apply(ctx context.Context, loc *time.Location, plan *sync.Plan,
 
 // approve applies a held run's kept plan, exactly, as its approval run.
 // Changes whose member moved on since are conflicts, not overwrites.
-func (r *runner) approve(ctx context.Context, in *integration.Integration, s sync.Settings) error {
+func (r *runner) approve(ctx context.Context, in *integration.Integration, s engine.Settings) error {
 	held, err := r.w.store.GetRun(ctx, r.run.TenantID, r.run.Approves)
 	if err != nil {
 		return err
@@ -170,9 +169,12 @@ func (r *runner) approve(ctx context.Context, in *integration.Integration, s syn
 	if err != nil {
 		return err
 	}
-	plan := sync.Plan{Changes: changes, Counts: held.Counts}
+	for i := range changes {
+		engine.PlanPurge(&changes[i].After, s.Location)
+	}
+	plan := engine.Plan{Changes: changes, Counts: held.Counts}
 	plan.Counts.Errors, plan.Counts.Warnings = 0, 0 // the held run's error file reported those
-	if err := r.apply(ctx, s.Location, &plan, nil, false); err != nil {
+	if err := r.apply(ctx, &plan, nil, false); err != nil {
 		return err
 	}
 	return r.finish(ctx, plan, in)
@@ -180,9 +182,9 @@ func (r *runner) approve(ctx context.Context, in *integration.Integration, s syn
 
 // applied counts, by kind, the changes this run made before it was
 // interrupted: the members it last wrote.
-type applied map[sync.Kind]int
+type applied map[engine.Kind]int
 
-func appliedBefore(members []sync.Member, runID string) applied {
+func appliedBefore(members []engine.Member, runID string) applied {
 	out := applied{}
 	for i := range members {
 		if members[i].LastRunID == runID {
@@ -194,7 +196,7 @@ func appliedBefore(members []sync.Member, runID string) applied {
 
 // addTo moves changes applied before the interruption from "unchanged",
 // where planning again put them, back to their kind.
-func (a applied) addTo(c *sync.Counts) {
+func (a applied) addTo(c *engine.Counts) {
 	for kind, n := range a {
 		c.Adjust(kind, n)
 		c.Unchanged -= n
@@ -202,13 +204,13 @@ func (a applied) addTo(c *sync.Counts) {
 }
 
 // memberEvent records the log line and the event of one applied change.
-func (r *runner) memberEvent(k sync.Kind, after *sync.Member, fields []sync.Field, before *sync.Member) {
+func (r *runner) memberEvent(k engine.Kind, after *engine.Member, fields []engine.Field, before *engine.Member) {
 	entry, ev := r.lines(k, after, fields, before)
 	r.entries, r.published = append(r.entries, entry), append(r.published, ev)
 }
 
 // lines builds the log line and the event of one applied change.
-func (r *runner) lines(k sync.Kind, after *sync.Member, fields []sync.Field, before *sync.Member) (integration.LogEntry, events.Event) {
+func (r *runner) lines(k engine.Kind, after *engine.Member, fields []engine.Field, before *engine.Member) (integration.LogEntry, events.Event) {
 	entry := integration.LogEntry{EmployeeID: after.EmployeeID(), RunID: r.run.RunID, Action: string(k),
 		Changes: []integration.FieldChange{}, Reason: reasonFor(k, after, before), At: r.w.now().UTC()}
 	for _, f := range fields {
@@ -222,7 +224,7 @@ func (r *runner) lines(k sync.Kind, after *sync.Member, fields []sync.Field, bef
 		TenantID: r.run.TenantID, RunID: r.run.RunID, EmployeeID: after.EmployeeID(),
 		Fields: []string{}, Status: after.Status, OccurredAt: r.w.now().UTC(),
 	}
-	if k == sync.KindRelink {
+	if k == engine.KindRelink {
 		d.PreviousEmployeeID = before.EmployeeID()
 	}
 	for _, f := range fields {
@@ -232,26 +234,26 @@ func (r *runner) lines(k sync.Kind, after *sync.Member, fields []sync.Field, bef
 }
 
 // reasonFor says in words why a change was made.
-func reasonFor(k sync.Kind, after, before *sync.Member) string {
+func reasonFor(k engine.Kind, after, before *engine.Member) string {
 	switch {
-	case before == nil && k != sync.KindCreate:
+	case before == nil && k != engine.KindCreate:
 		return "applied before the run was interrupted"
-	case k == sync.KindCreate:
+	case k == engine.KindCreate:
 		return "new in PeopleHR"
-	case k == sync.KindClose && after.LeftOn != "":
+	case k == engine.KindClose && after.LeftOn != "":
 		return "left on " + after.LeftOn + "; account deleted on " + after.PurgeOn
-	case k == sync.KindReactivate:
+	case k == engine.KindReactivate:
 		return "active again in PeopleHR"
-	case k == sync.KindRelink:
+	case k == engine.KindRelink:
 		return "employee id changed in PeopleHR from " + before.EmployeeID()
 	}
 	return "changed in PeopleHR"
 }
 
 // skips records the log lines of records skipped for an error.
-func (r *runner) skips(issues []sync.Issue) {
+func (r *runner) skips(issues []engine.Issue) {
 	for _, is := range issues {
-		if is.Severity == sync.SeverityError && is.EmployeeID != "" {
+		if is.Severity == engine.SeverityError && is.EmployeeID != "" {
 			r.entries = append(r.entries, integration.LogEntry{EmployeeID: is.EmployeeID, RunID: r.run.RunID, Action: "skip",
 				Changes: []integration.FieldChange{}, Reason: is.Message, At: r.w.now().UTC()})
 		}
@@ -260,7 +262,7 @@ func (r *runner) skips(issues []sync.Issue) {
 
 // resumedEvents records the events of changes this run applied before it
 // was interrupted: at least once, whatever the interruption lost.
-func (r *runner) resumedEvents(members []sync.Member) {
+func (r *runner) resumedEvents(members []engine.Member) {
 	for i := range members {
 		if m := &members[i]; m.LastRunID == r.run.RunID {
 			r.memberEvent(m.LastChange, m, nil, nil)
@@ -270,10 +272,10 @@ func (r *runner) resumedEvents(members []sync.Member) {
 
 // owedWelcomes are the members still owed a welcome email, whichever run
 // created them: queueing them again heals a queueing lost with a crash.
-func owedWelcomes(members []sync.Member) []string {
+func owedWelcomes(members []engine.Member) []string {
 	var out []string
 	for i := range members {
-		if members[i].Welcome == sync.WelcomeOwed && members[i].Status != sync.StatusLeaver {
+		if members[i].Welcome == engine.WelcomeOwed && members[i].Status != engine.StatusLeaver {
 			out = append(out, members[i].EmployeeID())
 		}
 	}
@@ -281,9 +283,9 @@ func owedWelcomes(members []sync.Member) []string {
 }
 
 func (r *runner) queueWelcomes(ctx context.Context, ids []string) error {
-	jobs := make([]queue.MailJob, len(ids))
+	jobs := make([]integration.MailJob, len(ids))
 	for i, id := range ids {
-		jobs[i] = queue.MailJob{Kind: queue.MailWelcome, TenantID: r.run.TenantID, EmployeeID: id}
+		jobs[i] = integration.MailJob{Kind: integration.MailWelcome, TenantID: r.run.TenantID, EmployeeID: id}
 	}
 	if err := r.w.mail.Send(ctx, jobs...); err != nil {
 		return fmt.Errorf("queue welcome emails: %w", err)
@@ -292,11 +294,11 @@ func (r *runner) queueWelcomes(ctx context.Context, ids []string) error {
 }
 
 // fetch streams the feed into a planner; a retried fetch starts a fresh one.
-func (r *runner) fetch(ctx context.Context, apiKey string, m sync.Mapping, s sync.Settings) (*sync.Planner, error) {
-	var planner *sync.Planner
+func (r *runner) fetch(ctx context.Context, apiKey string, m engine.Mapping, s engine.Settings) (*engine.Planner, error) {
+	var planner *engine.Planner
 	var planErr error
 	_, err := r.w.feed.FetchAll(ctx, apiKey, func() func(map[string]string) error {
-		planner, planErr = sync.NewPlanner(m, s, r.w.now())
+		planner, planErr = engine.NewPlanner(m, s, r.w.now())
 		return func(rec map[string]string) error {
 			if planErr != nil {
 				return planErr
@@ -327,7 +329,7 @@ func (r *runner) fetch(ctx context.Context, apiKey string, m sync.Mapping, s syn
 	return planner, nil
 }
 
-func (r *runner) hold(ctx context.Context, plan sync.Plan) error {
+func (r *runner) hold(ctx context.Context, plan engine.Plan) error {
 	if err := r.w.store.SaveHeldPlan(ctx, r.run.TenantID, r.run.RunID, plan.Changes); err != nil {
 		return err
 	}
@@ -340,7 +342,7 @@ func (r *runner) hold(ctx context.Context, plan sync.Plan) error {
 	return r.end(ctx, true)
 }
 
-func (r *runner) finish(ctx context.Context, plan sync.Plan, in *integration.Integration) error {
+func (r *runner) finish(ctx context.Context, plan engine.Plan, in *integration.Integration) error {
 	if err := r.writeErrorFile(ctx, plan.Issues); err != nil {
 		return err
 	}
@@ -423,7 +425,7 @@ func (r *runner) importEvent() events.Event {
 	}}
 }
 
-func (r *runner) writeErrorFile(ctx context.Context, issues []sync.Issue) error {
+func (r *runner) writeErrorFile(ctx context.Context, issues []engine.Issue) error {
 	if len(issues) == 0 {
 		r.run.ErrorFileKey = ""
 		return nil
@@ -503,7 +505,7 @@ func (r *runner) fail(ctx context.Context, err error) error {
 		}
 		if owed {
 			r.log.Warn("integration needs re-authorization: admin to be emailed")
-			if err := r.w.mail.Send(ctx, queue.MailJob{Kind: queue.MailReauth, TenantID: r.run.TenantID}); err != nil {
+			if err := r.w.mail.Send(ctx, integration.MailJob{Kind: integration.MailReauth, TenantID: r.run.TenantID}); err != nil {
 				return err
 			}
 		}
@@ -518,7 +520,7 @@ func (r *runner) cancelled(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var c sync.Counts
+	var c engine.Counts
 	appliedBefore(members, r.run.RunID).addTo(&c)
 	c.Unchanged = 0
 	r.run.Counts, r.run.Status = c, integration.StatusCancelled

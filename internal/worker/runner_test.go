@@ -6,41 +6,41 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
-	"github.com/peoplesync/peoplesync/internal/peoplehrtest"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
-func member(id, run string, kind sync.Kind, st sync.Status, w sync.Welcome) sync.Member {
-	m := sync.Member{Status: st, Welcome: w, LastRunID: run, LastChange: kind}
-	m.Values[sync.EmployeeID] = id
+func member(id, run string, kind engine.Kind, st engine.Status, w engine.Welcome) engine.Member {
+	m := engine.Member{Status: st, Welcome: w, LastRunID: run, LastChange: kind}
+	m.Values[engine.EmployeeID] = id
 	return m
 }
 
 // A resumed run's counts: what it applied before the interruption planned
 // again as unchanged, and moves back to its kind.
 func TestAppliedBeforeMovesCountsBack(t *testing.T) {
-	members := []sync.Member{
-		member("E1", "r1", sync.KindCreate, sync.StatusInvited, sync.WelcomeOwed),
-		member("E2", "r1", sync.KindClose, sync.StatusLeaver, sync.WelcomeSent),
-		member("E3", "r0", sync.KindUpdate, sync.StatusActive, sync.WelcomeSent),
-		member("E4", "r1", sync.KindRelink, sync.StatusActive, sync.WelcomeSent),
+	members := []engine.Member{
+		member("E1", "r1", engine.KindCreate, engine.StatusInvited, engine.WelcomeOwed),
+		member("E2", "r1", engine.KindClose, engine.StatusLeaver, engine.WelcomeSent),
+		member("E3", "r0", engine.KindUpdate, engine.StatusActive, engine.WelcomeSent),
+		member("E4", "r1", engine.KindRelink, engine.StatusActive, engine.WelcomeSent),
 	}
-	c := sync.Counts{Created: 2, Unchanged: 10, Total: 12}
+	c := engine.Counts{Created: 2, Unchanged: 10, Total: 12}
 	appliedBefore(members, "r1").addTo(&c)
-	want := sync.Counts{Created: 3, Closed: 1, Updated: 1, Unchanged: 7, Total: 12}
+	want := engine.Counts{Created: 3, Closed: 1, Updated: 1, Unchanged: 7, Total: 12}
 	if c != want {
 		t.Fatalf("counts %+v, want %+v", c, want)
 	}
 }
 
 func TestOwedWelcomesSkipLeaversAndSent(t *testing.T) {
-	members := []sync.Member{
-		member("E1", "", "", sync.StatusInvited, sync.WelcomeOwed),
-		member("E2", "", "", sync.StatusLeaver, sync.WelcomeOwed),
-		member("E3", "", "", sync.StatusInvited, sync.WelcomeSent),
-		member("E4", "", "", sync.StatusInvited, sync.WelcomeScheduled),
+	members := []engine.Member{
+		member("E1", "", "", engine.StatusInvited, engine.WelcomeOwed),
+		member("E2", "", "", engine.StatusLeaver, engine.WelcomeOwed),
+		member("E3", "", "", engine.StatusInvited, engine.WelcomeSent),
+		member("E4", "", "", engine.StatusInvited, engine.WelcomeScheduled),
 	}
 	if got := owedWelcomes(members); len(got) != 1 || got[0] != "E1" {
 		t.Fatalf("owed %v", got)
@@ -48,20 +48,20 @@ func TestOwedWelcomesSkipLeaversAndSent(t *testing.T) {
 }
 
 func TestReasonFor(t *testing.T) {
-	before := member("OLD", "", "", sync.StatusActive, sync.WelcomeSent)
-	after := member("NEW", "", "", sync.StatusLeaver, sync.WelcomeSent)
+	before := member("OLD", "", "", engine.StatusActive, engine.WelcomeSent)
+	after := member("NEW", "", "", engine.StatusLeaver, engine.WelcomeSent)
 	after.LeftOn, after.PurgeOn = "2026-03-18", "2026-05-19"
 	for _, tt := range []struct {
-		kind   sync.Kind
-		before *sync.Member
+		kind   engine.Kind
+		before *engine.Member
 		want   string
 	}{
-		{sync.KindCreate, nil, "new in PeopleHR"},
-		{sync.KindUpdate, &before, "changed in PeopleHR"},
-		{sync.KindClose, &before, "left on 2026-03-18; account deleted on 2026-05-19"},
-		{sync.KindReactivate, &before, "active again in PeopleHR"},
-		{sync.KindRelink, &before, "employee id changed in PeopleHR from OLD"},
-		{sync.KindUpdate, nil, "applied before the run was interrupted"},
+		{engine.KindCreate, nil, "new in PeopleHR"},
+		{engine.KindUpdate, &before, "changed in PeopleHR"},
+		{engine.KindClose, &before, "left on 2026-03-18; account deleted on 2026-05-19"},
+		{engine.KindReactivate, &before, "active again in PeopleHR"},
+		{engine.KindRelink, &before, "employee id changed in PeopleHR from OLD"},
+		{engine.KindUpdate, nil, "applied before the run was interrupted"},
 	} {
 		if got := reasonFor(tt.kind, &after, tt.before); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.kind, got, tt.want)
@@ -101,7 +101,7 @@ func TestFetchFailureReasons(t *testing.T) {
 			}
 			feed := peoplehr.New(sb.URL(), peoplehr.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
 			r := &runner{w: &Worker{feed: feed, now: time.Now}}
-			_, err := r.fetch(context.Background(), tt.key, sync.DefaultMapping(), settings)
+			_, err := r.fetch(context.Background(), tt.key, engine.DefaultMapping(), settings)
 			var rf *runFailure
 			if !errors.As(err, &rf) || rf.reason != tt.want {
 				t.Errorf("fetch = %v, want the reason %q", err, tt.want)

@@ -10,11 +10,10 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/dynamo"
+	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/events"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/logging"
-	"github.com/peoplesync/peoplesync/internal/queue"
-	"github.com/peoplesync/peoplesync/internal/sync"
 )
 
 // Store is what a run reads and writes in the table.
@@ -23,11 +22,11 @@ type Store interface {
 	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
 	CreateRun(ctx context.Context, r *integration.Run) error
 	SaveRun(ctx context.Context, r *integration.Run) error
-	Members(ctx context.Context, tenant string) ([]sync.Member, error)
-	Apply(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]dynamo.Conflict, error)
-	ApplyLeased(ctx context.Context, tenant, runID string, loc *time.Location, changes []sync.Change, progress func(done int)) ([]dynamo.Conflict, error)
-	SaveHeldPlan(ctx context.Context, tenant, runID string, changes []sync.Change) error
-	HeldPlan(ctx context.Context, tenant, runID string) ([]sync.Change, error)
+	Members(ctx context.Context, tenant string) ([]engine.Member, error)
+	Apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]dynamo.Conflict, error)
+	ApplyLeased(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]dynamo.Conflict, error)
+	SaveHeldPlan(ctx context.Context, tenant, runID string, changes []engine.Change) error
+	HeldPlan(ctx context.Context, tenant, runID string) ([]engine.Change, error)
 	AcquireLease(ctx context.Context, tenant, runID, holder string, ttl time.Duration) error
 	RenewLease(ctx context.Context, tenant, holder string, ttl time.Duration) error
 	ReleaseLease(ctx context.Context, tenant, holder string) error
@@ -48,12 +47,12 @@ type Keys interface {
 
 // ErrorFiles keeps a run's error file and returns where.
 type ErrorFiles interface {
-	Put(ctx context.Context, tenant, runID string, issues []sync.Issue) (string, error)
+	Put(ctx context.Context, tenant, runID string, issues []engine.Issue) (string, error)
 }
 
 // Mail queues emails for the mailer.
 type Mail interface {
-	Send(ctx context.Context, jobs ...queue.MailJob) error
+	Send(ctx context.Context, jobs ...integration.MailJob) error
 }
 
 // Events publishes lifecycle events.
@@ -231,5 +230,12 @@ func (w *Worker) resendSummary(ctx context.Context, run *integration.Run) error 
 	if run.Summary != integration.MailOwed {
 		return nil
 	}
-	return w.mail.Send(ctx, queue.MailJob{Kind: queue.MailSummary, TenantID: run.TenantID, RunID: run.RunID})
+	return w.mail.Send(ctx, integration.MailJob{Kind: integration.MailSummary, TenantID: run.TenantID, RunID: run.RunID})
+}
+
+// Handle runs a job's run for a queue consumer, which only needs to know
+// whether to deliver the job again.
+func (w *Worker) Handle(ctx context.Context, job integration.Job) error {
+	_, err := w.Run(ctx, job)
+	return err
 }

@@ -1,0 +1,717 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Kind is what a change does to a member.
+type Kind string
+
+const (
+	KindCreate     Kind = "create"
+	KindUpdate     Kind = "update"
+	KindClose      Kind = "close"
+	KindReactivate Kind = "reactivate"
+	// KindRelink moves a member to a new employee id: PeopleHR changed the
+	// id, and the same person (email and name) came back under the new one.
+	KindRelink Kind = "relink"
+)
+
+// Change is one member write the run must make.
+type Change struct {
+	Kind Kind
+	// Row is the record's 1-based position in the feed; 0 for a member
+	// closed because it is missing from the feed.
+	Row int
+	// Before is the stored member the change was planned against; nil for a
+	// create. Writes are conditional on its Version, so a replay is a no-op.
+	Before *Member
+	After  Member
+	// Fields lists the fields whose value the change sets or alters.
+	Fields []Field
+}
+
+// EmployeeID is the member the change writes.
+func (c *Change) EmployeeID() string { return c.After.EmployeeID() }
+
+// ReleasedEmail is the address the change gives up, or "". A relink keeps
+// the address and changes its owner: see the store.
+func (c *Change) ReleasedEmail() string {
+	if c.Before == nil || !c.Before.holdsEmail() || c.Kind == KindRelink {
+		return ""
+	}
+	if c.After.holdsEmail() && c.After.Email() == c.Before.Email() {
+		return ""
+	}
+	return c.Before.Email()
+}
+
+// ClaimedEmail is the address the change reserves, or "".
+func (c *Change) ClaimedEmail() string {
+	if !c.After.holdsEmail() || c.Kind == KindRelink {
+		return ""
+	}
+	if c.Before != nil && c.Before.holdsEmail() && c.Before.Email() == c.After.Email() {
+		return ""
+	}
+	return c.After.Email()
+}
+
+// Severity grades an Issue.
+type Severity string
+
+const (
+	SeverityError   Severity = "error"   // the record was skipped
+	SeverityWarning Severity = "warning" // the record was applied, with a caveat
+)
+
+// Issue is one line of the error file.
+type Issue struct {
+	Row        int
+	EmployeeID string
+	Field      string
+	Message    string
+	Severity   Severity
+}
+
+// Counts are a run's impact, as SPEC section 2.7 names them.
+type Counts struct {
+	Created        int `json:"created"`
+	Updated        int `json:"updated"`
+	Unchanged      int `json:"unchanged"`
+	Closed         int `json:"closed"`
+	Reactivated    int `json:"reactivated"`
+	SkippedLeavers int `json:"skippedLeavers"`
+	OutOfScope     int `json:"outOfScope"`
+	Errors         int `json:"errors"`
+	Warnings       int `json:"warnings"`
+	Total          int `json:"total"`
+}
+
+// Plan is everything one run decided. A held plan must not be applied until
+// an admin approves it.
+type Plan struct {
+	Changes    []Change
+	Issues     []Issue
+	Counts     Counts
+	Held       bool
+	HeldReason string
+}
+
+// Planner collects a feed record by record, keeping only the mapped values,
+// and then plans against the stored members. It is not safe for concurrent use.
+type Planner struct {
+	src      compiled
+	settings Settings
+	layout   string
+	today    string
+	rows     int
+	cands    []candidate
+	byID     map[string]int
+	issues   []Issue
+}
+
+type candidate struct {
+	row         int
+	values      Values
+	keep        uint32 // fields whose stored value stays: unmapped or unreadable
+	active      bool
+	leavingDate string
+	skipped     bool // a row error was written; the member is left alone
+	// outOfScope records are kept only by id, so that a duplicate id is
+	// found whichever copy is in scope, and their member is handled as
+	// missing.
+	outOfScope bool
+}
+
+// NewPlanner checks the mapping and settings and fixes "today" in the
+// tenant's time zone at now.
+func NewPlanner(m Mapping, s Settings, now time.Time) (*Planner, error) {
+	src, err := m.compile()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	return &Planner{
+		src:      src,
+		settings: s,
+		layout:   DateFormats[s.DateFormat],
+		today:    Today(now, s.Location),
+		byID:     make(map[string]int),
+	}, nil
+}
+
+// Today is the date the planner judges leaving dates against.
+func (p *Planner) Today() string { return p.today }
+
+// Rows is how many records were added.
+func (p *Planner) Rows() int { return p.rows }
+
+// Add maps and validates one feed record. The record is not retained.
+func (p *Planner) Add(rec Record) {
+	p.rows++
+	row := p.rows
+	id := clean(rec[p.src.sources[EmployeeID]])
+	switch {
+	case id == "":
+		p.issue(row, "", EmployeeID.String(), SeverityError, "the employee id is blank: the record was skipped")
+		return
+	case runeLen(id) > EmployeeID.MaxLen():
+		p.issue(row, truncate(id, EmployeeID.MaxLen()), EmployeeID.String(), SeverityError,
+			fmt.Sprintf("the employee id is longer than %d characters: the record was skipped", EmployeeID.MaxLen()))
+		return
+	}
+	c := candidate{row: row, outOfScope: outOfScope(p.settings.Scope, rec)}
+	c.values[EmployeeID] = id
+	if !c.outOfScope {
+		p.read(&c, rec)
+	}
+	p.register(c)
+}
+
+// read maps and checks the fields of an in-scope record.
+func (p *Planner) read(c *candidate, rec Record) {
+	for f := Email; f < NumFields; f++ {
+		src := p.src.sources[f]
+		if src == "" {
+			c.keep |= 1 << f
+			continue
+		}
+		p.mapField(c, f, src, clean(rec[src]))
+	}
+	if raw := clean(rec[SourceLeavingDate]); raw != "" && !c.skipped {
+		d, ok := parseDate(raw, standardDateLayout)
+		if !ok {
+			p.reject(c, SourceLeavingDate, fmt.Sprintf("the leaving date %s is not a yyyy-MM-dd date: the record was skipped", quote(raw)))
+		}
+		c.leavingDate = d
+	}
+	c.active = isActive(clean(rec[SourceEmployeeStatus]), c.leavingDate, p.today)
+}
+
+func (p *Planner) mapField(c *candidate, f Field, src, v string) {
+	spec := fieldSpecs[f]
+	switch spec.kind {
+	case kindEmail:
+		v = toLower(v)
+		switch {
+		case c.skipped:
+		case v == "":
+			p.reject(c, f.String(), fmt.Sprintf("the email address (%s) is blank: the record was skipped", src))
+		case !ValidEmail(v):
+			p.reject(c, f.String(), fmt.Sprintf("%s is not a valid email address: the record was skipped", quote(v)))
+		}
+	case kindDate:
+		if v == "" {
+			break
+		}
+		layout, shown := p.layout, p.settings.DateFormat
+		if structuredDateSource(src) {
+			layout, shown = standardDateLayout, DefaultDateFormat
+		}
+		d, ok := parseDate(v, layout)
+		if !ok {
+			c.keep |= 1 << f
+			p.issue(c.row, c.values[EmployeeID], f.String(), SeverityWarning,
+				fmt.Sprintf("%s is not a date in the format %s: the field was left unchanged", quote(v), shown))
+			return
+		}
+		v = d
+	default:
+		if runeLen(v) > spec.maxLen {
+			v = cut(v, spec.maxLen)
+			p.issue(c.row, c.values[EmployeeID], f.String(), SeverityWarning,
+				fmt.Sprintf("the value was longer than %d characters and was cut", spec.maxLen))
+		}
+	}
+	c.values[f] = v
+}
+
+// reject writes the row's one error and marks the record skipped.
+func (p *Planner) reject(c *candidate, field, msg string) {
+	if c.skipped {
+		return
+	}
+	c.skipped = true
+	p.issue(c.row, c.values[EmployeeID], field, SeverityError, msg)
+}
+
+// register files the candidate under its id; an id seen twice skips every
+// record that carries it, in scope or not, so neither can overwrite the
+// other and a copy moved out of scope cannot hide the clash.
+func (p *Planner) register(c candidate) {
+	id := c.values[EmployeeID]
+	first, dup := p.byID[id]
+	if !dup {
+		p.byID[id] = len(p.cands)
+		p.cands = append(p.cands, c)
+		return
+	}
+	msg := fmt.Sprintf("employee id %s appears more than once in PeopleHR (rows %d and %d): both were skipped", quote(id), p.cands[first].row, c.row)
+	p.reject(&p.cands[first], EmployeeID.String(), msg)
+	p.issue(c.row, id, EmployeeID.String(), SeverityError, msg)
+}
+
+func (p *Planner) issue(row int, id, field string, sev Severity, msg string) {
+	p.issues = append(p.issues, Issue{Row: row, EmployeeID: id, Field: field, Message: msg, Severity: sev})
+}
+
+// proposal is a decision before email uniqueness is settled.
+type proposal struct {
+	change Change
+	// cand is the record's candidate; nil for a member missing from the
+	// feed.
+	cand     *candidate
+	outcome  outcome
+	rejected bool
+}
+
+type outcome uint8
+
+const (
+	outChange outcome = iota
+	outUnchanged
+	outSkippedLeaver
+)
+
+// Plan decides every change against the stored members. It may be called
+// once per Planner.
+func (p *Planner) Plan(members []Member) Plan {
+	stored := make(map[string]*Member, len(members))
+	active := 0
+	for i := range members {
+		stored[members[i].EmployeeID()] = &members[i]
+		if members[i].Status != StatusLeaver {
+			active++
+		}
+	}
+
+	props := make([]proposal, 0, len(p.cands))
+	outOfScope := 0
+	for i := range p.cands {
+		c := &p.cands[i]
+		switch {
+		case c.skipped:
+		case c.outOfScope:
+			outOfScope++
+		default:
+			props = append(props, p.decide(c, stored[c.values[EmployeeID]]))
+		}
+	}
+	p.relink(props, members)
+	props = p.missing(props, members)
+	p.settleEmails(props, members)
+	props = p.refusedRelinks(props)
+
+	// Sized once: a 100,000-employee first import's changes are most of
+	// a run's memory, and growing the slice by appending would hold them
+	// up to twice over.
+	n := 0
+	for i := range props {
+		if !props[i].rejected && props[i].outcome == outChange {
+			n++
+		}
+	}
+	plan := Plan{Changes: make([]Change, 0, n)}
+	unapplied := make(map[int]bool)
+	for i := range p.cands {
+		if c := &p.cands[i]; c.skipped {
+			unapplied[c.row] = true
+		}
+	}
+	for i := range props {
+		pr := &props[i]
+		switch {
+		case pr.rejected:
+			unapplied[pr.cand.row] = true
+		case pr.outcome == outUnchanged:
+			plan.Counts.Unchanged++
+		case pr.outcome == outSkippedLeaver:
+			unapplied[pr.cand.row] = true
+			plan.Counts.SkippedLeavers++
+		default:
+			plan.Changes = append(plan.Changes, pr.change)
+			plan.Counts.Adjust(pr.change.Kind, 1)
+		}
+	}
+	plan.Issues = p.applicableIssues(unapplied)
+	for _, is := range plan.Issues {
+		if is.Severity == SeverityError {
+			plan.Counts.Errors++
+		} else {
+			plan.Counts.Warnings++
+		}
+	}
+	plan.Counts.Total = p.rows
+	plan.Counts.OutOfScope = outOfScope
+	plan.Held, plan.HeldReason = p.massChange(plan.Counts.Closed, active)
+	// The records are in the plan now: let them go before the run applies
+	// it (Plan is called once).
+	p.cands, p.byID = nil, nil
+	return plan
+}
+
+// applicableIssues sorts the issues by row and drops the warnings of
+// records that were not applied: a skipped record gets its error and
+// nothing else, since "the value was cut" of a record never written would
+// only mislead.
+func (p *Planner) applicableIssues(unapplied map[int]bool) []Issue {
+	out := p.issues[:0]
+	for _, is := range p.issues {
+		if is.Severity == SeverityError || !unapplied[is.Row] {
+			out = append(out, is)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Issue) int { return a.Row - b.Row })
+	return out
+}
+
+// Adjust counts delta more (or, negative, fewer) changes of kind k: the
+// worker takes back changes that were planned but not applied.
+func (c *Counts) Adjust(k Kind, delta int) {
+	switch k {
+	case KindCreate:
+		c.Created += delta
+	case KindUpdate, KindRelink:
+		c.Updated += delta
+	case KindClose:
+		c.Closed += delta
+	case KindReactivate:
+		c.Reactivated += delta
+	}
+}
+
+// decide applies SPEC 2.3 to one valid record.
+func (p *Planner) decide(c *candidate, m *Member) proposal {
+	if m == nil {
+		if !c.active {
+			return proposal{cand: c, outcome: outSkippedLeaver}
+		}
+		after := Member{Values: c.values, Status: StatusActive, Welcome: WelcomeNotSent}
+		if p.settings.WelcomeEmail {
+			after.Status, after.Welcome = StatusInvited, p.welcomeFor(&c.values)
+		}
+		return proposal{cand: c, change: Change{Kind: KindCreate, Row: c.row, After: after, Fields: setFields(&after.Values)}}
+	}
+	after, kind := p.apply(c, m)
+	changed := diffFields(&m.Values, &after.Values)
+	if kind == KindUpdate && len(changed) == 0 && after.LeftOn == m.LeftOn && after.Welcome == m.Welcome {
+		return proposal{cand: c, outcome: outUnchanged}
+	}
+	return proposal{cand: c, change: Change{Kind: kind, Row: c.row, Before: m, After: after, Fields: changed}}
+}
+
+// apply is the stored member m brought in step with the record: the
+// record's values except those it leaves unchanged (unmapped fields, text
+// dates that did not parse), its status and leaving date, and the welcome
+// re-evaluated. Every other part of m (acceptance, history, the employee id)
+// is carried as it is.
+func (p *Planner) apply(c *candidate, m *Member) (Member, Kind) {
+	after := *m
+	for f := Email; f < NumFields; f++ {
+		if c.keep&(1<<f) == 0 {
+			after.Values[f] = c.values[f]
+		}
+	}
+	kind := KindUpdate
+	wasActive := m.Status != StatusLeaver
+	switch {
+	case wasActive && !c.active:
+		kind = KindClose
+		after.Status = StatusLeaver
+		after.LeftOn = leftOn(c, p.today, "")
+		p.purge(&after)
+	case !wasActive && c.active:
+		kind = KindReactivate
+		after.LeftOn, after.PurgeOn, after.PurgeAt = "", "", time.Time{}
+		after.Status = StatusActive
+		if !m.Accepted && p.settings.WelcomeEmail {
+			// Never accepted the first invitation: invite again.
+			after.Status, after.Welcome = StatusInvited, WelcomeOwed
+		}
+	case !wasActive:
+		after.LeftOn = leftOn(c, p.today, m.LeftOn)
+	}
+	if after.Welcome == WelcomeScheduled && after.Status != StatusLeaver {
+		after.Welcome = p.welcomeFor(&after.Values) // the start date came, or moved
+	}
+	return after, kind
+}
+
+// welcomeFor is the welcome state of a member with these values: owed now,
+// or scheduled for a start date still ahead when the tenant chose that.
+func (p *Planner) welcomeFor(v *Values) Welcome {
+	if p.settings.WelcomeOnStartDate && v[StartDate] > p.today {
+		return WelcomeScheduled
+	}
+	return WelcomeOwed
+}
+
+// leftOn is the leaving date to record: PeopleHR's if it has passed, else
+// the one already recorded, else today (inactive by status alone).
+func leftOn(c *candidate, today, recorded string) string {
+	switch {
+	case c.leavingDate != "" && c.leavingDate <= today:
+		return c.leavingDate
+	case recorded != "":
+		return recorded
+	default:
+		return today
+	}
+}
+
+// missing handles members the feed does not mention, or mentions only out
+// of scope (SPEC 2.4), unless a relink moved them to a new id. A member
+// whose record was skipped is not missing: it is left alone.
+func (p *Planner) missing(props []proposal, members []Member) []proposal {
+	moved := make(map[string]bool)
+	for i := range props {
+		if props[i].change.Kind == KindRelink {
+			moved[props[i].change.Before.EmployeeID()] = true
+		}
+	}
+	for i := range members {
+		m := &members[i]
+		if m.Status == StatusLeaver || moved[m.EmployeeID()] {
+			continue
+		}
+		outOfScope := false
+		if at, seen := p.byID[m.EmployeeID()]; seen {
+			if c := &p.cands[at]; c.skipped || !c.outOfScope {
+				continue
+			}
+			outOfScope = true
+		}
+		if pr, ok := p.missingMember(m, outOfScope); ok {
+			props = append(props, pr)
+		}
+	}
+	return props
+}
+
+// missingMember is SPEC 2.4 for one member: a warning, or a closure when
+// the tenant opted in.
+func (p *Planner) missingMember(m *Member, outOfScope bool) (proposal, bool) {
+	if !p.settings.CloseMissingMembers {
+		why := "not found in PeopleHR"
+		if outOfScope {
+			why = "out of the programme's scope"
+		}
+		p.issue(0, m.EmployeeID(), "", SeverityWarning, why+": the member was left as it is")
+		return proposal{}, false
+	}
+	after := *m
+	after.Status = StatusLeaver
+	after.LeftOn = p.today
+	p.purge(&after)
+	return proposal{change: Change{Kind: KindClose, Before: m, After: after}}, true
+}
+
+// purge schedules a closed member's deletion LeaverRetentionDays from
+// today: the date the admin sees and the instant it begins in the tenant's
+// zone, when the store lets the item expire.
+func (p *Planner) purge(m *Member) {
+	m.PurgeOn = AddDays(p.today, LeaverRetentionDays)
+	m.PurgeAt = startOf(m.PurgeOn, p.settings.Location)
+}
+
+// PlanPurge sets the instant a leaver's PurgeOn begins in loc, if it is
+// not set: a plan held before purge instants were planned has the date
+// alone, and its approval must still let the item expire.
+func PlanPurge(m *Member, loc *time.Location) {
+	if m.PurgeOn != "" && m.PurgeAt.IsZero() {
+		m.PurgeAt = startOf(m.PurgeOn, loc)
+	}
+}
+
+// relink turns a create into a move of an existing member when PeopleHR
+// changed an employee's id: the member's id is gone from the feed (not
+// merely out of scope), and a new id arrived in the same run with the same
+// email and the same name. One account is kept (its welcome, acceptance and
+// history) instead of one closed and another created, and it is brought in
+// step with the record exactly as an update would be. When several new ids
+// carry the gone member's address, the first with its name wins; the others
+// stay creates and meet the address taken.
+func (p *Planner) relink(props []proposal, members []Member) {
+	gone := map[string]*Member{}
+	for i := range members {
+		m := &members[i]
+		if _, seen := p.byID[m.EmployeeID()]; !seen && m.holdsEmail() {
+			gone[m.Email()] = m
+		}
+	}
+	for i := range props {
+		pr := &props[i]
+		if pr.outcome != outChange || pr.change.Kind != KindCreate {
+			continue
+		}
+		old, ok := gone[pr.change.After.Email()]
+		if !ok || !sameName(&old.Values, &pr.change.After.Values) {
+			continue
+		}
+		after, _ := p.apply(pr.cand, old) // both active: an update
+		after.Values[EmployeeID] = pr.cand.values[EmployeeID]
+		pr.change = Change{Kind: KindRelink, Row: pr.cand.row, Before: old, After: after, Fields: diffFields(&old.Values, &after.Values)}
+		delete(gone, old.Email())
+	}
+}
+
+// refusedRelinks settles what the relinks came to once addresses were
+// settled: a relink that stands is reported, and the member of a refused
+// one is missing from the feed after all (its old id is gone).
+func (p *Planner) refusedRelinks(props []proposal) []proposal {
+	for i := range props {
+		pr := &props[i]
+		if pr.change.Kind != KindRelink {
+			continue
+		}
+		old, c := pr.change.Before, &pr.change
+		if pr.rejected {
+			if missing, ok := p.missingMember(old, false); ok {
+				props = append(props, missing)
+			}
+			continue
+		}
+		p.issue(c.Row, c.EmployeeID(), EmployeeID.String(), SeverityWarning,
+			fmt.Sprintf("the employee id changed from %s to %s in PeopleHR: the member was kept and moved to the new id", quote(old.EmployeeID()), quote(c.EmployeeID())))
+	}
+	return props
+}
+
+// sameName compares the names that identify a person, as a person reads
+// them.
+func sameName(a, b *Values) bool {
+	return a[LastName] != "" && sameText(a[FirstName], b[FirstName]) && sameText(a[LastName], b[LastName])
+}
+
+// settleEmails enforces one active member per address. Members whose record
+// is absent or skipped keep their address. Then the claims are settled in
+// order of right (claimRank), in feed order within a rank, and a later
+// claimant is skipped with a row error, whatever the feed order: a newcomer
+// listed before the member that holds the address is the one refused.
+// Skipping a stored member makes its current address taken, which can
+// displace an earlier claimant, so the pass repeats until nothing more is
+// skipped.
+func (p *Planner) settleEmails(props []proposal, members []Member) {
+	decided := make(map[string]bool, len(props))
+	for i := range props {
+		if props[i].outcome == outChange {
+			decided[props[i].change.EmployeeID()] = true
+			if b := props[i].change.Before; b != nil {
+				decided[b.EmployeeID()] = true // a relinked member's old id
+			}
+		}
+	}
+	fixed := make(map[string]string)
+	for i := range members {
+		m := &members[i]
+		if m.holdsEmail() && !decided[m.EmployeeID()] {
+			fixed[m.Email()] = m.EmployeeID()
+		}
+	}
+	for {
+		holders := make(map[string]string, len(fixed)+len(props))
+		for e, id := range fixed {
+			holders[e] = id
+		}
+		for i := range props {
+			if before := props[i].change.Before; props[i].rejected && before != nil && before.holdsEmail() {
+				holders[before.Email()] = before.EmployeeID()
+			}
+		}
+		again := false
+		for rank := range claimRanks {
+			for i := range props {
+				pr := &props[i]
+				if pr.rejected || pr.outcome != outChange || !pr.change.After.holdsEmail() || claimRank(&pr.change) != rank {
+					continue
+				}
+				id, email := pr.change.EmployeeID(), pr.change.After.Email()
+				if owner, taken := holders[email]; taken && owner != id {
+					pr.rejected = true
+					p.issue(pr.change.Row, id, Email.String(), SeverityError,
+						fmt.Sprintf("%s is already the email of employee %s: the record was skipped", quote(email), owner))
+					if b := pr.change.Before; b != nil && b.holdsEmail() {
+						again = true
+					}
+					continue
+				}
+				holders[email] = id
+			}
+		}
+		if !again {
+			return
+		}
+	}
+}
+
+// claimRanks is how many claimRank values there are.
+const claimRanks = 4
+
+// claimRank orders the claims on an address by right: 0, the member that
+// holds it and whose record keeps it; 1, a relink, which moves the holder
+// to its new id (an inference from email and names, so it yields to a
+// record that says so outright); 2, a stored member taking back its own
+// address (a rehired leaver); 3, every other claim (new members, changed
+// emails), in feed order.
+func claimRank(c *Change) int {
+	switch {
+	case c.Kind == KindRelink:
+		return 1
+	case c.Before == nil || c.Before.Email() != c.After.Email():
+		return 3
+	case c.Before.holdsEmail():
+		return 0
+	}
+	return 2
+}
+
+// massChange applies the safeguard of SPEC 2.5: a run that would close more
+// than the threshold (the tenant's percentage of active members, at least
+// MinMassChange) is held. "More than" is compared exactly, in whole
+// numbers: 6 closures of 55 members at 10% (5.5) is more, 5 of 50 is not.
+func (p *Planner) massChange(closes, active int) (bool, string) {
+	if p.rows == 0 && active > 0 {
+		return true, fmt.Sprintf("PeopleHR returned no employees while %d members are active", active)
+	}
+	pct := p.settings.MassChangeThresholdPercent
+	if closes <= MinMassChange || closes*100 <= active*pct {
+		return false, ""
+	}
+	limit := strconv.FormatFloat(float64(active*pct)/100, 'f', -1, 64)
+	if active*pct < MinMassChange*100 {
+		limit = strconv.Itoa(MinMassChange)
+	}
+	return true, fmt.Sprintf("%d of %d active members would be closed, more than the limit of %s (%d%%, at least %d)",
+		closes, active, limit, pct, MinMassChange)
+}
+
+func setFields(v *Values) []Field {
+	var out []Field
+	for f := range NumFields {
+		if v[f] != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func diffFields(a, b *Values) []Field {
+	var out []Field
+	for f := range NumFields {
+		if a[f] != b[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Changed reports whether the run changed any member.
+func (c Counts) Changed() bool {
+	return c.Created+c.Updated+c.Closed+c.Reactivated > 0
+}
