@@ -14,7 +14,6 @@ import (
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
-	"github.com/peoplesync/peoplesync/internal/schedule"
 	"github.com/peoplesync/peoplesync/internal/secrets"
 )
 
@@ -101,9 +100,6 @@ type settingsBody struct {
 	WelcomeTiming              *string             `json:"welcomeTiming"`
 }
 
-// maxRecipients bounds the extra summary recipients (SES takes 50 per email).
-const maxRecipients = 20
-
 func (b settingsBody) apply(st *integration.Settings) []FieldProblem {
 	set := func(dst *string, v *string) {
 		if v != nil {
@@ -131,42 +127,17 @@ func (b settingsBody) apply(st *integration.Settings) []FieldProblem {
 		st.Scope = *b.Scope
 	}
 
-	var problems []FieldProblem
-	spec, err := schedule.Parse(st.Frequency, st.TimeOfDay, st.Weekday, st.TimeZone)
-	var ve *schedule.ValidationError
-	if errors.As(err, &ve) {
-		for _, p := range ve.Problems {
-			problems = append(problems, FieldProblem(p))
-		}
-	} else {
-		st.Weekday = spec.Weekday
-	}
-	if _, ok := engine.DateFormats[st.DateFormat]; !ok {
-		problems = append(problems, FieldProblem{"dateFormat", "must be one of yyyy-MM-dd, dd/MM/yyyy, MM/dd/yyyy, yyyy/MM/dd, dd-MM-yyyy"})
-	}
-	if st.MassChangeThresholdPercent < 1 || st.MassChangeThresholdPercent > 100 {
-		problems = append(problems, FieldProblem{"massChangeThresholdPercent", "must be a whole number from 1 to 100"})
-	}
-	if len(st.SummaryRecipients) > maxRecipients {
-		problems = append(problems, FieldProblem{"summaryRecipients", fmt.Sprintf("at most %d addresses", maxRecipients)})
+	for i, a := range st.SummaryRecipients {
+		st.SummaryRecipients[i] = strings.ToLower(strings.TrimSpace(a))
 	}
 	if st.WelcomeTiming == "" {
 		st.WelcomeTiming = integration.WelcomeOnCreation // saved before the option existed
 	}
-	if st.WelcomeTiming != integration.WelcomeOnCreation && st.WelcomeTiming != integration.WelcomeOnStartDate {
-		problems = append(problems, FieldProblem{"welcomeTiming", "must be on_creation or on_start_date"})
+	problems := st.Validate()
+	if spec, err := st.Schedule(); err == nil {
+		st.Weekday = spec.Weekday // a daily or hourly schedule keeps no weekday
 	}
-	for _, p := range engine.ValidateScope(st.Scope) {
-		problems = append(problems, FieldProblem(p))
-	}
-	for i, a := range st.SummaryRecipients {
-		a = strings.ToLower(strings.TrimSpace(a))
-		st.SummaryRecipients[i] = a
-		if !engine.ValidEmail(a) {
-			problems = append(problems, FieldProblem{fmt.Sprintf("summaryRecipients[%d]", i), "is not a valid email address"})
-		}
-	}
-	return problems
+	return fieldProblems(problems)
 }
 
 func (s *Server) putSettings(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

@@ -30,8 +30,8 @@ func TestMassChangeThresholdIsExact(t *testing.T) {
 		{1000, 1, 11, true},
 		{33, 15, 5, false}, // 4.95, floor 5
 		{33, 15, 6, true},
-		{100, 0, 5, false}, // a threshold of 0 still allows the floor
-		{100, 0, 6, true},
+		{100, 1, 5, false}, // the lowest threshold still allows the floor
+		{100, 1, 6, true},
 		{10, 100, 10, false}, // everyone may go at 100%
 		{7, 50, 6, true},     // 6 > 3.5 and > 5
 	}

@@ -44,12 +44,15 @@ type FieldProblem struct {
 	Message string `json:"message"`
 }
 
-func (e *MappingError) Error() string {
-	msgs := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
+func (e *MappingError) Error() string { return "invalid mapping: " + describe(e.Problems) }
+
+// describe joins problems for an error message.
+func describe(problems []FieldProblem) string {
+	msgs := make([]string, len(problems))
+	for i, p := range problems {
 		msgs[i] = p.Field + ": " + p.Message
 	}
-	return "invalid mapping: " + strings.Join(msgs, "; ")
+	return strings.Join(msgs, "; ")
 }
 
 // ErrInvalidMapping is matched by every *MappingError.

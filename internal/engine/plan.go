@@ -134,13 +134,13 @@ func NewPlanner(m Mapping, s Settings, now time.Time) (*Planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.validate(); err != nil {
-		return nil, err
+	if problems := s.Validate(); len(problems) > 0 {
+		return nil, &SettingsError{Problems: problems}
 	}
 	return &Planner{
 		src:      src,
 		settings: s,
-		layout:   DateFormats[s.DateFormat],
+		layout:   dateLayout(s.DateFormat),
 		today:    Today(now, s.Location),
 		byID:     make(map[string]int),
 	}, nil

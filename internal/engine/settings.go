@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,25 +29,48 @@ type Settings struct {
 	Scope []ScopeRule
 }
 
-// Defaults of SPEC section 1.
+// Defaults and limits of SPEC sections 1 and 2.5. The API, its OpenAPI
+// document and the console take the limits from here.
 const (
 	DefaultDateFormat       = "yyyy-MM-dd"
 	DefaultTimeZone         = "Europe/London"
 	DefaultMassChangePct    = 10
+	MinMassChangePct        = 1
+	MaxMassChangePct        = 100
 	MinMassChange           = 5
 	LeaverRetentionDays     = 60
 	standardDateLayout      = "2006-1-2"
 	standardDateOutputShape = "2006-01-02"
 )
 
-// DateFormats maps the formats an admin may choose to lenient Go layouts:
-// single-digit days and months parse too.
-var DateFormats = map[string]string{
-	"yyyy-MM-dd": "2006-1-2",
-	"dd/MM/yyyy": "2/1/2006",
-	"MM/dd/yyyy": "1/2/2006",
-	"yyyy/MM/dd": "2006/1/2",
-	"dd-MM-yyyy": "2-1-2006",
+// dateFormats are the formats an admin may choose, in the order they are
+// offered, each with its lenient Go layout: single-digit days and months
+// parse too.
+var dateFormats = []struct{ name, layout string }{
+	{"yyyy-MM-dd", "2006-1-2"},
+	{"dd/MM/yyyy", "2/1/2006"},
+	{"MM/dd/yyyy", "1/2/2006"},
+	{"yyyy/MM/dd", "2006/1/2"},
+	{"dd-MM-yyyy", "2-1-2006"},
+}
+
+// DateFormats lists the date formats an admin may choose.
+func DateFormats() []string {
+	out := make([]string, len(dateFormats))
+	for i, f := range dateFormats {
+		out[i] = f.name
+	}
+	return out
+}
+
+// dateLayout is the Go layout of a date format, or "".
+func dateLayout(format string) string {
+	for _, f := range dateFormats {
+		if f.name == format {
+			return f.layout
+		}
+	}
+	return ""
 }
 
 // DefaultSettings are a new integration's settings.
@@ -63,21 +87,35 @@ func DefaultSettings() Settings {
 	}
 }
 
-func (s Settings) validate() error {
+// Validate reports what is wrong with the settings, each problem named by
+// the field the API and the console show it under. It is the one check of
+// the settings a run reads: the API refuses a save that fails it, and a
+// planner is never made from settings that fail it.
+func (s Settings) Validate() []FieldProblem {
+	var out []FieldProblem
 	if s.Location == nil {
-		return fmt.Errorf("settings: time zone missing")
+		out = append(out, FieldProblem{"timeZone", "must be an IANA time zone such as Europe/London"})
 	}
-	if _, ok := DateFormats[s.DateFormat]; !ok {
-		return fmt.Errorf("settings: unknown date format %q", s.DateFormat)
+	if dateLayout(s.DateFormat) == "" {
+		out = append(out, FieldProblem{"dateFormat", "must be one of " + strings.Join(DateFormats(), ", ")})
 	}
-	if s.MassChangeThresholdPercent < 0 || s.MassChangeThresholdPercent > 100 {
-		return fmt.Errorf("settings: mass-change threshold %d%% is outside 0..100", s.MassChangeThresholdPercent)
+	if s.MassChangeThresholdPercent < MinMassChangePct || s.MassChangeThresholdPercent > MaxMassChangePct {
+		out = append(out, FieldProblem{"massChangeThresholdPercent", fmt.Sprintf("must be a whole number from %d to %d", MinMassChangePct, MaxMassChangePct)})
 	}
-	if problems := ValidateScope(s.Scope); len(problems) > 0 {
-		return fmt.Errorf("settings: %s: %s", problems[0].Field, problems[0].Message)
-	}
-	return nil
+	return append(out, ValidateScope(s.Scope)...)
 }
+
+// SettingsError lists what is wrong with settings, one problem per field.
+type SettingsError struct {
+	Problems []FieldProblem
+}
+
+func (e *SettingsError) Error() string { return "invalid settings: " + describe(e.Problems) }
+
+// ErrInvalidSettings is matched by every *SettingsError.
+var ErrInvalidSettings = errors.New("invalid settings")
+
+func (e *SettingsError) Is(target error) bool { return target == ErrInvalidSettings }
 
 // parseDate reads a date in layout and returns it as yyyy-MM-dd. PeopleHR's
 // own date fields sometimes carry a time part ("2024-03-01T00:00:00"): it is

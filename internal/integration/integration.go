@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/engine"
@@ -48,6 +50,13 @@ const (
 	WelcomeOnStartDate = "on_start_date"
 )
 
+// WelcomeTimings lists the values of Settings.WelcomeTiming.
+func WelcomeTimings() []string { return []string{WelcomeOnCreation, WelcomeOnStartDate} }
+
+// MaxSummaryRecipients bounds the extra summary recipients (SES takes 50
+// addresses per email).
+const MaxSummaryRecipients = 20
+
 // DefaultSettings are what a new integration starts with.
 func DefaultSettings() Settings {
 	d := engine.DefaultSettings()
@@ -64,11 +73,55 @@ func DefaultSettings() Settings {
 	}
 }
 
-// Sync gives the engine's view of the settings.
+// Validate reports every problem of the settings, each named by the field
+// the API shows it under: the schedule, the summary recipients, the
+// welcome timing, and all the engine checks (engine.Settings.Validate).
+// It is the one check of settings: the API refuses a save that fails it
+// and a run or a dry run refuses to plan with settings that fail it.
+// Recipients are compared as stored, trimmed and lower-cased.
+func (s Settings) Validate() []engine.FieldProblem {
+	var out []engine.FieldProblem
+	var ve *schedule.ValidationError
+	if _, err := s.Schedule(); errors.As(err, &ve) {
+		for _, p := range ve.Problems {
+			out = append(out, engine.FieldProblem(p))
+		}
+	}
+	if len(s.SummaryRecipients) > MaxSummaryRecipients {
+		out = append(out, engine.FieldProblem{Field: "summaryRecipients", Message: fmt.Sprintf("at most %d addresses", MaxSummaryRecipients)})
+	}
+	for i, a := range s.SummaryRecipients {
+		if !engine.ValidEmail(a) {
+			out = append(out, engine.FieldProblem{Field: fmt.Sprintf("summaryRecipients[%d]", i), Message: "is not a valid email address"})
+		}
+	}
+	// Blank: saved before the option existed, which meant on creation.
+	if s.WelcomeTiming != "" && !slices.Contains(WelcomeTimings(), s.WelcomeTiming) {
+		out = append(out, engine.FieldProblem{Field: "welcomeTiming", Message: "must be one of " + strings.Join(WelcomeTimings(), ", ")})
+	}
+	for _, p := range s.engine().Validate() {
+		// The schedule's check has already named a bad time zone.
+		if !slices.ContainsFunc(out, func(q engine.FieldProblem) bool { return q.Field == p.Field }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Sync gives the engine's view of the settings, once they are valid: an
+// error matching engine.ErrInvalidSettings otherwise.
 func (s Settings) Sync() (engine.Settings, error) {
-	loc, err := time.LoadLocation(s.TimeZone)
-	if err != nil || s.TimeZone == "" {
-		return engine.Settings{}, fmt.Errorf("time zone %q: not an IANA zone", s.TimeZone)
+	if problems := s.Validate(); len(problems) > 0 {
+		return engine.Settings{}, &engine.SettingsError{Problems: problems}
+	}
+	return s.engine(), nil
+}
+
+// engine is the engine's view, its Location nil for an unknown zone.
+func (s Settings) engine() engine.Settings {
+	var loc *time.Location
+	if s.TimeZone != "" {
+		loc, _ = time.LoadLocation(s.TimeZone) // nil for an unknown zone, which Validate reports
 	}
 	return engine.Settings{
 		Location:                   loc,
@@ -78,7 +131,7 @@ func (s Settings) Sync() (engine.Settings, error) {
 		MassChangeThresholdPercent: s.MassChangeThresholdPercent,
 		Scope:                      s.Scope,
 		WelcomeOnStartDate:         s.WelcomeTiming == WelcomeOnStartDate,
-	}, nil
+	}
 }
 
 // SealedKey is the tenant's PeopleHR API key, encrypted with KMS under the
