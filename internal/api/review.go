@@ -22,29 +22,42 @@ func (s *Server) dryRun(ctx context.Context, in *integration.Integration) (engin
 	}
 	settings, err := in.Settings.Sync()
 	if err != nil {
-		return engine.Plan{}, invalid("Save valid settings first.", FieldProblem{"timeZone", err.Error()})
-	}
-	if err := in.Mapping.Validate(); err != nil {
-		return engine.Plan{}, invalid("Save a valid mapping first: " + err.Error())
+		return engine.Plan{}, setupError(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, authorizeTimeout)
 	defer cancel()
-	var planner *engine.Planner
-	_, err = s.feed.FetchAll(ctx, key, func() func(map[string]string) error {
-		planner, _ = engine.NewPlanner(in.Mapping, settings, s.now()) // both checked above
-		return func(rec map[string]string) error {
-			planner.Add(rec)
-			return nil
-		}
-	})
+	planner, err := engine.Fetch(ctx, s.feed, key, in.Mapping, settings, s.now(), nil)
 	if err != nil {
-		return engine.Plan{}, keyError(err)
+		return engine.Plan{}, setupError(err)
 	}
 	members, err := s.store.Members(ctx, in.TenantID)
 	if err != nil {
 		return engine.Plan{}, err
 	}
 	return planner.Plan(members), nil
+}
+
+// setupError says why a plan could not be made: the saved settings or
+// mapping fail their checks (fix them first), or PeopleHR would not serve
+// the key.
+func setupError(err error) error {
+	var se *engine.SettingsError
+	var me *engine.MappingError
+	switch {
+	case errors.As(err, &se):
+		return invalid("Save valid settings first.", fieldProblems(se.Problems)...)
+	case errors.As(err, &me):
+		return invalid("Save a valid mapping first.", fieldProblems(me.Problems)...)
+	}
+	return keyError(err)
+}
+
+func fieldProblems(ps []engine.FieldProblem) []FieldProblem {
+	out := make([]FieldProblem, len(ps))
+	for i, p := range ps {
+		out[i] = FieldProblem(p)
+	}
+	return out
 }
 
 type previewRow struct {

@@ -293,24 +293,13 @@ func (r *runner) queueWelcomes(ctx context.Context, ids []string) error {
 	return nil
 }
 
-// fetch streams the feed into a planner; a retried fetch starts a fresh one.
+// fetch streams the feed into a planner (engine.Fetch) and says in plain
+// words why it could not.
 func (r *runner) fetch(ctx context.Context, apiKey string, m engine.Mapping, s engine.Settings) (*engine.Planner, error) {
-	var planner *engine.Planner
-	var planErr error
-	_, err := r.w.feed.FetchAll(ctx, apiKey, func() func(map[string]string) error {
-		planner, planErr = engine.NewPlanner(m, s, r.w.now())
-		return func(rec map[string]string) error {
-			if planErr != nil {
-				return planErr
-			}
-			planner.Add(rec)
-			r.progress(ctx, planner.Rows())
-			return nil
-		}
-	})
+	planner, err := engine.Fetch(ctx, r.w.feed, apiKey, m, s, r.w.now(), func(rows int) { r.progress(ctx, rows) })
 	switch {
-	case planErr != nil:
-		return nil, &runFailure{"the mapping or settings are invalid", planErr}
+	case errors.Is(err, engine.ErrInvalidMapping), errors.Is(err, engine.ErrInvalidSettings):
+		return nil, &runFailure{"the mapping or settings are invalid", err}
 	case errors.Is(err, peoplehr.ErrInvalidKey):
 		return nil, &runFailure{"PeopleHR refused the API key: re-authorize with a valid key", err}
 	case errors.Is(err, peoplehr.ErrMissingPermission):
