@@ -14,7 +14,6 @@ import (
 
 	"github.com/peoplesync/peoplesync/internal/auth"
 	"github.com/peoplesync/peoplesync/internal/console"
-	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/logging"
@@ -34,8 +33,6 @@ type Store interface {
 	HeldPlan(ctx context.Context, tenant, runID string) ([]engine.Change, error)
 	MemberLog(ctx context.Context, tenant, employeeID, cursor string, limit int) ([]integration.LogEntry, string, error)
 }
-
-var _ Store = (*dynamo.Store)(nil)
 
 // Feed reads a tenant's PeopleHR employees.
 type Feed interface {
@@ -225,7 +222,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			e = errNotFound
 		case errors.Is(err, integration.ErrConflict):
 			e = errStale
-		case errors.Is(err, dynamo.ErrBadCursor):
+		case errors.Is(err, integration.ErrBadCursor):
 			e = invalid("The cursor is not one this API gave.", FieldProblem{Field: "cursor", Message: "invalid"})
 		default:
 			s.log.Error("request failed", "requestId", requestID(r), "path", r.URL.Path, "error", err)

@@ -19,14 +19,6 @@ import (
 // maxTransactItems is DynamoDB's limit of items in one TransactWriteItems.
 const maxTransactItems = 100
 
-// Conflict is a change the store did not apply because the stored items
-// were not what the plan expected: another writer got there first. The next
-// run plans against what is stored and tries again.
-type Conflict struct {
-	Change *engine.Change
-	Reason string
-}
-
 // unit is one change as the items it writes, all or nothing.
 type unit struct {
 	change *engine.Change
@@ -41,7 +33,7 @@ type unit struct {
 // retried change by change so one conflict costs only itself.
 // Each member written records runID as its last run. progress is called
 // with the number of changes done so far.
-func (s *Store) Apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]Conflict, error) {
+func (s *Store) Apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error) {
 	return s.apply(ctx, tenant, runID, changes, progress, false)
 }
 
@@ -65,11 +57,11 @@ func (s *Store) Apply(ctx context.Context, tenant, runID string, changes []engin
 // writes, so this halves the cost of a first import; on moto, whose
 // transactions copy the whole table for every item they write, it is what
 // makes a 10,000-employee import finish at all (BENCHMARKS.md).
-func (s *Store) ApplyLeased(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]Conflict, error) {
+func (s *Store) ApplyLeased(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error) {
 	return s.apply(ctx, tenant, runID, changes, progress, true)
 }
 
-func (s *Store) apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int), leased bool) ([]Conflict, error) {
+func (s *Store) apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int), leased bool) ([]engine.Conflict, error) {
 	now := s.now().UTC()
 	a := &applier{s: s, tenant: tenant, runID: runID, progress: progress}
 	var moving, creates []*engine.Change
@@ -233,7 +225,7 @@ type applier struct {
 	progress  func(int)
 	mu        sync.Mutex
 	done      int
-	conflicts []Conflict
+	conflicts []engine.Conflict
 }
 
 // run writes one wave: single-item changes as plain writes (a transaction
@@ -300,7 +292,7 @@ func (a *applier) single(ctx context.Context, u unit) error {
 				freed = true
 				continue // the address was nobody's after all: claim it again
 			}
-			a.record(1, &Conflict{Change: u.change, Reason: "the member or its email address changed while this run applied it: the next run will try again"})
+			a.record(1, &engine.Conflict{Change: u.change, Reason: "the member or its email address changed while this run applied it: the next run will try again"})
 			return nil
 		case !retryable(err) || attempt+1 >= a.s.maxAttempts:
 			return fmt.Errorf("write member %s: %w", u.change.EmployeeID(), err)
@@ -354,7 +346,7 @@ func (a *applier) appliedByThisRun(ctx context.Context, c *engine.Change) bool {
 	return err == nil && m.LastRunID == a.runID && a.runID != ""
 }
 
-func (a *applier) record(n int, c *Conflict) {
+func (a *applier) record(n int, c *engine.Conflict) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.done += n

@@ -2,34 +2,21 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/peoplesync/peoplesync/internal/integration"
 )
 
 const leaseSK = "LEASE"
 
-// LeaseHeldError says another holder has the tenant's lease.
-type LeaseHeldError struct {
-	RunID     string
-	ExpiresAt time.Time
-}
-
-func (e *LeaseHeldError) Error() string {
-	return fmt.Sprintf("tenant busy with run %s until %s", e.RunID, e.ExpiresAt.UTC().Format(time.RFC3339))
-}
-
-// ErrLeaseLost is returned by RenewLease when the lease expired and another
-// holder took it: the run must stop writing.
-var ErrLeaseLost = errors.New("lease lost")
-
 // AcquireLease takes the tenant's lease for runID until now+ttl, if it is
 // free, expired, or already this holder's. Otherwise it returns a
-// *LeaseHeldError naming the run that has it.
+// *integration.LeaseHeldError naming the run that has it.
 func (s *Store) AcquireLease(ctx context.Context, tenant, runID, holder string, ttl time.Duration) error {
 	now := s.now()
 	expires := now.Add(ttl)
@@ -61,7 +48,7 @@ func (s *Store) heldLease(ctx context.Context, tenant string) error {
 	if err != nil {
 		return fmt.Errorf("read held lease: %w", err)
 	}
-	held := &LeaseHeldError{}
+	held := &integration.LeaseHeldError{}
 	if v, ok := item["runId"].(*types.AttributeValueMemberS); ok {
 		held.RunID = v.Value
 	}
@@ -86,7 +73,7 @@ func (s *Store) RenewLease(ctx context.Context, tenant, holder string, ttl time.
 		},
 	})
 	if conditionFailed(err) {
-		return ErrLeaseLost
+		return integration.ErrLeaseLost
 	}
 	if err != nil {
 		return fmt.Errorf("renew lease: %w", err)

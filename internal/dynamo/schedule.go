@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,29 +12,17 @@ import (
 	"github.com/peoplesync/peoplesync/internal/integration"
 )
 
-// DueBuckets shards the due index: one GSI partition would take every
-// tenant's schedule writes, and a scheduler can read the shards in parallel.
-const DueBuckets = 16
-
 const dueIndex = "GSI1"
 
-func dueBucket(tenant string) string {
-	h := fnv.New32a()
-	h.Write([]byte(tenant))
-	return fmt.Sprintf("DUE#%02d", h.Sum32()%DueBuckets)
-}
+// duePK is the index partition of a shard (integration.DueBucket).
+func duePK(bucket int) string { return fmt.Sprintf("DUE#%02d", bucket) }
+
+func dueBucket(tenant string) string { return duePK(integration.DueBucket(tenant)) }
 
 // Due times are sortable text: fixed-width UTC.
 const dueLayout = "2006-01-02T15:04:05Z"
 
 func dueKey(t time.Time) string { return t.UTC().Format(dueLayout) }
-
-// Due is a scheduled integration whose slot has come.
-type Due struct {
-	TenantID  string
-	NextRunAt time.Time
-	Settings  integration.Settings
-}
 
 type dueItem struct {
 	TenantID  string               `json:"tenantId"`
@@ -43,18 +30,19 @@ type dueItem struct {
 	Settings  integration.Settings `json:"settings"`
 }
 
-// DueIntegrations reads every integration of bucket (0..DueBuckets-1) due at
-// or before now, from the sparse index: unscheduled tenants cost nothing.
-func (s *Store) DueIntegrations(ctx context.Context, bucket int, now time.Time) ([]Due, error) {
+// DueIntegrations reads every integration of bucket
+// (0..integration.DueBuckets-1) due at or before now, from the sparse
+// index: unscheduled tenants cost nothing.
+func (s *Store) DueIntegrations(ctx context.Context, bucket int, now time.Time) ([]integration.Due, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              &s.table,
 		IndexName:              aws.String(dueIndex),
 		KeyConditionExpression: aws.String("GSI1PK = :b AND GSI1SK <= :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":b": str(fmt.Sprintf("DUE#%02d", bucket)), ":now": str(dueKey(now)),
+			":b": str(duePK(bucket)), ":now": str(dueKey(now)),
 		},
 	}
-	var out []Due
+	var out []integration.Due
 	p := dynamodb.NewQueryPaginator(s.db, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -70,7 +58,7 @@ func (s *Store) DueIntegrations(ctx context.Context, bucket int, now time.Time) 
 			if err != nil {
 				return nil, fmt.Errorf("decode due integration %s: %w", it.TenantID, err)
 			}
-			out = append(out, Due{TenantID: it.TenantID, NextRunAt: next, Settings: it.Settings})
+			out = append(out, integration.Due{TenantID: it.TenantID, NextRunAt: next, Settings: it.Settings})
 		}
 	}
 	return out, nil

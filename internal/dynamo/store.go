@@ -146,9 +146,6 @@ func (s *Store) queryAll(ctx context.Context, pk string, fn func(map[string]type
 	return nil
 }
 
-// ErrBadCursor is returned for a page cursor this store did not make.
-var ErrBadCursor = errors.New("invalid page cursor")
-
 // page reads one page of a partition (newest first unless forward), with
 // an optional filter on status, and returns the cursor of the next page.
 // The cursor carries only the sort key, which must have the partition's
@@ -169,7 +166,7 @@ func (s *Store) page(ctx context.Context, pk, skPrefix, status, cursor string, l
 	if cursor != "" {
 		sk, err := base64.RawURLEncoding.DecodeString(cursor)
 		if err != nil || len(sk) > 200 || !utf8.Valid(sk) || !strings.HasPrefix(string(sk), skPrefix) || len(sk) == len(skPrefix) {
-			return "", ErrBadCursor
+			return "", integration.ErrBadCursor
 		}
 		in.ExclusiveStartKey = key(pk, string(sk))
 	}

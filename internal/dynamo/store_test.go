@@ -88,7 +88,7 @@ func change(kind engine.Kind, before engine.Member, edit func(*engine.Member)) e
 var runs atomic.Int64
 
 // mustApply applies changes as a new run.
-func mustApply(t *testing.T, s *dynamo.Store, tenant string, changes []engine.Change) []dynamo.Conflict {
+func mustApply(t *testing.T, s *dynamo.Store, tenant string, changes []engine.Change) []engine.Conflict {
 	t.Helper()
 	conflicts, err := s.Apply(context.Background(), tenant, fmt.Sprintf("run-%d", runs.Add(1)), changes, nil)
 	if err != nil {

@@ -16,14 +16,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/logging"
 )
 
 // Store reads due integrations and advances their schedule.
 type Store interface {
-	DueIntegrations(ctx context.Context, bucket int, now time.Time) ([]dynamo.Due, error)
+	DueIntegrations(ctx context.Context, bucket int, now time.Time) ([]integration.Due, error)
 	AdvanceSchedule(ctx context.Context, tenant string, slot, next, dueAt time.Time) error
 }
 
@@ -66,18 +65,18 @@ const jobsPerSend = 10
 func (s *Scheduler) Tick(ctx context.Context) (Result, error) {
 	now := s.now()
 	log := logging.For(ctx, s.log)
-	buckets := make([][]dynamo.Due, dynamo.DueBuckets)
-	errs := make([]error, dynamo.DueBuckets)
+	buckets := make([][]integration.Due, integration.DueBuckets)
+	errs := make([]error, integration.DueBuckets)
 	var g errgroup.Group
 	g.SetLimit(4)
-	for b := range dynamo.DueBuckets {
+	for b := range integration.DueBuckets {
 		g.Go(func() error {
 			buckets[b], errs[b] = s.store.DueIntegrations(ctx, b, now)
 			return nil
 		})
 	}
 	_ = g.Wait() // errors are collected per bucket
-	var due []dynamo.Due
+	var due []integration.Due
 	for _, b := range buckets {
 		due = append(due, b...)
 	}
@@ -102,7 +101,7 @@ func (s *Scheduler) Tick(ctx context.Context) (Result, error) {
 }
 
 // queue sends one batch of due slots, then advances each tenant.
-func (s *Scheduler) queue(ctx context.Context, batch []dynamo.Due, now time.Time, log *slog.Logger) (Result, error) {
+func (s *Scheduler) queue(ctx context.Context, batch []integration.Due, now time.Time, log *slog.Logger) (Result, error) {
 	var res Result
 	jobs := make([]integration.Job, len(batch))
 	for i, d := range batch {
@@ -128,7 +127,7 @@ func (s *Scheduler) queue(ctx context.Context, batch []dynamo.Due, now time.Time
 // advance moves a tenant past the slot just queued. A tenant far behind
 // (the scheduler was down) runs once now and then resumes its schedule,
 // rather than once per missed slot.
-func (s *Scheduler) advance(ctx context.Context, d dynamo.Due, now time.Time) (bool, error) {
+func (s *Scheduler) advance(ctx context.Context, d integration.Due, now time.Time) (bool, error) {
 	spec, err := d.Settings.Schedule()
 	if err != nil {
 		return false, fmt.Errorf("tenant schedule: %w", err)

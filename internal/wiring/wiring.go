@@ -74,6 +74,15 @@ func store(c Clients, env map[string]string, now func() time.Time) *dynamo.Store
 	return dynamo.New(c.DynamoDB, env["TABLE_NAME"], opts...)
 }
 
+// The table adapter fills every store port; each is declared by its user in
+// domain types only.
+var (
+	_ api.Store       = (*dynamo.Store)(nil)
+	_ worker.Store    = (*dynamo.Store)(nil)
+	_ scheduler.Store = (*dynamo.Store)(nil)
+	_ mailer.Store    = (*dynamo.Store)(nil)
+)
+
 // The environment each function needs, as template.yaml sets it.
 var (
 	WorkerEnv    = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "MAIL_QUEUE_URL", "EVENT_BUS_NAME"}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peoplesync/peoplesync/internal/dynamo"
+	"github.com/peoplesync/peoplesync/internal/integration"
 )
 
 // failingRenewals is a store whose lease renewals fail without saying the
@@ -38,7 +38,7 @@ func TestHeartbeatStopsARunThatCannotProveItsLease(t *testing.T) {
 		t.Fatal("the run was not stopped")
 	}
 	took := time.Since(start)
-	if !errors.Is(context.Cause(ctx), dynamo.ErrLeaseLost) {
+	if !errors.Is(context.Cause(ctx), integration.ErrLeaseLost) {
 		t.Errorf("cause %v, want lease lost", context.Cause(ctx))
 	}
 	// Renewals every TTL/3: the first failure is tolerated, the second

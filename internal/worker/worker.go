@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/events"
 	"github.com/peoplesync/peoplesync/internal/integration"
@@ -23,8 +22,8 @@ type Store interface {
 	CreateRun(ctx context.Context, r *integration.Run) error
 	SaveRun(ctx context.Context, r *integration.Run) error
 	Members(ctx context.Context, tenant string) ([]engine.Member, error)
-	Apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]dynamo.Conflict, error)
-	ApplyLeased(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]dynamo.Conflict, error)
+	Apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error)
+	ApplyLeased(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error)
 	SaveHeldPlan(ctx context.Context, tenant, runID string, changes []engine.Change) error
 	HeldPlan(ctx context.Context, tenant, runID string) ([]engine.Change, error)
 	AcquireLease(ctx context.Context, tenant, runID, holder string, ttl time.Duration) error
@@ -135,7 +134,7 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 
 	holder := newHolder()
 	err = w.store.AcquireLease(ctx, job.TenantID, job.RunID, holder, w.leaseTTL)
-	var held *dynamo.LeaseHeldError
+	var held *integration.LeaseHeldError
 	switch {
 	case errors.As(err, &held) && held.RunID == job.RunID:
 		log.Info("run already in progress elsewhere: duplicate job ignored")
@@ -190,13 +189,13 @@ func (w *Worker) heartbeat(ctx context.Context, stop context.CancelCauseFunc, te
 			switch {
 			case err == nil:
 				renewed = time.Now()
-			case errors.Is(err, dynamo.ErrLeaseLost):
+			case errors.Is(err, integration.ErrLeaseLost):
 				log.Error("lease lost: stopping the run")
 				stop(err)
 				return
 			case time.Since(renewed) >= w.leaseTTL/2:
 				log.Error("lease not renewed for half its time: stopping the run before it can expire", "error", err)
-				stop(fmt.Errorf("%w: not renewed for %s", dynamo.ErrLeaseLost, time.Since(renewed).Round(time.Second)))
+				stop(fmt.Errorf("%w: not renewed for %s", integration.ErrLeaseLost, time.Since(renewed).Round(time.Second)))
 				return
 			default:
 				log.Warn("lease not renewed: will try again", "error", err)
