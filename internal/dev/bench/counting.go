@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,9 @@ type Counts struct {
 	Writes map[string]int
 	// Millis is the time spent in calls per operation (DynamoDB only).
 	Millis map[string]int64 `json:",omitempty"`
+	// RunMemberWrites are the member items written by a run: those its
+	// writes stamp with lastRunId (the mailer's welcome states are not).
+	RunMemberWrites int `json:",omitempty"`
 }
 
 // Total is the sum of calls.
@@ -63,6 +67,7 @@ type counter struct {
 	calls  map[string]int
 	writes map[string]int
 	millis map[string]int64
+	runs   int
 	// keep, when set, receives a copy of every item put (the floor
 	// rewrites them).
 	keep func(map[string]types.AttributeValue)
@@ -77,13 +82,18 @@ func (c *counter) call(op string) {
 	c.calls[op]++
 }
 
-func (c *counter) wrote(key map[string]types.AttributeValue, put bool) {
+// wrote counts an item written; stamped says the write sets lastRunId.
+func (c *counter) wrote(key map[string]types.AttributeValue, put, stamped bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.calls == nil {
 		c.calls, c.writes = map[string]int{}, map[string]int{}
 	}
-	c.writes[itemKind(key)]++
+	kind := itemKind(key)
+	c.writes[kind]++
+	if kind == KindMember && stamped {
+		c.runs++
+	}
 	if put && c.keep != nil {
 		c.keep(maps.Clone(key))
 	}
@@ -93,11 +103,11 @@ func (c *counter) wrote(key map[string]types.AttributeValue, put bool) {
 func (c *counter) Take() Counts {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := Counts{Calls: c.calls, Writes: c.writes, Millis: c.millis}
+	out := Counts{Calls: c.calls, Writes: c.writes, Millis: c.millis, RunMemberWrites: c.runs}
 	if out.Calls == nil {
 		out = Counts{Calls: map[string]int{}, Writes: map[string]int{}}
 	}
-	c.calls, c.writes, c.millis = nil, nil, nil
+	c.calls, c.writes, c.millis, c.runs = nil, nil, nil, 0
 	return out
 }
 
@@ -139,21 +149,22 @@ func (d *DB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dyna
 func (d *DB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	d.call("PutItem")
 	defer d.took("PutItem", time.Now())
-	d.wrote(in.Item, true)
+	_, stamped := in.Item["lastRunId"]
+	d.wrote(in.Item, true, stamped)
 	return d.API.PutItem(ctx, in, o...)
 }
 
 func (d *DB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	d.call("UpdateItem")
 	defer d.took("UpdateItem", time.Now())
-	d.wrote(in.Key, false)
+	d.wrote(in.Key, false, slices.Contains(slices.Collect(maps.Values(in.ExpressionAttributeNames)), "lastRunId"))
 	return d.API.UpdateItem(ctx, in, o...)
 }
 
 func (d *DB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	d.call("DeleteItem")
 	defer d.took("DeleteItem", time.Now())
-	d.wrote(in.Key, false)
+	d.wrote(in.Key, false, true)
 	return d.API.DeleteItem(ctx, in, o...)
 }
 
@@ -164,9 +175,9 @@ func (d *DB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInpu
 		for _, r := range reqs {
 			switch {
 			case r.PutRequest != nil:
-				d.wrote(r.PutRequest.Item, true)
+				d.wrote(r.PutRequest.Item, true, true)
 			case r.DeleteRequest != nil:
-				d.wrote(r.DeleteRequest.Key, false)
+				d.wrote(r.DeleteRequest.Key, false, true)
 			}
 		}
 	}
@@ -179,11 +190,11 @@ func (d *DB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteI
 	for _, it := range in.TransactItems {
 		switch {
 		case it.Put != nil:
-			d.wrote(it.Put.Item, true)
+			d.wrote(it.Put.Item, true, true)
 		case it.Update != nil:
-			d.wrote(it.Update.Key, false)
+			d.wrote(it.Update.Key, false, true)
 		case it.Delete != nil:
-			d.wrote(it.Delete.Key, false)
+			d.wrote(it.Delete.Key, false, true)
 		case it.ConditionCheck != nil:
 			d.call("ConditionCheck")
 		}

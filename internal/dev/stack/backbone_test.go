@@ -210,7 +210,7 @@ func TestSchedulerCrashBetweenQueueAndAdvance(t *testing.T) {
 // and one set of members.
 func TestDuplicateDeliveriesMakeOneRun(t *testing.T) {
 	clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-	writes := &memberWrites{}
+	writes := &runWrites{}
 	st := newStack(t, clk, staff(30), func(c *wiring.Clients) { writes.API = c.DynamoDB; c.DynamoDB = writes })
 	seedAcme(t, st)
 	ctx := context.Background()
@@ -254,7 +254,7 @@ func TestBusyTenantDefersOtherRuns(t *testing.T) {
 	st := newStack(t, clk, staff(3), nil)
 	seedAcme(t, st)
 	ctx := context.Background()
-	if err := st.Store.AcquireLease(ctx, tenant, "other-run", "someone", time.Minute); err != nil {
+	if _, err := st.Store.AcquireLease(ctx, tenant, "other-run", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	_, err := st.Worker.Run(ctx, integration.Job{TenantID: tenant, RunID: "20260310T090000Z-aaaaaaaa", Trigger: integration.TriggerManual})

@@ -21,10 +21,10 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/peoplesync/peoplesync/internal/dev/bench"
 	"github.com/peoplesync/peoplesync/internal/dev/devstack"
 	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/dev/stack"
-	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/wiring"
@@ -46,82 +46,11 @@ type clock struct {
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 
-// memberWrites counts the table writes a run makes to member items: they
-// all stamp lastRunId. The mailer's welcome-state writes are not the run's.
-type memberWrites struct {
-	dynamo.API
-	n atomic.Int64
-}
+// runWrites counts, at the DynamoDB client, the member items a run writes
+// (bench's counter, which make bench reads too).
+type runWrites struct{ bench.DB }
 
-func isMember(key map[string]ddbtypes.AttributeValue) bool {
-	pk, ok := key["PK"].(*ddbtypes.AttributeValueMemberS)
-	return ok && strings.HasSuffix(pk.Value, "#M")
-}
-
-func (w *memberWrites) count(key map[string]ddbtypes.AttributeValue, stamped bool) {
-	if isMember(key) && stamped {
-		w.n.Add(1)
-	}
-}
-
-func putStamped(item map[string]ddbtypes.AttributeValue) bool {
-	_, ok := item["lastRunId"]
-	return ok
-}
-
-func updateStamped(names map[string]string) bool {
-	for _, n := range names {
-		if n == "lastRunId" {
-			return true
-		}
-	}
-	return false
-}
-
-func (w *memberWrites) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	w.count(in.Item, putStamped(in.Item))
-	return w.API.PutItem(ctx, in, o...)
-}
-
-func (w *memberWrites) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	w.count(in.Key, updateStamped(in.ExpressionAttributeNames))
-	return w.API.UpdateItem(ctx, in, o...)
-}
-
-func (w *memberWrites) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	w.count(in.Key, true)
-	return w.API.DeleteItem(ctx, in, o...)
-}
-
-func (w *memberWrites) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	for _, reqs := range in.RequestItems {
-		for _, r := range reqs {
-			if r.PutRequest != nil {
-				w.count(r.PutRequest.Item, true)
-			}
-			if r.DeleteRequest != nil {
-				w.count(r.DeleteRequest.Key, true)
-			}
-		}
-	}
-	return w.API.BatchWriteItem(ctx, in, o...)
-}
-
-func (w *memberWrites) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	for _, it := range in.TransactItems {
-		switch {
-		case it.Put != nil:
-			w.count(it.Put.Item, true)
-		case it.Update != nil:
-			w.count(it.Update.Key, true)
-		case it.Delete != nil:
-			w.count(it.Delete.Key, true)
-		}
-	}
-	return w.API.TransactWriteItems(ctx, in, o...)
-}
-
-func (w *memberWrites) take() int64 { return w.n.Swap(0) }
+func (w *runWrites) take() int { return w.Take().RunMemberWrites }
 
 const tenant = "acme"
 
@@ -221,7 +150,7 @@ func startWith(t *testing.T, o stack.Options) *stack.Stack {
 }
 
 // startStack starts a stack whose consumers run, counting member writes.
-func startStack(t *testing.T, clk *clock, writes *memberWrites, employees []peoplehrtest.Employee) *stack.Stack {
+func startStack(t *testing.T, clk *clock, writes *runWrites, employees []peoplehrtest.Employee) *stack.Stack {
 	t.Helper()
 	st := newStack(t, clk, employees, func(c *wiring.Clients) { writes.API = c.DynamoDB; c.DynamoDB = writes })
 	st.StartConsumers(context.Background())
@@ -337,7 +266,7 @@ func members(t *testing.T, st *stack.Stack) map[string]engine.Member {
 
 func TestThreeRunsThroughTheSandbox(t *testing.T) {
 	clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-	writes := &memberWrites{}
+	writes := &runWrites{}
 	st := startStack(t, clk, writes, firstFeed())
 	seedAcme(t, st)
 	seedLeaver(t, st)

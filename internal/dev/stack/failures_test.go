@@ -41,7 +41,7 @@ func TestMassChangeIsHeld(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-			writes := &memberWrites{}
+			writes := &runWrites{}
 			st := startStack(t, clk, writes, staff(20))
 			seedAcme(t, st)
 			if run := runImport(t, st); run.Counts.Created != 20 {
@@ -75,7 +75,7 @@ func TestMassChangeIsHeld(t *testing.T) {
 // Failures the admin must act on end the run as failed, in plain words.
 func TestFailedRunsSayWhy(t *testing.T) {
 	clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-	writes := &memberWrites{}
+	writes := &runWrites{}
 	st := startStack(t, clk, writes, staff(3))
 	ctx := context.Background()
 
@@ -114,7 +114,7 @@ func TestFailedRunsSayWhy(t *testing.T) {
 // stop the rest of the batch.
 func TestMalformedJobIsReportedAsABatchFailure(t *testing.T) {
 	clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-	st := startStack(t, clk, &memberWrites{}, staff(2))
+	st := startStack(t, clk, &runWrites{}, staff(2))
 	seedAcme(t, st)
 	resp, err := st.WorkerSQS(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
 		{MessageId: "bad", Body: "{not json"},

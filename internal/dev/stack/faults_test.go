@@ -55,11 +55,11 @@ type harness struct {
 	clk    *clock
 	ddb    *faulty
 	s3     *failingS3
-	writes *memberWrites
+	writes *runWrites
 }
 
 func newHarness(t *testing.T) *harness {
-	h := &harness{clk: &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}, ddb: &faulty{}, s3: &failingS3{}, writes: &memberWrites{}}
+	h := &harness{clk: &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}, ddb: &faulty{}, s3: &failingS3{}, writes: &runWrites{}}
 	h.st = newStack(t, h.clk, staff(60), func(c *wiring.Clients) {
 		h.writes.API = c.DynamoDB
 		h.ddb.API = h.writes
