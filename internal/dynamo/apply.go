@@ -37,12 +37,14 @@ func (s *Store) Apply(ctx context.Context, tenant, runID string, changes []engin
 	return s.apply(ctx, tenant, runID, changes, progress, false)
 }
 
-// ApplyLeased writes a plan as Apply does, but for a caller that holds the
-// tenant's lease and planned just now from a strongly consistent read of
-// the members: the worker's own runs (an approval applies a plan that may be
-// days old: it uses Apply). Its creates are not transactions: the email
-// owner items of up to 25 new members go in one BatchWriteItem, then their
-// member items in another.
+// ApplyLeased writes a plan as Apply does, as lease's run, for a caller that
+// holds the lease and planned just now from a strongly consistent read of
+// the members taken under it: the worker's own runs (an approval applies a
+// plan that may be days old: it uses Apply). Its creates are not
+// transactions: the email owner items of up to 25 new members go in one
+// BatchWriteItem, then their member items in another. A lease that is no
+// longer its holder's is integration.ErrLeaseLost, before anything is
+// written.
 //
 // What the transaction's conditions guarded is guarded by the lease and the
 // plan instead. A create is planned only for an employee id with no member,
@@ -57,8 +59,11 @@ func (s *Store) Apply(ctx context.Context, tenant, runID string, changes []engin
 // writes, so this halves the cost of a first import; on moto, whose
 // transactions copy the whole table for every item they write, it is what
 // makes a 10,000-employee import finish at all (BENCHMARKS.md).
-func (s *Store) ApplyLeased(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error) {
-	return s.apply(ctx, tenant, runID, changes, progress, true)
+func (s *Store) ApplyLeased(ctx context.Context, lease integration.Lease, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error) {
+	if err := s.holds(ctx, lease); err != nil {
+		return nil, fmt.Errorf("apply changes: %w", err)
+	}
+	return s.apply(ctx, lease.TenantID, lease.RunID, changes, progress, true)
 }
 
 func (s *Store) apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int), leased bool) ([]engine.Conflict, error) {

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,30 +16,31 @@ import (
 const leaseSK = "LEASE"
 
 // AcquireLease takes the tenant's lease for runID until now+ttl, if it is
-// free, expired, or already this holder's. Otherwise it returns a
+// free or expired, and returns it. Otherwise it returns a
 // *integration.LeaseHeldError naming the run that has it.
-func (s *Store) AcquireLease(ctx context.Context, tenant, runID, holder string, ttl time.Duration) error {
+func (s *Store) AcquireLease(ctx context.Context, tenant, runID string, ttl time.Duration) (integration.Lease, error) {
 	now := s.now()
-	expires := now.Add(ttl)
+	lease := integration.NewLease(tenant, runID, now.Add(ttl))
 	item := key(tenantPK(tenant), leaseSK)
-	item["runId"], item["holder"] = str(runID), str(holder)
-	item["expiresAt"] = num(expires.UnixMilli())
-	item["purgeAt"] = num(expires.Add(24 * time.Hour).Unix()) // TTL tidies leases of crashed runs
+	item["runId"], item["holder"] = str(runID), str(lease.Holder)
+	item["expiresAt"] = num(lease.ExpiresAt.UnixMilli())
+	item["purgeAt"] = num(lease.ExpiresAt.Add(24 * time.Hour).Unix()) // TTL tidies leases of crashed runs
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           &s.table,
-		Item:                item,
+		TableName: &s.table,
+		Item:      item,
+		// The holder's own item: the SDK retried a put that had landed.
 		ConditionExpression: aws.String("attribute_not_exists(PK) OR expiresAt < :now OR holder = :holder"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": num(now.UnixMilli()), ":holder": str(holder),
+			":now": num(now.UnixMilli()), ":holder": str(lease.Holder),
 		},
 	})
 	if conditionFailed(err) {
-		return s.heldLease(ctx, tenant)
+		return integration.Lease{}, s.heldLease(ctx, tenant)
 	}
 	if err != nil {
-		return fmt.Errorf("acquire lease: %w", err)
+		return integration.Lease{}, fmt.Errorf("acquire lease: %w", err)
 	}
-	return nil
+	return lease, nil
 }
 
 // heldLease reads who holds the lease, for the caller to decide between
@@ -60,37 +62,56 @@ func (s *Store) heldLease(ctx context.Context, tenant string) error {
 	return held
 }
 
-// RenewLease extends the holder's lease to now+ttl (the heartbeat).
-func (s *Store) RenewLease(ctx context.Context, tenant, holder string, ttl time.Duration) error {
+// RenewLease extends the holder's lease to now+ttl (the heartbeat) and
+// returns it renewed; integration.ErrLeaseLost once it is not the
+// holder's.
+func (s *Store) RenewLease(ctx context.Context, lease integration.Lease, ttl time.Duration) (integration.Lease, error) {
 	expires := s.now().Add(ttl)
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           &s.table,
-		Key:                 key(tenantPK(tenant), leaseSK),
+		Key:                 key(tenantPK(lease.TenantID), leaseSK),
 		UpdateExpression:    aws.String("SET expiresAt = :exp, purgeAt = :purge"),
 		ConditionExpression: aws.String("holder = :holder"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":exp": num(expires.UnixMilli()), ":purge": num(expires.Add(24 * time.Hour).Unix()), ":holder": str(holder),
+			":exp": num(expires.UnixMilli()), ":purge": num(expires.Add(24 * time.Hour).Unix()), ":holder": str(lease.Holder),
 		},
 	})
 	if conditionFailed(err) {
-		return integration.ErrLeaseLost
+		return lease, integration.ErrLeaseLost
 	}
 	if err != nil {
-		return fmt.Errorf("renew lease: %w", err)
+		return lease, fmt.Errorf("renew lease: %w", err)
+	}
+	lease.ExpiresAt = expires
+	return lease, nil
+}
+
+// ReleaseLease frees the holder's lease; someone else's is left alone.
+func (s *Store) ReleaseLease(ctx context.Context, lease integration.Lease) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 &s.table,
+		Key:                       key(tenantPK(lease.TenantID), leaseSK),
+		ConditionExpression:       aws.String("holder = :holder"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":holder": str(lease.Holder)},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("release lease: %w", err)
 	}
 	return nil
 }
 
-// ReleaseLease frees the holder's lease; someone else's is left alone.
-func (s *Store) ReleaseLease(ctx context.Context, tenant, holder string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &s.table,
-		Key:                       key(tenantPK(tenant), leaseSK),
-		ConditionExpression:       aws.String("holder = :holder"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":holder": str(holder)},
-	})
-	if err != nil && !conditionFailed(err) {
-		return fmt.Errorf("release lease: %w", err)
+// holds checks, with a strongly consistent read, that the lease is still
+// its holder's: integration.ErrLeaseLost if not.
+func (s *Store) holds(ctx context.Context, lease integration.Lease) error {
+	item, err := s.get(ctx, tenantPK(lease.TenantID), leaseSK)
+	if errors.Is(err, integration.ErrNotFound) {
+		return integration.ErrLeaseLost
+	}
+	if err != nil {
+		return fmt.Errorf("check lease: %w", err)
+	}
+	if holder, _ := item["holder"].(*types.AttributeValueMemberS); holder == nil || holder.Value != lease.Holder {
+		return integration.ErrLeaseLost
 	}
 	return nil
 }

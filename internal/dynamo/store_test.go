@@ -354,8 +354,12 @@ func TestApplyLeasedBatchesCreatesOwnersFirst(t *testing.T) {
 	for i := range 60 {
 		ms = append(ms, newMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))
 	}
+	lease, err := s.AcquireLease(context.Background(), "t1", "r1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var progress atomic.Int64
-	conflicts, err := s.ApplyLeased(context.Background(), "t1", "r1", create(ms...), func(done int) { progress.Store(int64(done)) })
+	conflicts, err := s.ApplyLeased(context.Background(), lease, create(ms...), func(done int) { progress.Store(int64(done)) })
 	if err != nil || len(conflicts) != 0 || progress.Load() != 60 {
 		t.Fatalf("leased creates: %v %v progress %d", err, conflicts, progress.Load())
 	}

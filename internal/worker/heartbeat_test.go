@@ -18,9 +18,9 @@ type failingRenewals struct {
 	renewals atomic.Int64
 }
 
-func (f *failingRenewals) RenewLease(context.Context, string, string, time.Duration) error {
+func (f *failingRenewals) RenewLease(_ context.Context, lease integration.Lease, _ time.Duration) (integration.Lease, error) {
 	f.renewals.Add(1)
-	return errors.New("renew: connection reset")
+	return lease, errors.New("renew: connection reset")
 }
 
 // A run whose lease cannot be renewed for half its TTL is stopped, well
@@ -31,7 +31,7 @@ func TestHeartbeatStopsARunThatCannotProveItsLease(t *testing.T) {
 	ctx, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
 	start := time.Now()
-	go w.heartbeat(ctx, stop, "acme", "holder", slog.New(slog.DiscardHandler))
+	go w.heartbeat(ctx, stop, integration.NewLease("acme", "r1", time.Now().Add(w.leaseTTL)), slog.New(slog.DiscardHandler))
 	select {
 	case <-ctx.Done():
 	case <-time.After(5 * time.Second):

@@ -32,6 +32,7 @@ const revokeCheckEvery = 5 * time.Second
 type runner struct {
 	w           *Worker
 	run         *integration.Run
+	lease       integration.Lease
 	log         *slog.Logger
 	stop        context.CancelCauseFunc
 	resumed     bool
@@ -107,27 +108,26 @@ func (r *runner) execute(ctx context.Context) error {
 	welcomes := owedWelcomes(members)
 	members = nil // the plan keeps what it needs; let a large tenant's list go
 
-	if err := r.apply(ctx, &plan, welcomes, true); err != nil {
+	leased := func(ctx context.Context, changes []engine.Change, progress func(int)) ([]engine.Conflict, error) {
+		return w.store.ApplyLeased(ctx, r.lease, changes, progress)
+	}
+	if err := r.apply(ctx, &plan, welcomes, leased); err != nil {
 		return err
 	}
 	before.addTo(&plan.Counts)
 	return r.finish(ctx, plan, in)
 }
 
-// apply writes the plan's changes, turns conflicts into row errors and
-// queues the welcome emails owed: those of the changes and welcomes. fresh
-// says the plan was made just now under this run's lease, so its creates
-// may trust the lease (dynamo.Store.ApplyLeased); a held plan being
-// approved was not.
-func (r *runner) apply(ctx context.Context, plan *engine.Plan, welcomes []string, fresh bool) error {
+// apply writes the plan's changes with write, turns conflicts into row
+// errors and queues the welcome emails owed: those of the changes and
+// welcomes. A plan made just now under the run's lease is written under it
+// (Store.ApplyLeased); a held plan being approved was not made under it,
+// and is written with conditions only (Store.Apply).
+func (r *runner) apply(ctx context.Context, plan *engine.Plan, welcomes []string, write func(context.Context, []engine.Change, func(int)) ([]engine.Conflict, error)) error {
 	if err := r.phase(ctx, integration.PhaseApplying, len(plan.Changes)); err != nil {
 		return err
 	}
-	write := r.w.store.Apply
-	if fresh {
-		write = r.w.store.ApplyLeased
-	}
-	conflicts, err := write(ctx, r.run.TenantID, r.run.RunID, plan.Changes, func(done int) {
+	conflicts, err := write(ctx, plan.Changes, func(done int) {
 		r.progress(ctx, done)
 	})
 	if err != nil {
@@ -174,7 +174,10 @@ func (r *runner) approve(ctx context.Context, in *integration.Integration, s eng
 	}
 	plan := engine.Plan{Changes: changes, Counts: held.Counts}
 	plan.Counts.Errors, plan.Counts.Warnings = 0, 0 // the held run's error file reported those
-	if err := r.apply(ctx, &plan, nil, false); err != nil {
+	conditional := func(ctx context.Context, changes []engine.Change, progress func(int)) ([]engine.Conflict, error) {
+		return r.w.store.Apply(ctx, r.run.TenantID, r.run.RunID, changes, progress)
+	}
+	if err := r.apply(ctx, &plan, nil, conditional); err != nil {
 		return err
 	}
 	return r.finish(ctx, plan, in)

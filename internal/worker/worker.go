@@ -2,8 +2,6 @@ package worker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,12 +21,12 @@ type Store interface {
 	SaveRun(ctx context.Context, r *integration.Run) error
 	Members(ctx context.Context, tenant string) ([]engine.Member, error)
 	Apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error)
-	ApplyLeased(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error)
+	ApplyLeased(ctx context.Context, lease integration.Lease, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error)
 	SaveHeldPlan(ctx context.Context, tenant, runID string, changes []engine.Change) error
 	HeldPlan(ctx context.Context, tenant, runID string) ([]engine.Change, error)
-	AcquireLease(ctx context.Context, tenant, runID, holder string, ttl time.Duration) error
-	RenewLease(ctx context.Context, tenant, holder string, ttl time.Duration) error
-	ReleaseLease(ctx context.Context, tenant, holder string) error
+	AcquireLease(ctx context.Context, tenant, runID string, ttl time.Duration) (integration.Lease, error)
+	RenewLease(ctx context.Context, lease integration.Lease, ttl time.Duration) (integration.Lease, error)
+	ReleaseLease(ctx context.Context, lease integration.Lease) error
 	KeyRefused(ctx context.Context, tenant string) (noticeOwed bool, err error)
 	KeyAccepted(ctx context.Context, tenant string) error
 	SaveLog(ctx context.Context, tenant string, entries []integration.LogEntry) error
@@ -132,8 +130,7 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 		return run, w.resendSummary(ctx, run)
 	}
 
-	holder := newHolder()
-	err = w.store.AcquireLease(ctx, job.TenantID, job.RunID, holder, w.leaseTTL)
+	lease, err := w.store.AcquireLease(ctx, job.TenantID, job.RunID, w.leaseTTL)
 	var held *integration.LeaseHeldError
 	switch {
 	case errors.As(err, &held) && held.RunID == job.RunID:
@@ -147,9 +144,9 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 	}
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	go w.heartbeat(runCtx, stop, job.TenantID, holder, log)
+	go w.heartbeat(runCtx, stop, lease, log)
 
-	r := &runner{w: w, run: run, log: log, stop: stop, resumed: run.Status == integration.StatusRunning}
+	r := &runner{w: w, run: run, lease: lease, log: log, stop: stop, resumed: run.Status == integration.StatusRunning}
 	err = r.execute(runCtx)
 	if err != nil {
 		err = r.fail(runCtx, err)
@@ -157,26 +154,18 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 	// Released with the job's context: a crashed (cancelled) worker keeps
 	// the lease until it expires, like one that died; a run stopped by a
 	// revoked key was not cancelled from outside and releases it.
-	if relErr := w.store.ReleaseLease(ctx, job.TenantID, holder); relErr != nil && err == nil {
+	if relErr := w.store.ReleaseLease(ctx, lease); relErr != nil && err == nil {
 		log.Warn("lease not released: it will expire", "error", relErr)
 	}
 	return run, err
 }
 
-func newHolder() string {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return hex.EncodeToString(b[:])
-}
-
 // heartbeat renews the lease until ctx ends. A lost lease stops the run,
 // and so does a lease it could not renew for half its TTL: the run writes
-// new members trusting the lease (dynamo.Store.ApplyLeased), so it must stop
+// new members trusting the lease (Store.ApplyLeased), so it must stop
 // writing well before another worker could take the tenant. The writes in
 // flight then land, or fail, with a third of the TTL to spare.
-func (w *Worker) heartbeat(ctx context.Context, stop context.CancelCauseFunc, tenant, holder string, log *slog.Logger) {
+func (w *Worker) heartbeat(ctx context.Context, stop context.CancelCauseFunc, lease integration.Lease, log *slog.Logger) {
 	t := time.NewTicker(w.leaseTTL / 3)
 	defer t.Stop()
 	renewed := time.Now() // the lease was taken just before
@@ -185,10 +174,10 @@ func (w *Worker) heartbeat(ctx context.Context, stop context.CancelCauseFunc, te
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			err := w.store.RenewLease(ctx, tenant, holder, w.leaseTTL)
+			renewedLease, err := w.store.RenewLease(ctx, lease, w.leaseTTL)
 			switch {
 			case err == nil:
-				renewed = time.Now()
+				lease, renewed = renewedLease, time.Now()
 			case errors.Is(err, integration.ErrLeaseLost):
 				log.Error("lease lost: stopping the run")
 				stop(err)
