@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,10 +32,11 @@ type unit struct {
 // address. Each change is atomic (member and address items in one
 // transaction); several are packed per transaction, and a pack that fails is
 // retried change by change so one conflict costs only itself.
-// Each member written records runID as its last run. progress is called
-// with the number of changes done so far.
-func (s *Store) Apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error) {
-	return s.apply(ctx, tenant, runID, changes, progress, false)
+// Each member written records runID as its last run. Each change done,
+// applied or a conflict, adds one to done (if not nil), which the caller
+// reads as it likes: the writers only count.
+func (s *Store) Apply(ctx context.Context, tenant, runID string, changes []engine.Change, done *atomic.Int64) ([]engine.Conflict, error) {
+	return s.apply(ctx, tenant, runID, changes, done, false)
 }
 
 // ApplyLeased writes a plan as Apply does, as lease's run, for a caller that
@@ -59,16 +61,19 @@ func (s *Store) Apply(ctx context.Context, tenant, runID string, changes []engin
 // writes, so this halves the cost of a first import; on moto, whose
 // transactions copy the whole table for every item they write, it is what
 // makes a 10,000-employee import finish at all (BENCHMARKS.md).
-func (s *Store) ApplyLeased(ctx context.Context, lease integration.Lease, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error) {
+func (s *Store) ApplyLeased(ctx context.Context, lease integration.Lease, changes []engine.Change, done *atomic.Int64) ([]engine.Conflict, error) {
 	if err := s.holds(ctx, lease); err != nil {
 		return nil, fmt.Errorf("apply changes: %w", err)
 	}
-	return s.apply(ctx, lease.TenantID, lease.RunID, changes, progress, true)
+	return s.apply(ctx, lease.TenantID, lease.RunID, changes, done, true)
 }
 
-func (s *Store) apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int), leased bool) ([]engine.Conflict, error) {
+func (s *Store) apply(ctx context.Context, tenant, runID string, changes []engine.Change, done *atomic.Int64, leased bool) ([]engine.Conflict, error) {
 	now := s.now().UTC()
-	a := &applier{s: s, tenant: tenant, runID: runID, progress: progress}
+	if done == nil {
+		done = new(atomic.Int64)
+	}
+	a := &applier{s: s, tenant: tenant, runID: runID, done: done}
 	var moving, creates []*engine.Change
 	var free, claiming []unit
 	for i := range changes {
@@ -227,9 +232,8 @@ type applier struct {
 	s         *Store
 	tenant    string
 	runID     string
-	progress  func(int)
-	mu        sync.Mutex
-	done      int
+	done      *atomic.Int64
+	mu        sync.Mutex // guards conflicts
 	conflicts []engine.Conflict
 }
 
@@ -352,14 +356,11 @@ func (a *applier) appliedByThisRun(ctx context.Context, c *engine.Change) bool {
 }
 
 func (a *applier) record(n int, c *engine.Conflict) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.done += n
+	a.done.Add(int64(n))
 	if c != nil {
+		a.mu.Lock()
 		a.conflicts = append(a.conflicts, *c)
-	}
-	if a.progress != nil {
-		a.progress(a.done)
+		a.mu.Unlock()
 	}
 }
 

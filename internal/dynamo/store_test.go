@@ -174,7 +174,7 @@ func TestApplyLifecycle(t *testing.T) {
 		ms = append(ms, newMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))
 	}
 	var progress atomic.Int64
-	conflicts, err := s.Apply(ctx, "t1", "r1", create(ms...), func(done int) { progress.Store(int64(done)) })
+	conflicts, err := s.Apply(ctx, "t1", "r1", create(ms...), &progress)
 	if err != nil || len(conflicts) != 0 || progress.Load() != 130 {
 		t.Fatalf("creates: %v %v progress %d", err, conflicts, progress.Load())
 	}
@@ -359,7 +359,7 @@ func TestApplyLeasedBatchesCreatesOwnersFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	var progress atomic.Int64
-	conflicts, err := s.ApplyLeased(context.Background(), lease, create(ms...), func(done int) { progress.Store(int64(done)) })
+	conflicts, err := s.ApplyLeased(context.Background(), lease, create(ms...), &progress)
 	if err != nil || len(conflicts) != 0 || progress.Load() != 60 {
 		t.Fatalf("leased creates: %v %v progress %d", err, conflicts, progress.Load())
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/engine"
@@ -25,7 +26,7 @@ func (f *runFailure) Unwrap() error { return f.err }
 // errRevoked stops a run whose key the admin revoked.
 var errRevoked = errors.New("the PeopleHR key was revoked")
 
-// revokeCheckEvery spaces the checks for a revoked key while applying.
+// revokeCheckEvery spaces the checks for a revoked key while a run works.
 const revokeCheckEvery = 5 * time.Second
 
 // runner is one execution of one run.
@@ -36,9 +37,12 @@ type runner struct {
 	log         *slog.Logger
 	stop        context.CancelCauseFunc
 	resumed     bool
-	lastSaved   time.Time
 	keyAddedAt  time.Time
 	lastChecked time.Time
+	// processed counts the phase's records read or changes written; the
+	// phase's watcher saves it (see watch), and stopWatch stops that.
+	processed atomic.Int64
+	stopWatch func()
 	// published are the member events of the run, sent when it ends, and
 	// entries its lines of the members' provisioning logs; those of the
 	// changes it applied are built from applied as they are written.
@@ -108,8 +112,8 @@ func (r *runner) execute(ctx context.Context) error {
 	welcomes := owedWelcomes(members)
 	members = nil // the plan keeps what it needs; let a large tenant's list go
 
-	leased := func(ctx context.Context, changes []engine.Change, progress func(int)) ([]engine.Conflict, error) {
-		return w.store.ApplyLeased(ctx, r.lease, changes, progress)
+	leased := func(ctx context.Context, changes []engine.Change, done *atomic.Int64) ([]engine.Conflict, error) {
+		return w.store.ApplyLeased(ctx, r.lease, changes, done)
 	}
 	if err := r.apply(ctx, &plan, welcomes, leased); err != nil {
 		return err
@@ -123,13 +127,11 @@ func (r *runner) execute(ctx context.Context) error {
 // welcomes. A plan made just now under the run's lease is written under it
 // (Store.ApplyLeased); a held plan being approved was not made under it,
 // and is written with conditions only (Store.Apply).
-func (r *runner) apply(ctx context.Context, plan *engine.Plan, welcomes []string, write func(context.Context, []engine.Change, func(int)) ([]engine.Conflict, error)) error {
+func (r *runner) apply(ctx context.Context, plan *engine.Plan, welcomes []string, write func(context.Context, []engine.Change, *atomic.Int64) ([]engine.Conflict, error)) error {
 	if err := r.phase(ctx, integration.PhaseApplying, len(plan.Changes)); err != nil {
 		return err
 	}
-	conflicts, err := write(ctx, plan.Changes, func(done int) {
-		r.progress(ctx, done)
-	})
+	conflicts, err := write(ctx, plan.Changes, &r.processed)
 	if err != nil {
 		return err
 	}
@@ -174,8 +176,8 @@ func (r *runner) approve(ctx context.Context, in *integration.Integration, s eng
 	}
 	plan := engine.Plan{Changes: changes, Counts: held.Counts}
 	plan.Counts.Errors, plan.Counts.Warnings = 0, 0 // the held run's error file reported those
-	conditional := func(ctx context.Context, changes []engine.Change, progress func(int)) ([]engine.Conflict, error) {
-		return r.w.store.Apply(ctx, r.run.TenantID, r.run.RunID, changes, progress)
+	conditional := func(ctx context.Context, changes []engine.Change, done *atomic.Int64) ([]engine.Conflict, error) {
+		return r.w.store.Apply(ctx, r.run.TenantID, r.run.RunID, changes, done)
 	}
 	if err := r.apply(ctx, &plan, nil, conditional); err != nil {
 		return err
@@ -299,7 +301,7 @@ func (r *runner) queueWelcomes(ctx context.Context, ids []string) error {
 // fetch streams the feed into a planner (engine.Fetch) and says in plain
 // words why it could not.
 func (r *runner) fetch(ctx context.Context, apiKey string, m engine.Mapping, s engine.Settings) (*engine.Planner, error) {
-	planner, err := engine.Fetch(ctx, r.w.feed, apiKey, m, s, r.w.now(), func(rows int) { r.progress(ctx, rows) })
+	planner, err := engine.Fetch(ctx, r.w.feed, apiKey, m, s, r.w.now(), func(rows int) { r.processed.Store(int64(rows)) })
 	switch {
 	case errors.Is(err, engine.ErrInvalidMapping), errors.Is(err, engine.ErrInvalidSettings):
 		return nil, &runFailure{"the mapping or settings are invalid", err}
@@ -357,6 +359,7 @@ func (r *runner) finish(ctx context.Context, plan engine.Plan, in *integration.I
 // record is saved first: a crash between the two leaves the summary owed,
 // and the redelivered job queues it (Worker.resendSummary).
 func (r *runner) end(ctx context.Context, summary bool) error {
+	r.stopWatching()
 	run := r.run
 	run.Phase, run.Processed, run.FinishedAt = "", run.Total, r.w.now()
 	if summary {
@@ -431,30 +434,62 @@ func (r *runner) writeErrorFile(ctx context.Context, issues []engine.Issue) erro
 }
 
 // phase moves the run to a new phase and saves it at once, unless the key
-// was revoked meanwhile.
+// was revoked meanwhile, then watches it.
 func (r *runner) phase(ctx context.Context, p integration.Phase, total int) error {
+	r.stopWatching()
 	if err := r.checkRevoked(ctx); err != nil {
 		return err
 	}
 	r.run.Phase, r.run.Processed, r.run.Total = p, 0, total
-	r.lastSaved = r.w.now()
-	return r.w.store.SaveRun(ctx, r.run)
+	r.processed.Store(0)
+	if err := r.w.store.SaveRun(ctx, r.run); err != nil {
+		return err
+	}
+	r.watch(ctx, *r.run)
+	return nil
 }
 
-// progress records processed and saves it now and then, and now and then
-// checks that the key was not revoked. A failed progress write is only
-// logged: the run itself is what matters.
-func (r *runner) progress(ctx context.Context, done int) {
-	r.run.Processed = done
-	now := r.w.now()
-	if now.Sub(r.lastSaved) >= r.w.progressEvery {
-		r.lastSaved = now
-		if err := r.w.store.SaveRun(ctx, r.run); err != nil {
-			r.log.Warn("save progress", "error", err)
+// watch saves the phase's progress, every progressEvery when it moved, and
+// now and then checks that the key was not revoked, on a ticker of its
+// own: the fetch and the appliers only count in processed, so none of
+// their writers waits on a table call of the run's. saved is the run as
+// the phase saved it. A failed progress write is only logged: the run
+// itself is what matters.
+func (r *runner) watch(ctx context.Context, saved integration.Run) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	r.stopWatch = func() { close(quit); <-done }
+	go func() {
+		defer close(done)
+		t := time.NewTicker(r.w.progressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if n := int(r.processed.Load()); n != saved.Processed {
+				saved.Processed = n
+				if err := r.w.store.SaveRun(ctx, &saved); err != nil {
+					r.log.Warn("save progress", "error", err)
+				}
+			}
+			if r.w.now().Sub(r.lastChecked) >= revokeCheckEvery {
+				_ = r.checkRevoked(ctx) // stops the run's context if so
+			}
 		}
-	}
-	if now.Sub(r.lastChecked) >= revokeCheckEvery {
-		_ = r.checkRevoked(ctx) // stops the run's context if so
+	}()
+}
+
+// stopWatching stops the phase's watcher and waits for it (a progress
+// write in flight lands first), so none lands after the record the run
+// saves next.
+func (r *runner) stopWatching() {
+	if r.stopWatch != nil {
+		r.stopWatch()
+		r.stopWatch = nil
 	}
 }
 

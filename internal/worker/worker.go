@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/engine"
@@ -20,8 +21,8 @@ type Store interface {
 	CreateRun(ctx context.Context, r *integration.Run) error
 	SaveRun(ctx context.Context, r *integration.Run) error
 	Members(ctx context.Context, tenant string) ([]engine.Member, error)
-	Apply(ctx context.Context, tenant, runID string, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error)
-	ApplyLeased(ctx context.Context, lease integration.Lease, changes []engine.Change, progress func(done int)) ([]engine.Conflict, error)
+	Apply(ctx context.Context, tenant, runID string, changes []engine.Change, done *atomic.Int64) ([]engine.Conflict, error)
+	ApplyLeased(ctx context.Context, lease integration.Lease, changes []engine.Change, done *atomic.Int64) ([]engine.Conflict, error)
 	SaveHeldPlan(ctx context.Context, tenant, runID string, changes []engine.Change) error
 	HeldPlan(ctx context.Context, tenant, runID string) ([]engine.Change, error)
 	AcquireLease(ctx context.Context, tenant, runID string, ttl time.Duration) (integration.Lease, error)
@@ -90,7 +91,8 @@ func WithProgressEvery(d time.Duration) Option { return func(w *Worker) { w.prog
 // WithLeaseTTL sets how long a run holds its tenant between heartbeats.
 func WithLeaseTTL(d time.Duration) Option { return func(w *Worker) { w.leaseTTL = d } }
 
-// New builds a Worker; every port is required.
+// New builds a Worker; every port is required, and the spacings must be
+// positive.
 func New(store Store, feed Feed, keys Keys, files ErrorFiles, mail Mail, bus Events, log *slog.Logger, opts ...Option) (*Worker, error) {
 	if store == nil || feed == nil || keys == nil || files == nil || mail == nil || bus == nil || log == nil {
 		return nil, errors.New("worker: every dependency is required")
@@ -101,6 +103,9 @@ func New(store Store, feed Feed, keys Keys, files ErrorFiles, mail Mail, bus Eve
 	}
 	for _, o := range opts {
 		o(w)
+	}
+	if w.progressEvery <= 0 || w.leaseTTL <= 0 {
+		return nil, errors.New("worker: progress and lease spacings must be positive")
 	}
 	return w, nil
 }
@@ -151,6 +156,7 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 	if err != nil {
 		err = r.fail(runCtx, err)
 	}
+	r.stopWatching() // an interrupted run ends without its record
 	// Released with the job's context: a crashed (cancelled) worker keeps
 	// the lease until it expires, like one that died; a run stopped by a
 	// revoked key was not cancelled from outside and releases it.

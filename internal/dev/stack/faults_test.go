@@ -218,7 +218,7 @@ func TestRevokeDuringARunCancelsIt(t *testing.T) {
 		if pk != "T#"+tenant+"#M" && op != "TransactWriteItems" {
 			return nil
 		}
-		h.clk.Set(h.clk.Now().Add(10 * time.Second)) // the run's revoke check is due at each write
+		h.clk.Set(h.clk.Now().Add(10 * time.Second)) // the run's revoke check is due at each progress tick
 		if writes++; writes == 2 {
 			_, err := rawDynamo().UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
 				TableName: &table, UpdateExpression: stringPtr("REMOVE #k"), ExpressionAttributeNames: map[string]string{"#k": "key"},
@@ -226,6 +226,7 @@ func TestRevokeDuringARunCancelsIt(t *testing.T) {
 					"PK": &types.AttributeValueMemberS{Value: "T#" + tenant}, "SK": &types.AttributeValueMemberS{Value: "INTEGRATION"},
 				},
 			})
+			time.Sleep(1500 * time.Millisecond) // past the run's next progress tick (every second), which checks the key
 			return err
 		}
 		return nil
