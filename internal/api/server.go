@@ -130,9 +130,23 @@ func (s *Server) routes() {
 
 type requestIDKey struct{}
 
-// ServeHTTP gives every request an id (API Gateway's when there is one),
-// sends it back in X-Request-Id and logs it with every line.
+// ServeHTTP routes a request, framed as every answer is.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.frame(w, r, func(w http.ResponseWriter, r *http.Request) {
+		// ServeHTTP, not the matched handler, so the path values get set.
+		if h, pattern := s.mux.Handler(r); pattern == "" {
+			s.noRoute(w, r, h)
+			return
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+}
+
+// frame gives a request an id (API Gateway's when there is one), sends it
+// back in X-Request-Id and logs it with every line, sets the headers every
+// answer carries and answers a panic in the error envelope. Requests the
+// Lambda adapter refuses before they reach the routes are framed the same.
+func (s *Server) frame(w http.ResponseWriter, r *http.Request, serve http.HandlerFunc) {
 	id := r.Header.Get("X-Request-Id")
 	if !validRequestID(id) {
 		id = newRequestID()
@@ -140,20 +154,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", id)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	ctx := logging.WithRequestID(context.WithValue(r.Context(), requestIDKey{}, id), id)
+	r = r.WithContext(logging.WithRequestID(context.WithValue(r.Context(), requestIDKey{}, id), id))
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic in handler", "requestId", id, "panic", v)
 			s.writeError(w, r, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "Something went wrong on our side."})
 		}
 	}()
-	r = r.WithContext(ctx)
-	// ServeHTTP, not the matched handler, so the path values get set.
-	if h, pattern := s.mux.Handler(r); pattern == "" {
-		s.noRoute(w, r, h)
-		return
-	}
-	s.mux.ServeHTTP(w, r)
+	serve(w, r)
 }
 
 // noRoute answers a request no route takes, 404 or 405 as the mux decides,
