@@ -60,24 +60,28 @@ export function whenSignedOut(fn) {
   onSignedOut = fn;
 }
 
-// The version of the integration last read, sent as If-Match with every
-// save so a save over someone else's is refused (409) instead of lost.
-let etag = '';
-
-export function currentETag() {
-  return etag;
+// isConflict reports whether a save was refused because someone saved the
+// integration after the page read it.
+export function isConflict(err) {
+  return err instanceof ApiError && err.code === 'conflict';
 }
 
-// call sends one request and answers the decoded JSON body. Saves of the
-// integration carry If-Match (the last ETag read, or the one given); every
-// answer with an ETag updates it.
-export async function call(method, path, { body, ifMatch = false, signal } = {}) {
+// versionTag is the ETag of an integration's version, as GET /integration
+// sends it, for a page that read the version from a body instead.
+export function versionTag(version) {
+  return `"${version}"`;
+}
+
+// request sends one request and answers the decoded JSON body with the
+// answer's ETag. ifMatch, when given, is sent as If-Match: the ETag the
+// caller read, so a save over someone else's is refused (409) instead of
+// lost. It is the caller's to keep: nothing here remembers a version.
+async function request(method, path, { body, ifMatch, signal } = {}) {
   const headers = { Accept: 'application/json' };
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = 'Bearer ' + token;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (typeof ifMatch === 'string') headers['If-Match'] = ifMatch;
-  else if (ifMatch && etag) headers['If-Match'] = etag;
+  if (ifMatch !== undefined) headers['If-Match'] = ifMatch;
   let resp;
   try {
     resp = await fetch(path, {
@@ -104,22 +108,37 @@ export async function call(method, path, { body, ifMatch = false, signal } = {})
     if (resp.status === 401) onSignedOut(err);
     throw err;
   }
-  const tag = resp.headers.get('ETag');
-  if (tag) etag = tag;
-  return data;
+  return { data, etag: resp.headers.get('ETag') || '' };
+}
+
+async function call(method, path, options) {
+  return (await request(method, path, options)).data;
+}
+
+// save changes the integration, if it is still at the version etag names.
+// A save without one would overwrite whatever is stored: refused here.
+async function save(method, path, etag, body) {
+  if (!etag) throw new TypeError(`${method} ${path}: a save needs the ETag of the integration it changes`);
+  return call(method, path, { body, ifMatch: etag });
 }
 
 export const api = {
-  integration: () => call('GET', '/integration'),
-  saveSettings: (settings) => call('PUT', '/integration/settings', { body: settings, ifMatch: true }),
+  // The integration and its ETag, which every save of it takes.
+  integration: async () => {
+    const { data, etag } = await request('GET', '/integration');
+    return { integration: data, etag };
+  },
+  // Saves: etag is the ETag of the integration the page showed.
+  saveSettings: (settings, etag) => save('PUT', '/integration/settings', etag, settings),
+  saveMapping: (mapping, etag) => save('PUT', '/integration/mapping', etag, mapping),
+  publish: (etag) => save('POST', '/integration/publish', etag),
+  unpublish: (etag) => save('POST', '/integration/unpublish', etag),
+  revoke: (etag) => save('DELETE', '/integration/authorization', etag),
+  // A new key replaces whatever is stored, whoever saved last: the key is
+  // checked with PeopleHR, not against what the page read.
   authorize: (apiKey) => call('POST', '/integration/authorization', { body: { apiKey } }),
-  revoke: () => call('DELETE', '/integration/authorization', { ifMatch: true }),
   fields: (signal) => call('GET', '/integration/fields', { signal }),
-  saveMapping: (mapping) => call('PUT', '/integration/mapping', { body: mapping, ifMatch: true }),
   review: () => call('GET', '/integration/review'),
-  // version: the integration's version the admin reviewed.
-  publish: (version) => call('POST', '/integration/publish', { ifMatch: version === undefined ? true : `"${version}"` }),
-  unpublish: () => call('POST', '/integration/unpublish', { ifMatch: true }),
   importNow: () => call('POST', '/imports'),
   imports: (cursor, limit = 20) =>
     call('GET', '/imports?' + new URLSearchParams(cursor ? { cursor, limit } : { limit })),

@@ -98,7 +98,9 @@ async function render() {
   const params = hash.match(route.re).slice(1).filter((p) => p !== undefined);
   main.setAttribute('aria-busy', 'true');
   try {
-    await route.view({ main, params, signal: ctrl.signal, navigate, message });
+    // reload shows the view again from fresh reads, e.g. after a save was
+    // refused because someone else saved first.
+    await route.view({ main, params, signal: ctrl.signal, navigate, message, reload: () => navigate(hash) });
   } catch (err) {
     if (ctrl.signal.aborted || (err && err.name === 'AbortError')) return;
     if (err && err.status === 401) return; // the sign-in view is up

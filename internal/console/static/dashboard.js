@@ -1,7 +1,7 @@
 // The dashboard, "Import data now" with its live progress, and held runs.
 import { api, ApiError } from './api.js';
 import {
-  h, replace, notice, errorNotice, busy, confirmDialog, statusBadge, when, day, scheduleText, countsTable,
+  h, replace, notice, errorNotice, saveRefusedNotice, busy, confirmDialog, statusBadge, when, day, scheduleText, countsTable,
   stateLabel, triggerLabel, phaseLabel, runStatusLabel, finished, countsText,
 } from './ui.js';
 
@@ -9,7 +9,7 @@ import {
 const pollEvery = 700;
 
 export async function dashboardView(ctx) {
-  const [integ, page] = await Promise.all([api.integration(), api.imports(undefined, 20)]);
+  const [{ integration: integ, etag }, page] = await Promise.all([api.integration(), api.imports(undefined, 20)]);
   if (ctx.signal.aborted) return;
   const tz = integ.settings.timeZone;
   document.getElementById('programme').textContent = integ.programmeName || '';
@@ -37,12 +37,11 @@ export async function dashboardView(ctx) {
     const pause = h('button', { type: 'button', class: 'button secondary', id: 'pause' }, 'Pause imports');
     pause.addEventListener('click', () => busy(pause, 'Pausing…', async () => {
       try {
-        await api.integration();
-        await api.unpublish();
+        await api.unpublish(etag);
         ctx.navigate('#/', 'Imports paused: no scheduled import runs until you publish again. Import data now still works.');
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
-        show(errorNotice(err, 'Not paused'));
+        show(saveRefusedNotice(err, 'Not paused', ctx.reload));
       }
     }));
     actions.push(pause);
@@ -61,12 +60,11 @@ export async function dashboardView(ctx) {
       if (!yes) return;
       await busy(revoke, 'Revoking…', async () => {
         try {
-          await api.integration();
-          await api.revoke();
+          await api.revoke(etag);
           ctx.navigate('#/', 'The PeopleHR key was revoked and deleted. Imports are stopped until you enter a new key.');
         } catch (err) {
           if (!(err instanceof ApiError)) throw err;
-          show(errorNotice(err, 'The key was not revoked'));
+          show(saveRefusedNotice(err, 'The key was not revoked', ctx.reload));
         }
       });
     });
@@ -185,7 +183,7 @@ function sleep(ms, signal) {
 // The progress of one import, polled until it finishes, then its impact.
 export async function importView(ctx) {
   const [runId] = ctx.params;
-  const [integ, first] = await Promise.all([api.integration(), api.run(runId, ctx.signal)]);
+  const [{ integration: integ }, first] = await Promise.all([api.integration(), api.run(runId, ctx.signal)]);
   if (ctx.signal.aborted) return;
   const tz = integ.settings.timeZone;
   let run = first;

@@ -6,7 +6,7 @@ import { errorFileControl } from './dashboard.js';
 const pageSize = 20;
 
 export async function historyView(ctx) {
-  const integ = await api.integration();
+  const { integration: integ } = await api.integration();
   if (ctx.signal.aborted) return;
   const tz = integ.settings.timeZone;
   const cursors = ['']; // cursors[i] reads page i; a stack so Newer goes back

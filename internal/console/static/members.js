@@ -67,7 +67,7 @@ function pager(prefix, what, fetchPage, show) { // what: newer, older, [one, man
 // their provisioning log.
 export async function membersView(ctx) {
   const [status = ''] = ctx.params;
-  const integ = await api.integration();
+  const { integration: integ } = await api.integration();
   if (ctx.signal.aborted) return;
   const tz = integ.settings.timeZone;
   const select = h('select', { id: 'members-status' },
@@ -121,7 +121,7 @@ export async function memberLogView(ctx) {
   } catch {
     // not encoded: taken as it is
   }
-  const [integ, member] = await Promise.all([
+  const [{ integration: integ }, member] = await Promise.all([
     api.integration(),
     api.member(id, ctx.signal).catch((err) => {
       if (err instanceof ApiError && err.status === 404) return null; // a skipped record has a log but no member

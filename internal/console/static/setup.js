@@ -1,7 +1,7 @@
 // The four setup steps: settings, authorize, mapping, review and publish.
-import { api, ApiError } from './api.js';
+import { api, ApiError, isConflict, versionTag } from './api.js';
 import {
-  h, replace, notice, errorNotice, busy, uid, scheduleText, when, day, weekdayNames, capital, countsTable,
+  h, replace, notice, errorNotice, conflictNotice, saveRefusedNotice, busy, uid, scheduleText, when, day, weekdayNames, capital, countsTable,
   fieldLabels, scopeOps, scopeRuleText, welcomeTimingLabel,
 } from './ui.js';
 
@@ -14,7 +14,8 @@ const steps = [
 
 export async function setupView(ctx) {
   const [step] = ctx.params;
-  const integ = await api.integration();
+  // etag: the version this page shows, which the step's save must match.
+  const { integration: integ, etag } = await api.integration();
   if (ctx.signal.aborted) return;
   const view = { settings: settingsStep, authorize: authorizeStep, mapping: mappingStep, review: reviewStep }[step];
   const index = steps.findIndex(([id]) => id === step);
@@ -26,7 +27,7 @@ export async function setupView(ctx) {
     stepper(step, integ),
     ctx.message ? notice('success', null, h('p', {}, ctx.message)) : null,
     body);
-  await view(ctx, integ, body);
+  await view(ctx, integ, body, etag);
 }
 
 function stepper(active, integ) {
@@ -96,10 +97,14 @@ function labelOf(input) {
   return legend ? legend.textContent.trim() : input.name;
 }
 
-function conflictNotice(err) {
-  return notice('error', 'Someone else saved first',
-    h('p', {}, err.message),
-    h('p', {}, h('button', { type: 'button', class: 'button secondary', onclick: () => location.reload() }, 'Reload the page')));
+// showConflict puts the refusal of a stale save above its form, which
+// stays as typed so the admin can see what to make again after a reload;
+// the form's errors of an earlier try no longer hold.
+function showConflict(ctx, body, form, err) {
+  clearErrors(form);
+  const el = conflictNotice(err, ctx.reload);
+  replace(body, el, form);
+  el.focus();
 }
 
 function field(id, label, input, hint) {
@@ -139,7 +144,7 @@ function timeZones(current) {
 }
 
 // Step 1.
-async function settingsStep(ctx, integ, body) {
+async function settingsStep(ctx, integ, body, etag) {
   const s = integ.settings;
   const freq = (value, label, hint) => h('div', { class: 'radio' },
     h('input', { type: 'radio', name: 'frequency', id: `frequency-${value}`, value, checked: s.frequency === value,
@@ -223,11 +228,11 @@ async function settingsStep(ctx, integ, body) {
     if (frequency === 'weekly') settings.weekday = weekday.value;
     await busy(form.querySelector('#save-settings'), 'Saving…', async () => {
       try {
-        await api.saveSettings(settings);
+        await api.saveSettings(settings, etag);
         ctx.navigate('#/setup/authorize', 'Settings saved.');
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
-        if (err.status === 409) return replace(body, conflictNotice(err), form);
+        if (isConflict(err)) return showConflict(ctx, body, form, err);
         showErrors(form, err, 'Some settings need a change', (f) => {
           const rule = /^scope\[(\d+)\]\.(source|op|values)/.exec(f);
           if (rule) return form.querySelector(`#scope-${rule[1]}-${rule[2]}`);
@@ -446,7 +451,7 @@ function keyDialog(ctx, opener, status, next) {
       try {
         const ok = await api.authorize(key);
         input.value = '';
-        const integ = await api.integration();
+        const { integration: integ } = await api.integration();
         replace(status, keyStatus(integ));
         opener.textContent = 'Replace the API key';
         next.hidden = false;
@@ -477,7 +482,7 @@ function keyDialog(ctx, opener, status, next) {
 // Step 3.
 const targetLabels = fieldLabels;
 
-async function mappingStep(ctx, integ, body) {
+async function mappingStep(ctx, integ, body, etag) {
   if (!integ.key) {
     replace(body, notice('info', 'Connect PeopleHR first', h('p', {}, 'The fields are read from your PeopleHR data: ',
       h('a', { href: '#/setup/authorize' }, 'enter an API key'), ' first.')));
@@ -533,11 +538,11 @@ async function mappingStep(ctx, integ, body) {
     }
     await busy(form.querySelector('#save-mapping'), 'Saving…', async () => {
       try {
-        await api.saveMapping(m);
+        await api.saveMapping(m, etag);
         ctx.navigate('#/setup/review', 'Mapping saved.');
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
-        if (err.status === 409) return replace(body, conflictNotice(err), form);
+        if (isConflict(err)) return showConflict(ctx, body, form, err);
         showErrors(form, err, 'The mapping needs a change', (f) => {
           if (f === 'uniqueKey' || f === 'fields.employeeId') return form.querySelector('#map-employeeId');
           return form.querySelector(`#map-${CSS.escape(f.replace(/^fields\./, ''))}`);
@@ -575,11 +580,13 @@ async function reviewStep(ctx, integ, body) {
   const result = h('div', { id: 'publish-result' });
   publish.addEventListener('click', () => busy(publish, 'Publishing…', async () => {
     try {
-      await api.publish(i.version); // 409 if anything changed since this review
+      // The version reviewed, not the one the step read before the dry
+      // run: publishing is refused if anything changed since the review.
+      await api.publish(versionTag(i.version));
       ctx.navigate('#/', 'Published: imports are on, and the first import has started.');
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      replace(result, errorNotice(err, 'Not published'));
+      replace(result, saveRefusedNotice(err, 'Not published', ctx.reload));
       result.firstChild.focus();
     }
   }));

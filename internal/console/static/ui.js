@@ -1,5 +1,6 @@
 // Small DOM helpers. Every value from the API is put in the page as text
 // (textContent), never as HTML: the page's CSP refuses HTML from strings.
+import { isConflict } from './api.js';
 
 // h builds an element: h('p', {class: 'x'}, 'text', child, ...). Attributes
 // whose value is false, null or undefined are left out; on* functions
@@ -200,6 +201,23 @@ export function notice(kind, title, ...body) {
   const el = h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status', tabindex: '-1' },
     title ? h('h2', { class: 'notice-title' }, title) : null, ...body);
   return el;
+}
+
+// conflictNotice tells the admin that someone saved the integration after
+// this page read it, so their change was refused, and offers to read it
+// again (reload shows the view afresh; what they typed is not kept). The
+// API's own message says the same in words for any client: not repeated.
+export function conflictNotice(err, reload) {
+  return notice('error', 'Someone else saved first',
+    h('p', { id: 'conflict-message' }, 'Someone saved this integration after this page showed it, so nothing you changed here was saved. Reload to see their version, then make your change again.'),
+    err.requestId ? h('p', { class: 'hint' }, `Request id: ${err.requestId}`) : null,
+    h('p', {}, h('button', { type: 'button', class: 'button secondary', id: 'conflict-reload', onclick: reload }, 'Reload')));
+}
+
+// saveRefusedNotice says why a save was refused: someone saved first
+// (with the offer to reload), or the API's own words under title.
+export function saveRefusedNotice(err, title, reload) {
+  return isConflict(err) ? conflictNotice(err, reload) : errorNotice(err, title);
 }
 
 export function errorNotice(err, title = 'That did not work') {

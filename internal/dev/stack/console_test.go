@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -25,7 +26,9 @@ const errorFileHeader = "row,employee id,field,message,severity"
 // A new tenant's admin, in a real browser: the four setup steps (a bad key
 // and a mapping without email first), publish, Import data now with its
 // progress bar moving to done, the error file downloaded, the run in the
-// history. Screenshots of every page go to screenshots/.
+// history, pause and revoke. A settings save, a pause and a revoke made
+// after another admin saved are each refused, say so and reload. Screenshots
+// of every page go to screenshots/.
 func TestConsoleWizardImportAndHistory(t *testing.T) {
 	st := startWith(t, stack.Options{Employees: peoplehrtest.DemoEmployees(), Log: testLog(t)})
 	st.StartConsumers(context.Background())
@@ -34,6 +37,9 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Another admin of the tenant, saving through the API while the
+	// console has the integration on screen.
+	other := newClient(t, st, base, "newco", "hr@newco.example", &bytes.Buffer{})
 	p := newPage(t)
 
 	// Signing in: the token moves from the address to the tab's session.
@@ -58,16 +64,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 	if eval[bool](p, `document.getElementById('weekday-field').hidden === false`) {
 		t.Error("the weekday shows for a daily schedule")
 	}
-	p.do("fill the settings",
-		chromedp.Click(chromedp.ID("frequency-weekly")),
-		chromedp.SetValue(chromedp.ID("weekday"), "wednesday"),
-		chromedp.SetValue(chromedp.ID("timeOfDay"), "06:30"),
-		chromedp.SetValue(chromedp.ID("timeZone"), "Europe/London"),
-		chromedp.SetValue(chromedp.ID("dateFormat"), "dd/MM/yyyy"),
-		chromedp.SetValue(chromedp.ID("summaryRecipients"), "HR@newco.example\nnot an email"),
-		chromedp.SetValue(chromedp.ID("massChangeThresholdPercent"), "0"),
-		chromedp.Click(chromedp.ID("save-settings")),
-	)
+	p.do("fill the settings", fillSettings("HR@newco.example\nnot an email", "0")...)
 	p.step("field errors", chromedp.WaitVisible(chromedp.ID("massChangeThresholdPercent-error")))
 	if got := p.text("#massChangeThresholdPercent-error"); !strings.Contains(got, "whole number from 1 to 100") {
 		t.Errorf("threshold error: %q", got)
@@ -80,17 +77,31 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 	}
 	p.checkA11y("settings with errors")
 	p.shot("02-settings-errors")
+
+	// Another admin saves the settings after this page read them: the
+	// fixed settings are refused as stale, and a reload shows theirs.
+	saveBehind(t, other, "07:45")
 	p.do("fix the settings",
 		chromedp.SetValue(chromedp.ID("summaryRecipients"), "HR@newco.example"),
 		chromedp.SetValue(chromedp.ID("massChangeThresholdPercent"), "10"),
 		chromedp.Click(chromedp.ID("save-settings")),
 	)
+	p.seeConflict("settings", "03-settings-conflict")
+	if n := eval[int](p, `document.querySelectorAll('#settings-form .field-error, #settings-form .error-summary, #settings-form [aria-invalid]').length`); n != 0 {
+		t.Errorf("the errors of the first try stay beside the conflict: %d", n)
+	}
+	if in, err := st.Store.GetIntegration(context.Background(), "newco"); err != nil || in.Settings.TimeOfDay != "07:45" {
+		t.Errorf("the stale save overwrote the other admin's settings: %+v %v", in, err)
+	}
+	p.do("reload", chromedp.Click(chromedp.ID("conflict-reload")))
+	p.waitFor("the other admin's settings", `!document.getElementById('conflict-reload') && document.getElementById('timeOfDay').value === '07:45'`, 10*time.Second)
+	p.do("the settings again", fillSettings("HR@newco.example", "10")...)
 
 	// Step 2: the key in a modal, masked; Escape closes it and the focus
 	// goes back; a bad key, then the sandbox's.
 	p.step("authorize step", chromedp.WaitVisible(chromedp.ID("open-key-dialog")))
 	p.checkA11y("authorize")
-	p.shot("03-authorize")
+	p.shot("04-authorize")
 	p.do("open the key dialog", chromedp.Click(chromedp.ID("open-key-dialog")))
 	p.step("key dialog", chromedp.WaitVisible(chromedp.ID("apiKey")))
 	if !eval[bool](p, `document.getElementById('key-dialog').open && document.activeElement.id === 'apiKey' && document.getElementById('apiKey').type === 'password'`) {
@@ -109,7 +120,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 		t.Errorf("bad key message: %q", got)
 	}
 	p.checkA11y("authorize with a bad key")
-	p.shot("04-authorize-bad-key")
+	p.shot("05-authorize-bad-key")
 	const key = peoplehrtest.DefaultAPIKey
 	p.clear("apiKey")
 	p.do("the good key",
@@ -123,7 +134,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 	if eval[bool](p, `[...document.querySelectorAll('input')].some((i) => i.value.includes(`+jsString(key)+`)) || document.documentElement.outerHTML.includes(`+jsString(key)+`)`) {
 		t.Error("the key stays in the page after it was accepted")
 	}
-	p.shot("05-authorize-accepted")
+	p.shot("06-authorize-accepted")
 	p.do("continue", chromedp.Click(chromedp.ID("key-continue")))
 
 	// Step 3: source fields with examples, the two mandatory targets;
@@ -139,7 +150,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 		t.Error("BankDetail is offered")
 	}
 	p.checkA11y("mapping")
-	p.shot("06-mapping")
+	p.shot("07-mapping")
 	p.clear("map-email")
 	p.do("map no email",
 		chromedp.Click(chromedp.ID("save-mapping")),
@@ -148,7 +159,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 	if got := p.text("#map-email-error"); !strings.Contains(got, "Email must be mapped: every member needs an email address") {
 		t.Errorf("mapping without email: %q", got)
 	}
-	p.shot("07-mapping-without-email")
+	p.shot("08-mapping-without-email")
 	p.do("map the email, a mobile and a custom column",
 		chromedp.SetValue(chromedp.ID("map-email"), "EmailId"),
 		chromedp.SetValue(chromedp.ID("map-mobile"), "ContactDetail.Mobile"),
@@ -167,7 +178,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 		t.Fatalf("the review started %d runs", len(runs))
 	}
 	p.checkA11y("review")
-	p.shot("08-review")
+	p.shot("09-review")
 	st.Sandbox.InjectFault(peoplehrtest.Fault{Kind: peoplehrtest.FaultSlowStream, Delay: 150 * time.Millisecond})
 	p.do("publish", chromedp.Click(chromedp.ID("publish")))
 	p.step("dashboard, published", chromedp.WaitVisible(chromedp.ID("pause")))
@@ -175,7 +186,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 		t.Errorf("status after publish: %q", got)
 	}
 	p.checkA11y("dashboard, published")
-	p.shot("09-dashboard-published")
+	p.shot("10-dashboard-published")
 
 	// Import data now: the import publish queued is the one it shows.
 	p.do("import data now", chromedp.Click(chromedp.ID("import-now")))
@@ -189,7 +200,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 			states = append(states, s)
 		}
 		if strings.HasPrefix(s, "fetching") && !shotTaken {
-			p.shot("10-import-progress")
+			p.shot("11-import-progress")
 			shotTaken = true
 		}
 		if strings.HasPrefix(s, "done") {
@@ -210,7 +221,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 	}
 	runID := strings.TrimPrefix(eval[string](p, `location.hash`), "#/imports/")
 	p.checkA11y("import done")
-	p.shot("11-import-done")
+	p.shot("12-import-done")
 
 	// The error file: downloaded by the browser, and its link followed.
 	downloads := t.TempDir()
@@ -263,7 +274,7 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 		t.Errorf("history row of %s: %q", runID, row)
 	}
 	p.checkA11y("history")
-	p.shot("12-history")
+	p.shot("13-history")
 
 	// The dashboard shows the last run; pause, then revoke with a confirm.
 	p.do("dashboard", chromedp.Click(chromedp.CSS(`#main-nav a[data-nav="dashboard"]`)))
@@ -274,19 +285,80 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 	if got := p.text("#status-key"); !strings.Contains(got, key[len(key)-4:]) {
 		t.Errorf("key status: %q", got)
 	}
-	p.shot("13-dashboard-after-import")
+	p.shot("14-dashboard-after-import")
+
+	// Pause and revoke are saves too: each is refused as stale when the
+	// other admin saved after the dashboard read the integration, and
+	// works once the dashboard is reloaded.
+	saveBehind(t, other, "05:00")
+	p.do("pause", chromedp.Click(chromedp.ID("pause")))
+	p.seeConflict("pause", "15-pause-conflict")
+	if in, err := st.Store.GetIntegration(context.Background(), "newco"); err != nil || !in.Published {
+		t.Errorf("a stale pause paused: %+v %v", in, err)
+	}
+	p.do("reload", chromedp.Click(chromedp.ID("conflict-reload")))
+	p.waitFor("the dashboard again", `!document.getElementById('conflict-reload') && document.getElementById('pause')`, 10*time.Second)
 	p.do("pause", chromedp.Click(chromedp.ID("pause")))
 	p.step("paused", chromedp.WaitVisible(chromedp.ID("go-publish")))
-	p.do("revoke", chromedp.Click(chromedp.ID("revoke")))
-	p.step("confirm", chromedp.WaitVisible(chromedp.ID("confirm-yes")))
-	p.shot("14-revoke-confirm")
-	p.do("confirm", chromedp.Click(chromedp.ID("confirm-yes")))
+	saveBehind(t, other, "05:30")
+	revoke := func(confirmShot string) {
+		t.Helper()
+		p.do("revoke", chromedp.Click(chromedp.ID("revoke")))
+		p.step("confirm", chromedp.WaitVisible(chromedp.ID("confirm-yes")))
+		p.shot(confirmShot)
+		p.do("confirm", chromedp.Click(chromedp.ID("confirm-yes")))
+	}
+	revoke("16-revoke-confirm")
+	p.seeConflict("revoke", "17-revoke-conflict")
+	if in, err := st.Store.GetIntegration(context.Background(), "newco"); err != nil || in.Key == nil {
+		t.Errorf("a stale revoke deleted the key: %+v %v", in, err)
+	}
+	p.do("reload", chromedp.Click(chromedp.ID("conflict-reload")))
+	p.waitFor("the dashboard again", `!document.getElementById('conflict-reload') && document.getElementById('revoke')`, 10*time.Second)
+	revoke("18-revoke-confirm-again")
 	p.waitFor("the key revoked", `document.getElementById('status-key') && document.getElementById('status-key').textContent.startsWith('Not connected')`, 20*time.Second)
 	in, err := st.Store.GetIntegration(context.Background(), "newco")
 	if err != nil || in.Key != nil || in.Published {
 		t.Errorf("after pause and revoke: %+v %v", in, err)
 	}
-	p.shot("15-dashboard-revoked")
+	p.shot("19-dashboard-revoked")
+}
+
+// fillSettings fills the settings form (a weekly schedule) and saves it.
+func fillSettings(recipients, threshold string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.ID("frequency-weekly")),
+		chromedp.SetValue(chromedp.ID("weekday"), "wednesday"),
+		chromedp.SetValue(chromedp.ID("timeOfDay"), "06:30"),
+		chromedp.SetValue(chromedp.ID("timeZone"), "Europe/London"),
+		chromedp.SetValue(chromedp.ID("dateFormat"), "dd/MM/yyyy"),
+		chromedp.SetValue(chromedp.ID("summaryRecipients"), recipients),
+		chromedp.SetValue(chromedp.ID("massChangeThresholdPercent"), threshold),
+		chromedp.Click(chromedp.ID("save-settings")),
+	}
+}
+
+// saveBehind saves the settings through the API as another admin, on the
+// version stored now: whatever the console read before is stale.
+func saveBehind(t *testing.T, c *apiClient, timeOfDay string) {
+	t.Helper()
+	etag := c.must(200, "GET", "/integration", nil, nil).Get("ETag")
+	c.must(200, "PUT", "/integration/settings", map[string]string{"timeOfDay": timeOfDay}, nil, "If-Match", etag)
+}
+
+// seeConflict checks that the console refused a stale save in plain words,
+// with the focus on the message and a way to reload, and screenshots it.
+func (p *page) seeConflict(where, shot string) {
+	p.t.Helper()
+	p.step(where+" refused as stale", chromedp.WaitVisible(chromedp.ID("conflict-reload")))
+	if got := p.text(".notice:has(#conflict-reload)"); !strings.Contains(got, "Someone else saved first") || !strings.Contains(got, "nothing you changed here was saved") {
+		p.t.Errorf("%s: the conflict says %q", where, got)
+	}
+	if !eval[bool](p, `document.activeElement.matches('.notice[role=alert]') && document.activeElement.contains(document.getElementById('conflict-reload'))`) {
+		p.t.Errorf("%s: the conflict does not take the focus", where)
+	}
+	p.checkA11y(where + " refused as stale")
+	p.shot(shot)
 }
 
 func jsString(s string) string {
