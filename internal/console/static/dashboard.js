@@ -2,8 +2,9 @@
 import { api, ApiError } from './api.js';
 import {
   h, replace, notice, errorNotice, saveRefusedNotice, busy, confirmDialog, statusBadge, when, day, scheduleText, countsTable,
-  stateLabel, triggerLabel, phaseLabel, runStatusLabel, finished, countsText,
+  finished, countsText,
 } from './ui.js';
+import { label, phaseLabels, runStatusLabels, stateLabels, triggerLabels } from './labels.js';
 
 // pollEvery is how often a running import is read again.
 const pollEvery = 700;
@@ -100,7 +101,7 @@ export async function dashboardView(ctx) {
       h('div', { class: 'actions' }, actions)),
     active ? h('section', { 'aria-labelledby': 'active-title', class: 'card', id: 'active-import' },
       h('h2', { id: 'active-title' }, 'Import in progress'),
-      h('p', {}, `${triggerLabel[active.trigger] || active.trigger}, ${runStatusLabel[active.status].toLowerCase()} since ${when(active.startedAt || active.queuedAt, tz)}. `,
+      h('p', {}, `${label(triggerLabels, active.trigger)}, ${label(runStatusLabels, active.status).toLowerCase()} since ${when(active.startedAt || active.queuedAt, tz)}. `,
         h('a', { href: `#/imports/${active.runId}` }, 'Follow its progress'))) : null,
     heldSection(ctx, held, tz, show),
     h('p', {}, h('a', { href: '#/history' }, 'See every import in the history')));
@@ -109,7 +110,7 @@ export async function dashboardView(ctx) {
 function statusText(integ) {
   if (integ.state === 'needs_reauthorization') return 'PeopleHR refused the key: imports are stopped until you enter a new one.';
   if (!integ.key) return 'Not connected to PeopleHR';
-  if (integ.published) return `${stateLabel[integ.state] || integ.state}: imports run on the schedule`;
+  if (integ.published) return `${label(stateLabels, integ.state)}: imports run on the schedule`;
   return 'Paused: imports run only when you start one';
 }
 
@@ -160,7 +161,7 @@ function heldRun(ctx, run, tz, show) {
     });
   });
   return h('article', { class: 'held-run', 'data-run': run.runId, 'aria-label': `Held import of ${when(run.queuedAt, tz)}` },
-    h('h3', {}, `Import of ${when(run.queuedAt, tz)}`, h('span', { class: 'hint block' }, `${triggerLabel[run.trigger] || run.trigger}${run.startedBy ? `, started by ${run.startedBy}` : ''}`)),
+    h('h3', {}, `Import of ${when(run.queuedAt, tz)}`, h('span', { class: 'hint block' }, `${label(triggerLabels, run.trigger)}${run.startedBy ? `, started by ${run.startedBy}` : ''}`)),
     h('p', { class: 'held-reason' }, run.heldReason || 'Held by the mass-change safeguard.'),
     h('p', {}, `Planned: ${run.counts.closed} closed, ${run.counts.created} new, ${run.counts.updated} updated, ${run.counts.outOfScope || 0} out of scope, ${plural(run.counts.errors, 'error')}.`),
     h('div', { class: 'actions' }, approve, discard));
@@ -195,7 +196,7 @@ export async function importView(ctx) {
     h('p', { class: 'eyebrow' }, h('a', { href: '#/history' }, 'Import history'), ' › ', 'Import'),
     h('h1', { tabindex: '-1' }, `Import of ${when(run.queuedAt, tz)}`),
     ctx.message ? notice('success', null, h('p', {}, ctx.message)) : null,
-    h('p', { class: 'lead' }, `${triggerLabel[run.trigger] || run.trigger}, started by ${run.startedBy || 'the schedule'}.`),
+    h('p', { class: 'lead' }, `${label(triggerLabels, run.trigger)}, started by ${run.startedBy || 'the schedule'}.`),
     h('section', { 'aria-labelledby': 'progress-title', class: 'card', id: 'progress-card' },
       h('h2', { id: 'progress-title' }, 'Progress'),
       bar, phase, count),
@@ -217,8 +218,8 @@ export async function importView(ctx) {
       count.textContent = run.processed > 0 ? `${run.processed} so far` : '';
     }
     const text = finished(run.status)
-      ? `Done: ${runStatusLabel[run.status].toLowerCase()}.`
-      : run.status === 'queued' ? 'Waiting to start…' : `${phaseLabel[run.phase] || 'Running'}…`;
+      ? `Done: ${label(runStatusLabels, run.status).toLowerCase()}.`
+      : run.status === 'queued' ? 'Waiting to start…' : `${label(phaseLabels, run.phase, 'Running')}…`;
     if (text !== lastPhase) {
       phase.textContent = text;
       lastPhase = text;

@@ -1,6 +1,7 @@
 // Import history: newest first, a page at a time.
 import { api } from './api.js';
-import { h, replace, notice, statusBadge, when, triggerLabel, finished } from './ui.js';
+import { h, replace, notice, statusBadge, when, finished } from './ui.js';
+import { label, triggerLabels } from './labels.js';
 import { errorFileControl } from './dashboard.js';
 
 const pageSize = 20;
@@ -48,7 +49,7 @@ function runsTable(runs, tz) {
       ['Started', 'Trigger', 'Status', 'New', 'Updated', 'Closed', 'Out of scope', 'Errors', 'Warnings', 'Error file'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, runs.map((run) => h('tr', { 'data-run': run.runId },
       h('th', { scope: 'row' }, h('a', { href: `#/imports/${run.runId}` }, when(run.startedAt || run.queuedAt, tz).replace(` (${tz})`, ''))),
-      h('td', {}, triggerLabel[run.trigger] || run.trigger, run.startedBy ? h('span', { class: 'hint block' }, run.startedBy) : null),
+      h('td', {}, label(triggerLabels, run.trigger), run.startedBy ? h('span', { class: 'hint block' }, run.startedBy) : null),
       h('td', {}, statusBadge(run.status), run.resolution ? h('span', { class: 'hint block' }, run.resolution) : null),
       h('td', { class: 'num' }, num(run, 'created')),
       h('td', { class: 'num' }, num(run, 'updated')),

@@ -2,7 +2,8 @@
 // shows personal values (old and new) to the tenant's admin: they are put
 // in the page as text and kept nowhere else, so they go with the page.
 import { api, ApiError } from './api.js';
-import { h, replace, notice, errorNotice, when, day, fieldLabels, memberStatusLabel, welcomeLabel } from './ui.js';
+import { h, replace, notice, when, day, badge } from './ui.js';
+import { fieldLabels, label, logActionLabels, memberStatusLabels, welcomeLabels } from './labels.js';
 
 const pageSize = 25;
 const logPageSize = 20;
@@ -14,15 +15,6 @@ const statusChoices = [
   ['active', 'Active', 'No active members.'],
   ['leaver', 'Leavers', 'No leavers.'],
 ];
-
-const actionLabel = {
-  create: 'Created',
-  update: 'Updated',
-  close: 'Closed',
-  reactivate: 'Reactivated',
-  relink: 'Moved to a new employee ID',
-  skip: 'Skipped',
-};
 
 const hidden = (text) => h('span', { class: 'visually-hidden' }, text);
 
@@ -107,8 +99,8 @@ function membersTable(members, tz, status) {
         h('th', { scope: 'row' }, h('a', { href: logHref(id) }, id, hidden(`: provisioning log of ${memberName(m.fields) || id}`))),
         h('td', {}, memberName(m.fields) || '—'),
         h('td', {}, m.fields.email || '—'),
-        h('td', {}, memberStatusLabel[m.status] || m.status, m.status === 'leaver' && m.leftOn ? h('span', { class: 'hint block' }, `Left ${day(m.leftOn)}`) : null),
-        h('td', {}, welcomeLabel[m.welcome] || m.welcome),
+        h('td', {}, label(memberStatusLabels, m.status), m.status === 'leaver' && m.leftOn ? h('span', { class: 'hint block' }, `Left ${day(m.leftOn)}`) : null),
+        h('td', {}, label(welcomeLabels, m.welcome)),
         h('td', { class: 'nowrap' }, when(m.updatedAt || m.createdAt, tz).replace(` (${tz})`, '')));
     })));
 }
@@ -160,9 +152,9 @@ function memberSummary(m, id, tz) {
     h('dl', { class: 'summary' },
       h('dt', {}, 'Employee ID'), h('dd', {}, id),
       h('dt', {}, 'Email address'), h('dd', {}, m.fields.email || '—'),
-      h('dt', {}, 'Status'), h('dd', { id: 'member-status' }, memberStatusLabel[m.status] || m.status,
+      h('dt', {}, 'Status'), h('dd', { id: 'member-status' }, label(memberStatusLabels, m.status),
         m.leftOn ? `, left on ${day(m.leftOn)}` : '', m.purgeOn ? `, account deleted on ${day(m.purgeOn)}` : ''),
-      h('dt', {}, 'Welcome email'), h('dd', {}, welcomeLabel[m.welcome] || m.welcome),
+      h('dt', {}, 'Welcome email'), h('dd', {}, label(welcomeLabels, m.welcome)),
       h('dt', {}, 'Created'), h('dd', {}, when(m.createdAt, tz))));
 }
 
@@ -170,7 +162,7 @@ function logEntry(e, i, tz) {
   const titleId = `log-entry-${i}-title`;
   const value = (v) => (v === '' ? h('span', { class: 'hint' }, 'empty') : v);
   return h('article', { class: 'log-entry', 'data-action': e.action, 'data-run': e.runId, 'aria-labelledby': titleId },
-    h('h2', { id: titleId }, h('span', { class: `badge badge-action-${e.action}` }, actionLabel[e.action] || e.action), ' ', when(e.at, tz)),
+    h('h2', { id: titleId }, badge(logActionLabels, e.action, 'badge-action-'), ' ', when(e.at, tz)),
     h('dl', { class: 'summary' },
       h('dt', {}, 'Import'), h('dd', {}, h('a', { href: `#/imports/${encodeURIComponent(e.runId)}`, class: 'run-id' }, e.runId)),
       h('dt', {}, 'Reason'), h('dd', { class: 'log-reason' }, e.reason || '—')),
@@ -179,7 +171,7 @@ function logEntry(e, i, tz) {
         h('caption', {}, e.action === 'create' ? 'Fields set' : 'Fields changed'),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Old value'), h('th', { scope: 'col' }, 'New value'))),
         h('tbody', {}, e.changes.map((c) => h('tr', { 'data-field': c.field },
-          h('th', { scope: 'row' }, fieldLabels[c.field] || c.field),
+          h('th', { scope: 'row' }, label(fieldLabels, c.field)),
           h('td', {}, value(c.old)),
           h('td', {}, value(c.new)))))))
       : h('p', { class: 'hint' }, e.action === 'skip' ? 'Nothing was changed.' : 'No field changed.'));

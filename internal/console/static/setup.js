@@ -2,8 +2,9 @@
 import { api, ApiError, isConflict, versionTag } from './api.js';
 import {
   h, replace, notice, errorNotice, conflictNotice, saveRefusedNotice, busy, uid, scheduleText, when, day, weekdayNames, capital, countsTable,
-  fieldLabels, scopeOps, scopeRuleText, welcomeTimingLabel,
+  scopeRuleText,
 } from './ui.js';
+import { dateFormatExamples, fieldLabels, keyErrorTitles, label, scopeOpLabels, welcomeTimingLabels } from './labels.js';
 
 const steps = [
   ['settings', 'Settings'],
@@ -124,14 +125,6 @@ function checkbox(id, label, checked, hint) {
     hint ? h('p', { class: 'hint', id: hintId }, hint) : null);
 }
 
-const dateFormats = [
-  ['yyyy-MM-dd', '2026-01-31'],
-  ['dd/MM/yyyy', '31/01/2026'],
-  ['MM/dd/yyyy', '01/31/2026'],
-  ['yyyy/MM/dd', '2026/01/31'],
-  ['dd-MM-yyyy', '31-01-2026'],
-];
-
 function timeZones(current) {
   let zones = [];
   try {
@@ -160,7 +153,7 @@ async function settingsStep(ctx, integ, body, etag) {
   const timingRadio = (value, hint) => h('div', { class: 'radio' },
     h('input', { type: 'radio', name: 'welcomeTiming', id: `welcomeTiming-${value}`, value, checked: timing === value,
       'aria-describedby': `welcomeTiming-${value}-hint` }),
-    h('label', { for: `welcomeTiming-${value}` }, welcomeTimingLabel[value]),
+    h('label', { for: `welcomeTiming-${value}` }, label(welcomeTimingLabels, value)),
     h('p', { class: 'hint', id: `welcomeTiming-${value}-hint` }, hint));
   const welcomeTimingGroup = h('fieldset', { class: 'subgroup', id: 'welcomeTiming-group' },
     h('legend', {}, 'When to send the welcome email'),
@@ -180,7 +173,7 @@ async function settingsStep(ctx, integ, body, etag) {
     weekdayField,
     field('timeZone', 'Time zone', tz, 'Schedules follow it across daylight-saving changes.'),
     field('dateFormat', 'Date format of text dates in PeopleHR', h('select', { id: 'dateFormat', name: 'dateFormat' },
-      dateFormats.map(([f, ex]) => h('option', { value: f, selected: f === s.dateFormat }, `${f} (e.g. ${ex})`))),
+      Object.entries(dateFormatExamples).map(([f, ex]) => h('option', { value: f, selected: f === s.dateFormat }, `${f} (e.g. ${ex})`))),
     'Used for dates in custom columns. Standard PeopleHR dates are always read as yyyy-MM-dd.'),
     h('fieldset', { class: 'group' },
       h('legend', {}, 'Emails'),
@@ -295,7 +288,7 @@ function scopeEditor(rules, signal) {
     const sourceHint = h('p', { class: 'hint', id: `${id}-source-hint` }, examplesText(r.source));
     source.addEventListener('input', () => { sourceHint.textContent = examplesText(source.value.trim()); });
     const op = h('select', { id: `${id}-op`, class: 'scope-op' },
-      scopeOps.map(([o, label]) => h('option', { value: o, selected: o === r.op }, label)));
+      Object.entries(scopeOpLabels).map(([o, text]) => h('option', { value: o, selected: o === r.op }, text)));
     const values = h('textarea', { id: `${id}-values`, class: 'scope-values', rows: '2', autocomplete: 'off', spellcheck: 'false',
       'aria-describedby': `${id}-values-hint` }, r.text);
     const vHint = h('p', { class: 'hint', id: `${id}-values-hint` }, valuesHint(r.op));
@@ -377,17 +370,9 @@ function scopeEditor(rules, signal) {
 }
 
 // Step 2: the key goes in a modal dialog and is checked with PeopleHR at once.
-const keyTitles = {
-  invalid_key: 'PeopleHR did not accept the key',
-  missing_permission: 'The key is missing a permission',
-  peoplehr_unavailable: 'PeopleHR could not be reached',
-  rate_limited: 'PeopleHR is busy: try again in a minute',
-  validation_failed: 'That is not a PeopleHR API key',
-};
-
 // Codes that say nothing against the key itself: the field is not marked
 // invalid, so the admin does not go looking for a fault in a good key.
-const keyNotAtFault = new Set(['peoplehr_unavailable', 'rate_limited']);
+const keyNotAtFault = (code) => code === 'peoplehr_unavailable' || code === 'rate_limited';
 
 async function authorizeStep(ctx, integ, body) {
   const status = h('div', { id: 'key-status', class: 'card' }, keyStatus(integ));
@@ -466,9 +451,9 @@ function keyDialog(ctx, opener, status, next) {
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         const detail = err.details.length ? h('p', {}, err.details.map((d) => d.message).join('. ') + '.') : null;
-        replace(result, notice('error', keyTitles[err.code] || 'The key could not be checked',
+        replace(result, notice('error', label(keyErrorTitles, err.code, 'The key could not be checked'),
           h('p', { id: 'key-error', 'data-code': err.code }, err.message), detail));
-        if (keyNotAtFault.has(err.code)) input.removeAttribute('aria-invalid');
+        if (keyNotAtFault(err.code)) input.removeAttribute('aria-invalid');
         else input.setAttribute('aria-invalid', 'true');
         input.focus();
       }
@@ -480,8 +465,6 @@ function keyDialog(ctx, opener, status, next) {
 }
 
 // Step 3.
-const targetLabels = fieldLabels;
-
 async function mappingStep(ctx, integ, body, etag) {
   if (!integ.key) {
     replace(body, notice('info', 'Connect PeopleHR first', h('p', {}, 'The fields are read from your PeopleHR data: ',
@@ -518,7 +501,7 @@ async function mappingStep(ctx, integ, body, etag) {
     showExamples();
     return h('tr', { 'data-target': t.name },
       h('th', { scope: 'row' },
-        h('label', { for: id }, targetLabels[t.name] || t.name),
+        h('label', { for: id }, label(fieldLabels, t.name)),
         t.mandatory ? h('span', { class: 'required' }, ' required') : null,
         t.date ? h('span', { class: 'hint block' }, 'A date') : null),
       h('td', {}, select),
@@ -590,7 +573,7 @@ async function reviewStep(ctx, integ, body) {
       result.firstChild.focus();
     }
   }));
-  const order = Object.keys(targetLabels); // the member fields' own order
+  const order = Object.keys(fieldLabels); // the member fields' own order
   const fieldsList = Object.entries(i.mapping.fields || {}).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
   replace(body,
     h('p', { class: 'lead' }, 'Check what will happen, then publish: imports start on the schedule and the first one runs at once.'),
@@ -613,8 +596,8 @@ async function reviewStep(ctx, integ, body) {
     h('section', { 'aria-labelledby': 'review-mapping' },
       h('h2', { id: 'review-mapping' }, 'Field mapping ', h('a', { href: '#/setup/mapping', class: 'small' }, 'Change', h('span', { class: 'visually-hidden' }, ' the mapping'))),
       h('dl', { class: 'summary' },
-        h('dt', {}, targetLabels.employeeId), h('dd', {}, i.mapping.uniqueKey),
-        fieldsList.map(([t, src]) => [h('dt', {}, targetLabels[t] || t), h('dd', {}, src)]))),
+        h('dt', {}, fieldLabels.employeeId), h('dd', {}, i.mapping.uniqueKey),
+        fieldsList.map(([t, src]) => [h('dt', {}, label(fieldLabels, t)), h('dd', {}, src)]))),
     h('section', { 'aria-labelledby': 'review-preview', id: 'preview' },
       h('h2', { id: 'review-preview' }, 'Dry run: what the first import would do'),
       h('p', {}, 'Read from PeopleHR just now and compared with your members. Nothing was written.'),

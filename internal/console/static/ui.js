@@ -1,6 +1,7 @@
 // Small DOM helpers. Every value from the API is put in the page as text
 // (textContent), never as HTML: the page's CSP refuses HTML from strings.
 import { isConflict } from './api.js';
+import { countLabels, known, label, runStatusLabels, scopeOpLabels } from './labels.js';
 
 // h builds an element: h('p', {class: 'x'}, 'text', child, ...). Attributes
 // whose value is false, null or undefined are left out; on* functions
@@ -44,46 +45,6 @@ export function uid(prefix) {
   return `${prefix}-${ids}`;
 }
 
-// Labels for the API's words.
-
-export const runStatusLabel = {
-  queued: 'Queued',
-  running: 'Running',
-  held: 'Held for approval',
-  succeeded: 'Succeeded',
-  succeeded_with_errors: 'Succeeded with errors',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-};
-
-export const triggerLabel = { schedule: 'Scheduled', manual: 'Import data now', approval: 'Approval' };
-
-export const phaseLabel = {
-  fetching: 'Reading employees from PeopleHR',
-  planning: 'Working out the changes',
-  applying: 'Applying changes to members',
-  emailing: 'Queuing welcome emails',
-};
-
-export const stateLabel = {
-  draft: 'Not live',
-  live: 'Live',
-  needs_reauthorization: 'Needs a new PeopleHR key',
-};
-
-export const countLabels = [
-  ['created', 'New members'],
-  ['updated', 'Updated'],
-  ['unchanged', 'Unchanged'],
-  ['closed', 'Closed (leavers)'],
-  ['reactivated', 'Reactivated'],
-  ['skippedLeavers', 'Leavers skipped'],
-  ['errors', 'Errors'],
-  ['warnings', 'Warnings'],
-  ['outOfScope', 'Out of scope'],
-  ['total', 'PeopleHR records'],
-];
-
 // countsText sums up a run's counts in a line: what it changed, what it
 // left out and its problems (zeros left out, but never "nothing").
 export function countsText(c) {
@@ -96,41 +57,9 @@ export function countsText(c) {
   return parts.length ? parts.join(', ') : 'no changes';
 }
 
-// Member fields by their API name, in the members' own order.
-export const fieldLabels = {
-  employeeId: 'Employee ID (unique key)', email: 'Email address', firstName: 'First name', lastName: 'Last name',
-  preferredName: 'Preferred name', title: 'Title', jobTitle: 'Job title', department: 'Department', location: 'Location',
-  company: 'Company', startDate: 'Start date', dateOfBirth: 'Date of birth', mobile: 'Mobile number',
-  managerEmployeeId: 'Manager’s employee ID', payrollId: 'Payroll ID',
-  custom1: 'Custom field 1', custom2: 'Custom field 2', custom3: 'Custom field 3', custom4: 'Custom field 4', custom5: 'Custom field 5',
-};
-
-export const memberStatusLabel = { invited: 'Invited', active: 'Active', leaver: 'Leaver' };
-
-export const welcomeLabel = {
-  owed: 'To be sent',
-  sending: 'Sending',
-  sent: 'Sent',
-  not_sent: 'Not sent',
-  failed: 'Failed',
-  scheduled: 'Waiting for the start date',
-};
-
-export const welcomeTimingLabel = {
-  on_creation: 'When the member is created',
-  on_start_date: 'On the member’s start date',
-};
-
 // Scope rules leave PeopleHR records out of the programme.
-export const scopeOps = [
-  ['equals', 'is'],
-  ['not_equals', 'is not'],
-  ['in', 'is one of'],
-  ['not_in', 'is not one of'],
-];
-
 export function scopeRuleText(r) {
-  const op = (scopeOps.find(([o]) => o === r.op) || [r.op, r.op])[1];
+  const op = label(scopeOpLabels, r.op);
   return `${r.source} ${op} ${(r.values || []).map((v) => `“${v}”`).join(', ')}`;
 }
 
@@ -138,8 +67,14 @@ export function finished(status) {
   return !['queued', 'running'].includes(status);
 }
 
+// badge shows a word's label in a badge coloured by the class prefix+word;
+// a word this page does not know is shown as text, without a colour.
+export function badge(table, word, prefix) {
+  return h('span', { class: `badge ${prefix}${known(table, word) ? word : 'unknown'}` }, label(table, word));
+}
+
 export function statusBadge(status) {
-  return h('span', { class: `badge badge-${status}` }, runStatusLabel[status] || status);
+  return badge(runStatusLabels, status, 'badge-');
 }
 
 // when formats an RFC 3339 time in the given IANA zone (the integration's),
@@ -191,8 +126,8 @@ export function scheduleText(s) {
 export function countsTable(counts, caption, id) {
   return h('table', { class: 'counts', id },
     h('caption', {}, caption),
-    h('tbody', {}, countLabels.map(([k, label]) =>
-      h('tr', { 'data-count': k }, h('th', { scope: 'row' }, label), h('td', {}, String((counts && counts[k]) || 0))))));
+    h('tbody', {}, Object.entries(countLabels).map(([k, text]) =>
+      h('tr', { 'data-count': k }, h('th', { scope: 'row' }, text), h('td', {}, String((counts && counts[k]) || 0))))));
 }
 
 // Messages: a notice at the top of a view. Errors take role=alert and the
