@@ -19,7 +19,7 @@ import (
 	"github.com/peoplesync/peoplesync/internal/dev/devstack"
 	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/engine"
-	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/storetest"
 )
 
 var (
@@ -39,14 +39,15 @@ func TestMain(m *testing.M) {
 	os.Exit(devstack.RunWithMoto(m, &moto))
 }
 
-var now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+// clock is the fixed time of the tests that are not the contract's.
+func clock() time.Time { return storetest.Start }
 
 // tables numbers the tables of the run, each provisioned anew.
 var tables atomic.Int64
 
 // newStore provisions a fresh table for the test and returns a store on
-// it, its raw client and the table name.
-func newStore(t *testing.T, wrap func(dynamo.API) dynamo.API) (*dynamo.Store, *dynamodb.Client, string) {
+// it, reading the clock now, its raw client and the table name.
+func newStore(t *testing.T, wrap func(dynamo.API) dynamo.API, now func() time.Time) (*dynamo.Store, *dynamodb.Client, string) {
 	t.Helper()
 	cfg := devstack.AWSConfig(moto.Endpoint())
 	prefix := fmt.Sprintf("t%d-", tables.Add(1))
@@ -61,28 +62,16 @@ func newStore(t *testing.T, wrap func(dynamo.API) dynamo.API) (*dynamo.Store, *d
 	}
 	table := res.Name("Table")
 	// moto's transactions must not overlap (see wiring's store).
-	return dynamo.New(api, table, dynamo.WithClock(func() time.Time { return now }), dynamo.WithRetry(4, time.Millisecond),
+	return dynamo.New(api, table, dynamo.WithClock(now), dynamo.WithRetry(4, time.Millisecond),
 		dynamo.WithConcurrency(1)), client, table
 }
 
-func newMember(id, email string) engine.Member {
-	m := engine.Member{Status: engine.StatusInvited, Welcome: engine.WelcomeOwed}
-	m.Values[engine.EmployeeID], m.Values[engine.Email], m.Values[engine.FirstName] = id, email, "Zoë "+id
-	return m
-}
-
-func create(ms ...engine.Member) []engine.Change {
-	out := make([]engine.Change, len(ms))
-	for i, m := range ms {
-		out[i] = engine.Change{Kind: engine.KindCreate, Row: i + 1, After: m}
-	}
-	return out
-}
-
-func change(kind engine.Kind, before engine.Member, edit func(*engine.Member)) engine.Change {
-	after := before
-	edit(&after)
-	return engine.Change{Kind: kind, Before: &before, After: after}
+// The store keeps the contract every store keeps, on moto.
+func TestStoreKeepsTheContract(t *testing.T) {
+	storetest.RunContract(t, func(t *testing.T, now func() time.Time) storetest.Store {
+		s, _, _ := newStore(t, nil, now)
+		return s
+	})
 }
 
 var runs atomic.Int64
@@ -97,6 +86,7 @@ func mustApply(t *testing.T, s *dynamo.Store, tenant string, changes []engine.Ch
 	return conflicts
 }
 
+// owner reads the owner item of an address, as the contract cannot.
 func owner(t *testing.T, c *dynamodb.Client, table, tenant, email string) string {
 	t.Helper()
 	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &table, Key: map[string]types.AttributeValue{
@@ -108,159 +98,6 @@ func owner(t *testing.T, c *dynamodb.Client, table, tenant, email string) string
 	}
 	if s, ok := out.Item["owner"].(*types.AttributeValueMemberS); ok {
 		return s.Value
-	}
-	return ""
-}
-
-func TestIntegrationOptimisticLocking(t *testing.T) {
-	s, _, _ := newStore(t, nil)
-	ctx := context.Background()
-	in := &integration.Integration{TenantID: "t1", ProgrammeName: "Perks", Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping()}
-	if err := s.PutIntegration(ctx, in); err != nil {
-		t.Fatal(err)
-	}
-	stale := *in
-	in.ProgrammeName = "Perks+"
-	if err := s.PutIntegration(ctx, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.PutIntegration(ctx, &stale); !errors.Is(err, integration.ErrConflict) {
-		t.Fatalf("stale save: %v, want conflict", err)
-	}
-	got, err := s.GetIntegration(ctx, "t1")
-	if err != nil || got.ProgrammeName != "Perks+" || got.Version != 2 || got.Mapping.Fields["email"] != "EmailId" || got.Settings.TimeZone != "Europe/London" {
-		t.Fatalf("get: %v %+v", err, got)
-	}
-	if _, err := s.GetIntegration(ctx, "t2"); !errors.Is(err, integration.ErrNotFound) {
-		t.Fatalf("other tenant: %v", err)
-	}
-	if err := s.PutIntegration(ctx, &integration.Integration{TenantID: "a#b"}); err == nil {
-		t.Fatal("a tenant id with # was stored")
-	}
-}
-
-func TestRuns(t *testing.T) {
-	s, _, _ := newStore(t, nil)
-	ctx := context.Background()
-	r := &integration.Run{TenantID: "t1", RunID: integration.NewRunID(now), Trigger: integration.TriggerManual, Status: integration.StatusQueued, QueuedAt: now}
-	if err := s.CreateRun(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateRun(ctx, r); !errors.Is(err, integration.ErrConflict) {
-		t.Fatalf("second create: %v", err)
-	}
-	r.Status, r.Counts.Created, r.StartedAt = integration.StatusRunning, 3, now.Add(time.Second)
-	if err := s.SaveRun(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.GetRun(ctx, "t1", r.RunID)
-	if err != nil || got.Status != integration.StatusRunning || got.Counts.Created != 3 || !got.StartedAt.Equal(r.StartedAt) || !got.FinishedAt.IsZero() {
-		t.Fatalf("get: %v %+v", err, got)
-	}
-	if _, err := s.GetRun(ctx, "t2", r.RunID); !errors.Is(err, integration.ErrNotFound) {
-		t.Fatalf("another tenant read the run: %v", err)
-	}
-	if err := s.SaveRun(ctx, &integration.Run{TenantID: "t1", RunID: "nope"}); !errors.Is(err, integration.ErrNotFound) {
-		t.Fatalf("save of a missing run: %v", err)
-	}
-}
-
-func TestApplyLifecycle(t *testing.T) {
-	s, c, table := newStore(t, nil)
-	ctx := context.Background()
-	// Enough creates for several transaction packs.
-	var ms []engine.Member
-	for i := range 130 {
-		ms = append(ms, newMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))
-	}
-	var progress atomic.Int64
-	conflicts, err := s.Apply(ctx, "t1", "r1", create(ms...), &progress)
-	if err != nil || len(conflicts) != 0 || progress.Load() != 130 {
-		t.Fatalf("creates: %v %v progress %d", err, conflicts, progress.Load())
-	}
-	stored, err := s.Members(ctx, "t1")
-	if err != nil || len(stored) != 130 {
-		t.Fatalf("members: %v %d", err, len(stored))
-	}
-	if other, _ := s.Members(ctx, "t2"); len(other) != 0 {
-		t.Fatalf("tenant t2 sees %d members", len(other))
-	}
-	e0, e1, e2 := stored[0], stored[1], stored[2]
-	if e0.Version != 1 || e0.Values[engine.FirstName] != "Zoë E000" || e0.CreatedAt.IsZero() {
-		t.Fatalf("stored %+v", e0)
-	}
-
-	// An update, a close, a swap of two addresses.
-	e3, e4 := stored[3], stored[4]
-	conflicts = mustApply(t, s, "t1", []engine.Change{
-		change(engine.KindUpdate, e0, func(m *engine.Member) { m.Values[engine.FirstName] = ""; m.Values[engine.Department] = "Ops" }),
-		change(engine.KindClose, e1, func(m *engine.Member) {
-			m.Status, m.LeftOn, m.PurgeOn = engine.StatusLeaver, "2026-03-10", "2026-05-09"
-		}),
-		change(engine.KindUpdate, e3, func(m *engine.Member) { m.Values[engine.Email] = e4.Email() }),
-		change(engine.KindUpdate, e4, func(m *engine.Member) { m.Values[engine.Email] = e3.Email() }),
-	})
-	if len(conflicts) != 0 {
-		t.Fatalf("conflicts: %+v", conflicts)
-	}
-	got, _ := s.GetMember(ctx, "t1", "E000")
-	if got.Values[engine.FirstName] != "" || got.Values[engine.Department] != "Ops" || got.Version != 2 || got.Welcome != engine.WelcomeOwed {
-		t.Errorf("updated %+v", got)
-	}
-	got, _ = s.GetMember(ctx, "t1", "E001")
-	if got.Status != engine.StatusLeaver || got.PurgeOn != "2026-05-09" {
-		t.Errorf("closed %+v", got)
-	}
-	if o := owner(t, c, table, "t1", e1.Email()); o != "" {
-		t.Errorf("a leaver still owns %s (%s)", e1.Email(), o)
-	}
-	if o3, o4 := owner(t, c, table, "t1", e3.Email()), owner(t, c, table, "t1", e4.Email()); o3 != "E004" || o4 != "E003" {
-		t.Errorf("after the swap %s is %s's and %s is %s's", e3.Email(), o3, e4.Email(), o4)
-	}
-	purgeAt := rawAttr(t, c, table, "T#t1#M", "E#E001", "purgeAt")
-	if want := fmt.Sprint(time.Date(2026, 5, 9, 0, 0, 0, 0, time.UTC).Unix()); purgeAt != want {
-		t.Errorf("purgeAt = %s, want %s", purgeAt, want)
-	}
-
-	// Replays of applied changes are conflicts, never double writes; a
-	// stranger cannot take an owned address.
-	stranger := newMember("X1", e2.Email())
-	conflicts = mustApply(t, s, "t1", append(create(ms[5], stranger),
-		change(engine.KindUpdate, e0, func(m *engine.Member) { m.Values[engine.Department] = "Stale" })))
-	if len(conflicts) != 3 {
-		t.Fatalf("want 3 conflicts, got %+v", conflicts)
-	}
-	if _, err := s.GetMember(ctx, "t1", "X1"); !errors.Is(err, integration.ErrNotFound) {
-		t.Errorf("the stranger was created: %v", err)
-	}
-	if got, _ := s.GetMember(ctx, "t1", "E000"); got.Values[engine.Department] != "Ops" {
-		t.Errorf("a stale update overwrote a newer one: %+v", got)
-	}
-
-	// The same run applying its own creates again (a resumed run) finds
-	// its writes done: no conflict, nothing changed.
-	again, err := s.Apply(ctx, "t1", "r1", create(ms[100:]...), nil)
-	if err != nil || len(again) != 0 {
-		t.Fatalf("replay by the same run: %v %+v", err, again)
-	}
-	if got, _ := s.GetMember(ctx, "t1", "E100"); got.Version != 1 {
-		t.Errorf("a replay rewrote E100: version %d", got.Version)
-	}
-}
-
-func rawAttr(t *testing.T, c *dynamodb.Client, table, pk, sk, name string) string {
-	t.Helper()
-	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &table, Key: map[string]types.AttributeValue{
-		"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch v := out.Item[name].(type) {
-	case *types.AttributeValueMemberN:
-		return v.Value
-	case *types.AttributeValueMemberS:
-		return v.Value
 	}
 	return ""
 }
@@ -292,10 +129,10 @@ func (u *unprocessed) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWrit
 func TestHeldPlanSurvivesUnprocessedItems(t *testing.T) {
 	u := &unprocessed{}
 	u.left.Store(3)
-	s, _, _ := newStore(t, func(api dynamo.API) dynamo.API { u.API = api; return u })
+	s, _, _ := newStore(t, func(api dynamo.API) dynamo.API { u.API = api; return u }, clock)
 	var changes []engine.Change
 	for i := range 40 {
-		changes = append(changes, engine.Change{Kind: engine.KindCreate, Row: i + 1, After: newMember(fmt.Sprintf("E%02d", i), "x@y.example")})
+		changes = append(changes, engine.Change{Kind: engine.KindCreate, Row: i + 1, After: storetest.NewMember(fmt.Sprintf("E%02d", i), "x@y.example")})
 	}
 	ctx := context.Background()
 	if err := s.SaveHeldPlan(ctx, "t1", "r1", changes); err != nil {
@@ -349,17 +186,17 @@ func (b *batchOrder) TransactWriteItems(context.Context, *dynamodb.TransactWrite
 func TestApplyLeasedBatchesCreatesOwnersFirst(t *testing.T) {
 	b := &batchOrder{}
 	b.left.Store(1) // the first call processes only half its items
-	s, c, table := newStore(t, func(api dynamo.API) dynamo.API { b.API = api; return b })
+	s, c, table := newStore(t, func(api dynamo.API) dynamo.API { b.API = api; return b }, clock)
 	var ms []engine.Member
 	for i := range 60 {
-		ms = append(ms, newMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))
+		ms = append(ms, storetest.NewMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))
 	}
 	lease, err := s.AcquireLease(context.Background(), "t1", "r1", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var progress atomic.Int64
-	conflicts, err := s.ApplyLeased(context.Background(), lease, create(ms...), &progress)
+	conflicts, err := s.ApplyLeased(context.Background(), lease, storetest.Creates(ms...), &progress)
 	if err != nil || len(conflicts) != 0 || progress.Load() != 60 {
 		t.Fatalf("leased creates: %v %v progress %d", err, conflicts, progress.Load())
 	}
@@ -385,9 +222,9 @@ func TestApplyLeasedBatchesCreatesOwnersFirst(t *testing.T) {
 // planned again) does not block the address for ever; one whose owner
 // holds it still does.
 func TestStaleEmailOwnerIsFreedForAClaim(t *testing.T) {
-	s, c, table := newStore(t, nil)
+	s, c, table := newStore(t, nil, clock)
 	ctx := context.Background()
-	mustApply(t, s, "t1", create(newMember("E1", "e1@x.example"), newMember("E2", "e2@x.example")))
+	mustApply(t, s, "t1", storetest.Creates(storetest.NewMember("E1", "e1@x.example"), storetest.NewMember("E2", "e2@x.example")))
 	put := func(email, owner string) {
 		t.Helper()
 		_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: map[string]types.AttributeValue{
@@ -404,7 +241,7 @@ func TestStaleEmailOwnerIsFreedForAClaim(t *testing.T) {
 		t.Fatalf("members: %v %d", err, len(stored))
 	}
 	conflicts := mustApply(t, s, "t1", []engine.Change{
-		change(engine.KindUpdate, stored[0], func(m *engine.Member) { m.Values[engine.Email] = "ghost@x.example" }),
+		storetest.Change(engine.KindUpdate, stored[0], func(m *engine.Member) { m.Values[engine.Email] = "ghost@x.example" }),
 	})
 	if o := owner(t, c, table, "t1", "ghost@x.example"); o != "E1" {
 		t.Errorf("ghost@x.example is %q's, want E1's", o)
@@ -420,7 +257,7 @@ func TestStaleEmailOwnerIsFreedForAClaim(t *testing.T) {
 	// An owner that holds its address keeps it.
 	stored, _ = s.Members(ctx, "t1")
 	conflicts = mustApply(t, s, "t1", []engine.Change{
-		change(engine.KindUpdate, stored[1], func(m *engine.Member) { m.Values[engine.Email] = "ghost@x.example" }),
+		storetest.Change(engine.KindUpdate, stored[1], func(m *engine.Member) { m.Values[engine.Email] = "ghost@x.example" }),
 	})
 	if len(conflicts) != 1 || owner(t, c, table, "t1", "ghost@x.example") != "E1" {
 		t.Errorf("a held address was taken: %+v", conflicts)

@@ -1,0 +1,110 @@
+package storetest
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/peoplesync/peoplesync/internal/engine"
+	"github.com/peoplesync/peoplesync/internal/integration"
+)
+
+// Store is every port the DynamoDB store fills (those of the worker, the
+// mailer, the scheduler and the API), as the contract tests them.
+type Store interface {
+	GetIntegration(ctx context.Context, tenant string) (*integration.Integration, error)
+	PutIntegration(ctx context.Context, in *integration.Integration) error
+	KeyRefused(ctx context.Context, tenant string) (noticeOwed bool, err error)
+	KeyAccepted(ctx context.Context, tenant string) error
+	DueIntegrations(ctx context.Context, bucket int, now time.Time) ([]integration.Due, error)
+	AdvanceSchedule(ctx context.Context, tenant string, slot, next, dueAt time.Time) error
+
+	CreateRun(ctx context.Context, r *integration.Run) error
+	SaveRun(ctx context.Context, r *integration.Run) error
+	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
+	ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error)
+
+	Members(ctx context.Context, tenant string) ([]engine.Member, error)
+	GetMember(ctx context.Context, tenant, employeeID string) (engine.Member, error)
+	ListMembers(ctx context.Context, tenant string, status engine.Status, cursor string, limit int) ([]engine.Member, string, error)
+	Apply(ctx context.Context, tenant, runID string, changes []engine.Change, done *atomic.Int64) ([]engine.Conflict, error)
+	ApplyLeased(ctx context.Context, lease integration.Lease, changes []engine.Change, done *atomic.Int64) ([]engine.Conflict, error)
+	SaveHeldPlan(ctx context.Context, tenant, runID string, changes []engine.Change) error
+	HeldPlan(ctx context.Context, tenant, runID string) ([]engine.Change, error)
+
+	AcquireLease(ctx context.Context, tenant, runID string, ttl time.Duration) (integration.Lease, error)
+	RenewLease(ctx context.Context, lease integration.Lease, ttl time.Duration) (integration.Lease, error)
+	ReleaseLease(ctx context.Context, lease integration.Lease) error
+
+	SaveLog(ctx context.Context, tenant string, entries []integration.LogEntry) error
+	MemberLog(ctx context.Context, tenant, employeeID, cursor string, limit int) ([]integration.LogEntry, string, error)
+
+	ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (engine.Member, error)
+	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
+	ClaimSummary(ctx context.Context, tenant, runID string) error
+	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
+	ClaimReauthNotice(ctx context.Context, tenant string) error
+	FinishReauthNotice(ctx context.Context, tenant string, to integration.MailState) error
+}
+
+// Start is where the contract's clock starts.
+var Start = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+
+// Clock is a test's clock: it moves only when the test moves it.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock is a clock stopped at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock on by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// RunContract runs the store contract against stores newStore makes: each
+// test gets a new, empty store reading the test's clock.
+func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time) Store) {
+	tests := []struct {
+		name string
+		test func(t *testing.T, s Store, clk *Clock)
+	}{
+		{"integration versions", testIntegrationVersions},
+		{"runs", testRuns},
+		{"run pages", testRunPages},
+		{"member pages and status filter", testMemberPages},
+		{"provisioning log pages", testLogPages},
+		{"apply: writes, conflicts and replays", testApply},
+		{"apply: one owner per address", testAddresses},
+		{"apply: relinks", testRelinks},
+		{"apply: updates keep what others wrote", testUpdatesKeepOthersWrites},
+		{"apply leased: creates under the lease", testLeasedCreates},
+		{"leases", testLeases},
+		{"held plans", testHeldPlans},
+		{"mail claims", testMailClaims},
+		{"refused keys", testRefusedKeys},
+		{"schedule", testSchedule},
+		{"concurrency: two appliers at once", testConcurrentAppliers},
+		{"concurrency: lease takers at once", testConcurrentLeaseTakers},
+		{"concurrency: two mailers claim at once", testConcurrentClaims},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := NewClock(Start)
+			tt.test(t, newStore(t, clk.Now), clk)
+		})
+	}
+}
