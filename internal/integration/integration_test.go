@@ -28,7 +28,9 @@ func TestSettingsValidate(t *testing.T) {
 		{"a bad recipient", func(s *Settings) { s.SummaryRecipients = []string{"ok@example.com", "nope"} }, "summaryRecipients[1]"},
 		{"a blank welcome timing is the old default", func(s *Settings) { s.WelcomeTiming = "" }, ""},
 		{"an unknown welcome timing", func(s *Settings) { s.WelcomeTiming = "later" }, "welcomeTiming"},
-		{"a bad scope rule", func(s *Settings) { s.Scope = []engine.ScopeRule{{Source: "Location", Op: "like", Values: []string{"x"}}} }, "scope[0].op"},
+		{"a bad scope rule", func(s *Settings) {
+			s.Scope = []engine.ScopeRule{{Source: "Location", Op: "like", Values: []string{"x"}}}
+		}, "scope[0].op"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
