@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/storetest"
 )
 
 // failingRenewals is a store whose lease renewals fail without saying the
 // lease is lost (DynamoDB unreachable from the heartbeat).
 type failingRenewals struct {
-	Store
+	*storetest.Memory
 	renewals atomic.Int64
 }
 
@@ -26,7 +27,7 @@ func (f *failingRenewals) RenewLease(_ context.Context, lease integration.Lease,
 // A run whose lease cannot be renewed for half its TTL is stopped, well
 // before another worker could take the tenant: its creates trust the lease.
 func TestHeartbeatStopsARunThatCannotProveItsLease(t *testing.T) {
-	store := &failingRenewals{}
+	store := &failingRenewals{Memory: storetest.NewMemory(time.Now)}
 	w := &Worker{store: store, leaseTTL: 600 * time.Millisecond, now: time.Now}
 	ctx, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
