@@ -19,80 +19,121 @@ func emailKey(tenant, email string) map[string]types.AttributeValue {
 	return key("T#"+tenant+"#EMAIL#"+email, "EMAIL")
 }
 
+// memberFormat is the member item's format version. memberUpdate writes
+// only the attributes that changed, so a new format must also make it
+// rewrite an item of the old one whole.
+const memberFormat = 1
+
 // memberAttrs are a member's stored attributes other than its key and
 // bookkeeping (version, times): the ones a plan changes. Blank values are
 // absent, so clearing a field removes the attribute.
 func memberAttrs(m *engine.Member) map[string]types.AttributeValue {
 	a := make(map[string]types.AttributeValue, engine.NumFields+6)
-	for f := range engine.NumFields {
-		if v := m.Values[f]; v != "" {
-			a[f.String()] = str(v)
-		}
-	}
+	putValues(a, &m.Values)
+	putState(a, m)
+	return a
+}
+
+// putState writes what a plan changes besides the field values.
+func putState(a map[string]types.AttributeValue, m *engine.Member) {
 	a["status"] = str(string(m.Status))
 	a["welcome"] = str(string(m.Welcome))
 	if m.Accepted {
 		a["accepted"] = &types.AttributeValueMemberBOOL{Value: true}
 	}
-	if m.LeftOn != "" {
-		a["leftOn"] = str(m.LeftOn)
-	}
-	if m.PurgeOn != "" {
-		a["purgeOn"] = str(m.PurgeOn)
-	}
+	putText(a, "leftOn", m.LeftOn)
+	putText(a, "purgeOn", m.PurgeOn)
 	if !m.PurgeAt.IsZero() {
 		// DynamoDB's TTL deletes the leaver's item then.
 		a["purgeAt"] = num(m.PurgeAt.Unix())
 	}
-	return a
+}
+
+// putValues writes each non-blank field value under the field's name.
+func putValues(a map[string]types.AttributeValue, v *engine.Values) {
+	for f := range engine.NumFields {
+		putText(a, f.String(), v[f])
+	}
+}
+
+// putText writes a text attribute unless it is blank: absent reads as "".
+func putText(a map[string]types.AttributeValue, name, v string) {
+	if v != "" {
+		a[name] = str(v)
+	}
+}
+
+// putBookkeeping writes what the store keeps about a member's writes.
+func putBookkeeping(a map[string]types.AttributeValue, m *engine.Member) {
+	a["version"] = num(m.Version)
+	putText(a, "lastRunId", m.LastRunID)
+	putText(a, "lastChange", string(m.LastChange))
+	putText(a, "createdAt", formatTime(m.CreatedAt))
+	putText(a, "updatedAt", formatTime(m.UpdatedAt))
 }
 
 func memberItem(tenant, runID string, m *engine.Member, now time.Time) map[string]types.AttributeValue {
-	item := memberAttrs(m)
+	stored := *m
+	stored.Version, stored.LastRunID, stored.LastChange = 1, runID, engine.KindCreate
+	stored.CreatedAt, stored.UpdatedAt = now, now
+	item := memberAttrs(&stored)
+	putBookkeeping(item, &stored)
 	item["PK"], item["SK"] = str(memberPK(tenant)), str(memberSK(m.EmployeeID()))
-	item["version"] = num(1)
-	item["lastRunId"], item["lastChange"] = str(runID), str(string(engine.KindCreate))
-	item["createdAt"] = str(formatTime(now))
-	item["updatedAt"] = str(formatTime(now))
+	item[formatAttr] = num(memberFormat)
 	return item
 }
 
 func decodeMember(item map[string]types.AttributeValue) (engine.Member, error) {
 	var m engine.Member
-	s := func(name string) string {
-		if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-			return v.Value
-		}
-		return ""
+	what := "member item " + text(item, "SK")
+	if err := checkFormat(what, item, memberFormat); err != nil {
+		return m, err
 	}
 	for f := range engine.NumFields {
-		m.Values[f] = s(f.String())
+		m.Values[f] = text(item, f.String())
 	}
-	m.Status, m.Welcome = engine.Status(s("status")), engine.Welcome(s("welcome"))
-	m.LeftOn, m.PurgeOn = s("leftOn"), s("purgeOn")
-	m.LastRunID, m.LastChange = s("lastRunId"), engine.Kind(s("lastChange"))
-	if b, ok := item["accepted"].(*types.AttributeValueMemberBOOL); ok {
+	if err := decodeMemberState(item, &m); err != nil {
+		return m, fmt.Errorf("%s: %w", what, err)
+	}
+	if m.EmployeeID() == "" {
+		return m, fmt.Errorf("%s has no employeeId", what)
+	}
+	return m, nil
+}
+
+// decodeMemberState reads what putState and putBookkeeping write, wherever
+// a member is stored.
+func decodeMemberState(a map[string]types.AttributeValue, m *engine.Member) error {
+	m.Status, m.Welcome = engine.Status(text(a, "status")), engine.Welcome(text(a, "welcome"))
+	m.LeftOn, m.PurgeOn = text(a, "leftOn"), text(a, "purgeOn")
+	m.LastRunID, m.LastChange = text(a, "lastRunId"), engine.Kind(text(a, "lastChange"))
+	if b, ok := a["accepted"].(*types.AttributeValueMemberBOOL); ok {
 		m.Accepted = b.Value
 	}
 	var err error
-	if m.Version, err = intAttr(item, "version"); err != nil {
-		return m, err
+	if m.Version, err = intAttr(a, "version"); err != nil {
+		return err
 	}
-	if at, err := intAttr(item, "purgeAt"); err != nil {
-		return m, err
+	if at, err := intAttr(a, "purgeAt"); err != nil {
+		return err
 	} else if at != 0 {
 		m.PurgeAt = time.Unix(at, 0).UTC()
 	}
-	if m.CreatedAt, err = parseTime(s("createdAt")); err != nil {
-		return m, err
+	if m.CreatedAt, err = parseTime(text(a, "createdAt")); err != nil {
+		return fmt.Errorf("createdAt: %w", err)
 	}
-	if m.UpdatedAt, err = parseTime(s("updatedAt")); err != nil {
-		return m, err
+	if m.UpdatedAt, err = parseTime(text(a, "updatedAt")); err != nil {
+		return fmt.Errorf("updatedAt: %w", err)
 	}
-	if m.EmployeeID() == "" {
-		return m, fmt.Errorf("member item %s has no employeeId", s("SK"))
+	return nil
+}
+
+// text reads a text attribute; absent is "".
+func text(a map[string]types.AttributeValue, name string) string {
+	if v, ok := a[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
 	}
-	return m, nil
+	return ""
 }
 
 // Members reads all of a tenant's members, page by page.
