@@ -1,0 +1,254 @@
+package mailer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/peoplesync/peoplesync/internal/email"
+	"github.com/peoplesync/peoplesync/internal/engine"
+	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/mailer"
+	"github.com/peoplesync/peoplesync/internal/storetest"
+)
+
+// The mailer against the in-memory store (storetest keeps it to the
+// DynamoDB store's contract) and a recording sender: no emulator.
+
+const tenant = "acme"
+
+// sender records what it sends; fail, if set, answers instead of sending.
+type sender struct {
+	mu   sync.Mutex
+	sent []email.Message
+	fail func(n int) error
+	n    int
+}
+
+func (s *sender) Send(_ context.Context, m email.Message) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	if s.fail != nil {
+		if err := s.fail(s.n); err != nil {
+			return "", err
+		}
+	}
+	s.sent = append(s.sent, m)
+	return fmt.Sprintf("message-%d", s.n), nil
+}
+
+func (s *sender) messages() []email.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]email.Message(nil), s.sent...)
+}
+
+type env struct {
+	store  *storetest.Memory
+	sender *sender
+	m      *mailer.Mailer
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	clk := storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
+	e := &env{store: storetest.NewMemory(clk.Now), sender: &sender{}}
+	in := &integration.Integration{TenantID: tenant, ProgrammeName: "Acme Perks", AdminEmail: "Admin@Acme.example", Settings: integration.DefaultSettings()}
+	in.Settings.SummaryRecipients = []string{"hr@acme.example", "admin@acme.example"}
+	if err := e.store.PutIntegration(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	m, err := mailer.New(e.store, e.sender, mailer.Config{DashboardURL: "https://perks.example/dashboard", InviteBaseURL: "https://perks.example/invite"},
+		slog.New(slog.DiscardHandler), clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.m = m
+	return e
+}
+
+// member stores a new member owed a welcome (or a leaver), created by a run.
+func (e *env) member(t *testing.T, id string, leaver bool) {
+	t.Helper()
+	m := storetest.NewMember(id, strings.ToLower(id)+"@acme.example")
+	m.Values[engine.PreferredName] = "Zed"
+	if leaver {
+		m.Status, m.LeftOn, m.PurgeOn = engine.StatusLeaver, "2026-03-01", "2026-05-01"
+	}
+	if _, err := e.store.Apply(context.Background(), tenant, "r1", storetest.Creates(m), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) welcome(t *testing.T, id string) engine.Welcome {
+	t.Helper()
+	m, err := e.store.GetMember(context.Background(), tenant, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Welcome
+}
+
+func welcomeJob(id string) integration.MailJob {
+	return integration.MailJob{Kind: integration.MailWelcome, TenantID: tenant, EmployeeID: id}
+}
+
+// A welcome job delivered twice, and two mailers given it at once, send
+// one email; a leaver gets none.
+func TestAWelcomeIsSentOnce(t *testing.T) {
+	e := newEnv(t)
+	e.member(t, "E1", false)
+	e.member(t, "L1", true)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if err := e.m.Handle(context.Background(), welcomeJob("E1")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, job := range []integration.MailJob{welcomeJob("E1"), welcomeJob("L1"), welcomeJob("NOBODY")} {
+		if err := e.m.Handle(context.Background(), job); err != nil {
+			t.Errorf("%s: %v", job.EmployeeID, err)
+		}
+	}
+	sent := e.sender.messages()
+	if len(sent) != 1 || sent[0].To[0] != "e1@acme.example" || sent[0].Subject != "Welcome to Acme Perks" || !strings.Contains(sent[0].Text, "Hello Zed,") {
+		t.Fatalf("sent %+v", sent)
+	}
+	if w := e.welcome(t, "E1"); w != engine.WelcomeSent {
+		t.Errorf("welcome %s, want sent", w)
+	}
+	link := sent[0].Text[strings.Index(sent[0].Text, "https://perks.example/invite?"):]
+	u, err := url.Parse(strings.Fields(link)[0])
+	if err != nil || u.Query().Get("tenant") != tenant || len(u.Query().Get("token")) < 40 {
+		t.Errorf("invitation link %q: %v", link, err)
+	}
+}
+
+// A send that certainly failed (throttled) leaves the welcome owed and the
+// job retried; one refused for good is failed and never retried; one whose
+// outcome is unknown stays sending, not retried: a second welcome is worse
+// than a late one.
+func TestAWelcomeSettlesByTheSendsOutcome(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		wantRetry bool
+		want      engine.Welcome
+		again     int // emails sent when the job comes again
+	}{
+		{"throttled", fmt.Errorf("SES: %w", email.ErrRetryLater), true, engine.WelcomeOwed, 1},
+		{"address refused", fmt.Errorf("SES: %w", email.ErrRejected), false, engine.WelcomeFailed, 0},
+		{"outcome unknown", errors.New("SES: connection reset after the request"), false, engine.WelcomeSending, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.member(t, "E1", false)
+			e.sender.fail = func(int) error { return tt.err }
+			err := e.m.Handle(context.Background(), welcomeJob("E1"))
+			if (err != nil) != tt.wantRetry || e.welcome(t, "E1") != tt.want {
+				t.Fatalf("err %v, welcome %s: want retry %v and %s", err, e.welcome(t, "E1"), tt.wantRetry, tt.want)
+			}
+			e.sender.fail = nil
+			if err := e.m.Handle(context.Background(), welcomeJob("E1")); err != nil {
+				t.Fatal(err)
+			}
+			if sent := len(e.sender.messages()); sent != tt.again {
+				t.Errorf("the job again sent %d emails", sent)
+			}
+		})
+	}
+}
+
+// A run's summary goes once to the admin and the extra recipients; a held
+// run's says what to do.
+func TestASummaryIsSentOnce(t *testing.T) {
+	for _, tt := range []struct {
+		status integration.Status
+		want   []string
+	}{
+		{integration.StatusSucceededWithErrors, []string{"Acme Perks: PeopleHR import succeeded with errors", "Created: 4", "Errors: 1", "An error file lists"}},
+		{integration.StatusHeld, []string{"Acme Perks: PeopleHR import is held for your approval", "Nothing was applied: 12 of 20 active members would be closed. Approve or discard"}},
+	} {
+		t.Run(string(tt.status), func(t *testing.T) {
+			e := newEnv(t)
+			run := &integration.Run{TenantID: tenant, RunID: "r1", Status: tt.status, Summary: integration.MailOwed, ErrorFileKey: "errors/acme/r1.csv",
+				Counts: engine.Counts{Created: 4, Errors: 1, Total: 5}, FinishedAt: time.Date(2026, 3, 10, 9, 5, 0, 0, time.UTC)}
+			if tt.status == integration.StatusHeld {
+				run.HeldReason = "12 of 20 active members would be closed"
+			}
+			if err := e.store.CreateRun(context.Background(), run); err != nil {
+				t.Fatal(err)
+			}
+			job := integration.MailJob{Kind: integration.MailSummary, TenantID: tenant, RunID: "r1"}
+			for range 2 {
+				if err := e.m.Handle(context.Background(), job); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sent := e.sender.messages()
+			if len(sent) != 1 || strings.Join(sent[0].To, ",") != "admin@acme.example,hr@acme.example" {
+				t.Fatalf("sent %+v", sent)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(sent[0].Subject+"\n"+sent[0].Text, w) {
+					t.Errorf("the summary lacks %q:\n%s\n%s", w, sent[0].Subject, sent[0].Text)
+				}
+			}
+			if got, _ := e.store.GetRun(context.Background(), tenant, "r1"); got.Summary != integration.MailSent {
+				t.Errorf("summary %s", got.Summary)
+			}
+		})
+	}
+}
+
+// The re-authorization notice goes once, and only while owed.
+func TestTheReauthorizationNoticeIsSentOnce(t *testing.T) {
+	e := newEnv(t)
+	job := integration.MailJob{Kind: integration.MailReauth, TenantID: tenant}
+	if err := e.m.Handle(context.Background(), job); err != nil || len(e.sender.messages()) != 0 {
+		t.Fatalf("a notice not owed: %v, %d sent", err, len(e.sender.messages()))
+	}
+	for range integration.ReauthAfter {
+		if _, err := e.store.KeyRefused(context.Background(), tenant); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := e.m.Handle(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := e.sender.messages()
+	if len(sent) != 1 || sent[0].Subject != "Acme Perks: reconnect PeopleHR" || !strings.Contains(sent[0].Text, "3 times in a row") {
+		t.Fatalf("sent %+v", sent)
+	}
+	if in, _ := e.store.GetIntegration(context.Background(), tenant); in.ReauthNotice != integration.MailSent {
+		t.Errorf("notice %s", in.ReauthNotice)
+	}
+}
+
+func TestHandleRefusesBadJobs(t *testing.T) {
+	e := newEnv(t)
+	for _, job := range []integration.MailJob{
+		{Kind: integration.MailWelcome, TenantID: "a#b", EmployeeID: "E1"},
+		{Kind: "postcard", TenantID: tenant},
+	} {
+		if err := e.m.Handle(context.Background(), job); err == nil {
+			t.Errorf("job %+v accepted", job)
+		}
+	}
+	if _, err := mailer.New(nil, e.sender, mailer.Config{}, slog.New(slog.DiscardHandler), time.Now); err == nil {
+		t.Error("a mailer without a store")
+	}
+}
