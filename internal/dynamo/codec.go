@@ -60,3 +60,16 @@ func checkFormat(what string, item map[string]types.AttributeValue, want int64) 
 func unknownFormat(what string, got, newest int64) error {
 	return fmt.Errorf("%s is stored in format %d, which this build does not read (its newest is %d): %w", what, got, newest, errUnknownFormat)
 }
+
+// mapSlice converts each element, keeping nil apart from empty: the store
+// gives back what it was given.
+func mapSlice[S, T any](in []S, f func(S) T) []T {
+	if in == nil {
+		return nil
+	}
+	out := make([]T, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/peoplesync/peoplesync/internal/engine"
+	"github.com/peoplesync/peoplesync/internal/integration"
 )
 
 // These tests are pure functions on attribute maps; the package's TestMain
@@ -71,6 +72,38 @@ func goldenCases() []goldenCase {
 		Fields: []engine.Field{engine.EmployeeID, engine.Email}}
 	expires := goldenNow.Add(heldPlanTTL).Unix()
 
+	run := &integration.Run{
+		TenantID: "acme", RunID: goldenRun, Trigger: integration.TriggerSchedule, Status: integration.StatusHeld,
+		StartedBy: "admin@acme.example", QueuedAt: goldenNow, StartedAt: goldenNow.Add(2 * time.Second),
+		FinishedAt: goldenNow.Add(95*time.Second + 250*time.Millisecond), Phase: integration.PhaseApplying,
+		Processed: 120, Total: 130,
+		Counts: engine.Counts{Created: 1, Updated: 2, Unchanged: 3, Closed: 4, Reactivated: 5, SkippedLeavers: 6,
+			OutOfScope: 7, Errors: 8, Warnings: 9, Total: 45},
+		HeldReason: "would close 12 of 100 active members", FailureReason: "PeopleHR was unavailable",
+		ErrorFileKey: "errors/acme/" + goldenRun + ".csv", Summary: integration.MailOwed,
+		Approves: "20260309T090000000000Z-schedule", Resolution: "approved by admin@acme.example",
+	}
+
+	entry := integration.LogEntry{EmployeeID: "E042", RunID: goldenRun, Action: "update", Reason: "changed in PeopleHR",
+		At: goldenNow, Changes: []integration.FieldChange{{Field: "jobTitle", Old: "Analyst", New: "Lead"}, {Field: "custom5", New: "x"}}}
+
+	in := &integration.Integration{
+		TenantID: "acme", ProgrammeName: "Acme Perks", AdminEmail: "admin@acme.example",
+		Settings: integration.Settings{
+			Frequency: "weekly", TimeOfDay: "02:30", Weekday: "monday", TimeZone: "Europe/London",
+			DateFormat: "dd/MM/yyyy", WelcomeEmail: true, SummaryRecipients: []string{"hr@acme.example"},
+			CloseMissingMembers: true, MassChangeThresholdPercent: 15, EmailWhenNothingChanged: true,
+			Scope:         []engine.ScopeRule{{Source: "EmploymentType", Op: engine.ScopeNotIn, Values: []string{"Contractor", "Temp"}}},
+			WelcomeTiming: integration.WelcomeOnStartDate,
+		},
+		Mapping: engine.Mapping{UniqueKey: "EmployeeId", Fields: map[string]string{"email": "EmailId", "firstName": "FirstName"}},
+		Key: &integration.SealedKey{Ciphertext: []byte("sealed by kms"), Last4: "c0de",
+			AddedAt: time.Date(2026, 2, 1, 10, 0, 0, 500, time.UTC)},
+		Published: true, State: integration.StateLive,
+		NextRunAt: time.Date(2026, 3, 16, 2, 30, 0, 0, time.UTC), DueAt: time.Date(2026, 3, 16, 2, 37, 12, 0, time.UTC),
+		InvalidKeyStreak: 1, ReauthNotice: integration.MailSent, Version: 7, UpdatedAt: goldenNow,
+	}
+
 	heldChange := func(c engine.Change) goldenCase {
 		return goldenCase{
 			encode: func() (map[string]types.AttributeValue, error) {
@@ -93,6 +126,26 @@ func goldenCases() []goldenCase {
 		},
 		held,
 		heldCreate,
+		{
+			kind:   "run",
+			encode: func() (map[string]types.AttributeValue, error) { return encodeRun(run) },
+			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeRun(item) },
+			want:   run, unversioned: 1,
+		},
+		{
+			kind: "log",
+			encode: func() (map[string]types.AttributeValue, error) {
+				return encodeLogEntry("acme", &entry, goldenNow.Add(integration.LogRetention).Unix())
+			},
+			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeLogEntry(item) },
+			want:   entry, unversioned: 1,
+		},
+		{
+			kind:   "integration",
+			encode: func() (map[string]types.AttributeValue, error) { return encodeIntegration(in) },
+			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeIntegration(item) },
+			want:   in, unversioned: 1,
+		},
 	}
 }
 
@@ -151,7 +204,8 @@ func TestGoldenItems(t *testing.T) {
 }
 
 // TestDecodeUnversioned reads items written before formats were versioned:
-// real tables hold members in format 1's shape with no version attribute.
+// real tables hold members, runs, log entries and integrations in format
+// 1's shape with no version attribute.
 func TestDecodeUnversioned(t *testing.T) {
 	for _, tc := range goldenCases() {
 		if tc.unversioned != 1 {
@@ -450,4 +504,96 @@ func parseValue(r json.RawMessage) (types.AttributeValue, error) {
 		return &types.AttributeValueMemberL{Value: out}, nil
 	}
 	return nil, fmt.Errorf("unknown type tag %q", tag)
+}
+
+// TestRoundTripKeepsEveryField fills every field of each stored domain
+// type, so a field added to one and not given a stored name fails here
+// instead of being dropped by the store.
+func TestRoundTripKeepsEveryField(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		value     any // a pointer to the value to fill
+		roundTrip func(v any) (any, error)
+	}{
+		{"change", &engine.Change{}, func(v any) (any, error) {
+			return decodeHeldChange(heldChangeItem("acme", goldenRun, 0, v.(*engine.Change), 0))
+		}},
+		{"run", &integration.Run{}, func(v any) (any, error) {
+			item, err := encodeRun(v.(*integration.Run))
+			if err != nil {
+				return nil, err
+			}
+			return decodeRun(item)
+		}},
+		{"log entry", &integration.LogEntry{}, func(v any) (any, error) {
+			item, err := encodeLogEntry("acme", v.(*integration.LogEntry), 0)
+			if err != nil {
+				return nil, err
+			}
+			e, err := decodeLogEntry(item)
+			return &e, err
+		}},
+		{"integration", &integration.Integration{}, func(v any) (any, error) {
+			item, err := encodeIntegration(v.(*integration.Integration))
+			if err != nil {
+				return nil, err
+			}
+			return decodeIntegration(item)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fill(t, reflect.ValueOf(tc.value).Elem(), tc.name)
+			got, err := tc.roundTrip(tc.value)
+			if err != nil {
+				t.Fatalf("round trip: %v", err)
+			}
+			if c, ok := got.(engine.Change); ok {
+				got = &c
+			}
+			if !reflect.DeepEqual(got, tc.value) {
+				t.Errorf("round trip gives\n%+v\nwant\n%+v", got, tc.value)
+			}
+		})
+	}
+}
+
+// fill sets every field of v to a value that is not its zero.
+func fill(t *testing.T, v reflect.Value, path string) {
+	t.Helper()
+	if v.Type() == reflect.TypeFor[time.Time]() {
+		v.Set(reflect.ValueOf(goldenNow))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Uint8: // an engine.Field
+		v.SetUint(uint64(engine.JobTitle))
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fill(t, v.Field(i), path+"."+v.Type().Field(i).Name)
+		}
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(t, v.Elem(), path)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(t, v.Index(0), path+"[0]")
+	case reflect.Array:
+		for i := range v.Len() {
+			fill(t, v.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fill(t, k, path+" key")
+		fill(t, e, path+" value")
+		v.SetMapIndex(k, e)
+	default:
+		t.Fatalf("%s: no value to fill a %s with", path, v.Type())
+	}
 }

@@ -16,9 +16,13 @@ import (
 func runPK(tenant string) string { return "T#" + tenant + "#R" }
 func runSK(runID string) string  { return "R#" + runID }
 
+// runFormat is the run item's format version.
+const runFormat = 1
+
 type runItem struct {
 	PK            string                `json:"PK"`
 	SK            string                `json:"SK"`
+	Format        int64                 `json:"fmt"`
 	TenantID      string                `json:"tenantId"`
 	RunID         string                `json:"runId"`
 	Trigger       integration.Trigger   `json:"trigger"`
@@ -30,13 +34,29 @@ type runItem struct {
 	Phase         integration.Phase     `json:"phase,omitempty"`
 	Processed     int                   `json:"processed"`
 	Total         int                   `json:"total"`
-	Counts        engine.Counts         `json:"counts"`
+	Counts        countsItem            `json:"counts"`
 	HeldReason    string                `json:"heldReason,omitempty"`
 	FailureReason string                `json:"failureReason,omitempty"`
 	ErrorFileKey  string                `json:"errorFileKey,omitempty"`
 	Summary       integration.MailState `json:"summary,omitempty"`
 	Approves      string                `json:"approves,omitempty"`
 	Resolution    string                `json:"resolution,omitempty"`
+}
+
+// countsItem is engine.Counts as stored, named here rather than by the
+// API's JSON tags. The two convert into each other, so a count added to
+// engine.Counts does not compile here until it has a stored name.
+type countsItem struct {
+	Created        int `json:"created"`
+	Updated        int `json:"updated"`
+	Unchanged      int `json:"unchanged"`
+	Closed         int `json:"closed"`
+	Reactivated    int `json:"reactivated"`
+	SkippedLeavers int `json:"skippedLeavers"`
+	OutOfScope     int `json:"outOfScope"`
+	Errors         int `json:"errors"`
+	Warnings       int `json:"warnings"`
+	Total          int `json:"total"`
 }
 
 // CreateRun records a new run; integration.ErrConflict if the run id exists.
@@ -65,19 +85,27 @@ func (s *Store) SaveRun(ctx context.Context, r *integration.Run) error {
 }
 
 func (s *Store) putRun(ctx context.Context, r *integration.Run, cond string) error {
-	item, err := marshal(runItem{
-		PK: runPK(r.TenantID), SK: runSK(r.RunID), TenantID: r.TenantID, RunID: r.RunID,
-		Trigger: r.Trigger, Status: r.Status, StartedBy: r.StartedBy,
-		QueuedAt: formatTime(r.QueuedAt), StartedAt: formatTime(r.StartedAt), FinishedAt: formatTime(r.FinishedAt),
-		Phase: r.Phase, Processed: r.Processed, Total: r.Total, Counts: r.Counts,
-		HeldReason: r.HeldReason, FailureReason: r.FailureReason, ErrorFileKey: r.ErrorFileKey,
-		Summary: r.Summary, Approves: r.Approves, Resolution: r.Resolution,
-	})
+	item, err := encodeRun(r)
 	if err != nil {
 		return err
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String(cond)})
 	return err
+}
+
+func encodeRun(r *integration.Run) (map[string]types.AttributeValue, error) {
+	item, err := marshal(runItem{
+		PK: runPK(r.TenantID), SK: runSK(r.RunID), Format: runFormat, TenantID: r.TenantID, RunID: r.RunID,
+		Trigger: r.Trigger, Status: r.Status, StartedBy: r.StartedBy,
+		QueuedAt: formatTime(r.QueuedAt), StartedAt: formatTime(r.StartedAt), FinishedAt: formatTime(r.FinishedAt),
+		Phase: r.Phase, Processed: r.Processed, Total: r.Total, Counts: countsItem(r.Counts),
+		HeldReason: r.HeldReason, FailureReason: r.FailureReason, ErrorFileKey: r.ErrorFileKey,
+		Summary: r.Summary, Approves: r.Approves, Resolution: r.Resolution,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode run: %w", err)
+	}
+	return item, nil
 }
 
 // GetRun reads one run of the tenant, or integration.ErrNotFound.
@@ -90,24 +118,21 @@ func (s *Store) GetRun(ctx context.Context, tenant, runID string) (*integration.
 }
 
 func decodeRun(item map[string]types.AttributeValue) (*integration.Run, error) {
+	if err := checkFormat("run "+text(item, "SK"), item, runFormat); err != nil {
+		return nil, err
+	}
 	var it runItem
 	if err := unmarshal(item, &it); err != nil {
 		return nil, fmt.Errorf("decode run: %w", err)
 	}
 	r := &integration.Run{
 		TenantID: it.TenantID, RunID: it.RunID, Trigger: it.Trigger, Status: it.Status, StartedBy: it.StartedBy,
-		Phase: it.Phase, Processed: it.Processed, Total: it.Total, Counts: it.Counts,
+		Phase: it.Phase, Processed: it.Processed, Total: it.Total, Counts: engine.Counts(it.Counts),
 		HeldReason: it.HeldReason, FailureReason: it.FailureReason, ErrorFileKey: it.ErrorFileKey,
 		Summary: it.Summary, Approves: it.Approves, Resolution: it.Resolution,
 	}
-	var err error
-	for _, t := range []struct {
-		dst *time.Time
-		src string
-	}{{&r.QueuedAt, it.QueuedAt}, {&r.StartedAt, it.StartedAt}, {&r.FinishedAt, it.FinishedAt}} {
-		if *t.dst, err = parseTime(t.src); err != nil {
-			return nil, fmt.Errorf("decode run: %w", err)
-		}
+	if err := parseTimes([]timeAttr{{&r.QueuedAt, it.QueuedAt}, {&r.StartedAt, it.StartedAt}, {&r.FinishedAt, it.FinishedAt}}); err != nil {
+		return nil, fmt.Errorf("decode run: %w", err)
 	}
 	return r, nil
 }
@@ -144,4 +169,20 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return time.Parse(time.RFC3339Nano, s)
+}
+
+// timeAttr is a time to parse from its stored text.
+type timeAttr struct {
+	dst *time.Time
+	src string
+}
+
+func parseTimes(ts []timeAttr) error {
+	for _, t := range ts {
+		var err error
+		if *t.dst, err = parseTime(t.src); err != nil {
+			return err
+		}
+	}
+	return nil
 }
