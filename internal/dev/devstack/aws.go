@@ -7,9 +7,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
@@ -44,13 +46,17 @@ func AWSConfig(endpoint string) aws.Config {
 	}
 }
 
-// Clients are SDK clients for the services the project uses.
+// Clients are SDK clients for the services the project uses, and for
+// CloudFormation and Lambda, through which Provision creates and reads the
+// stack.
 type Clients struct {
-	EventBridge *eventbridge.Client
-	DynamoDB    *dynamodb.Client
-	S3          *s3.Client
-	KMS         *kms.Client
-	SQS         *sqs.Client
+	EventBridge    *eventbridge.Client
+	DynamoDB       *dynamodb.Client
+	S3             *s3.Client
+	KMS            *kms.Client
+	SQS            *sqs.Client
+	CloudFormation *cloudformation.Client
+	Lambda         *lambda.Client
 }
 
 // NewClients builds clients from cfg, usually AWSConfig(moto.Endpoint()).
@@ -65,8 +71,10 @@ func NewClients(cfg aws.Config) *Clients {
 			o.BaseEndpoint = endpoint
 			S3PathStyle(o)
 		}),
-		KMS: kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = endpoint }),
-		SQS: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = endpoint }),
+		KMS:            kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = endpoint }),
+		SQS:            sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = endpoint }),
+		CloudFormation: cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) { o.BaseEndpoint = endpoint }),
+		Lambda:         lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = endpoint }),
 	}
 }
 

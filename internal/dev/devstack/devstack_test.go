@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -100,8 +101,9 @@ func TestProvisionTemplate(t *testing.T) {
 	res, prefix := provision(t, tpl, "prov")
 
 	t.Run("table", func(t *testing.T) {
-		if got := res.Ref("Table"); got != prefix+"Table" {
-			t.Errorf("Ref(Table) = %q", got)
+		// CloudFormation's own naming: stack name, logical id, suffix.
+		if got := res.Ref("Table"); !strings.HasPrefix(got, prefix+"Table-") || res.Name("Table") != got {
+			t.Errorf("Ref(Table) = %q, Name(Table) = %q", got, res.Name("Table"))
 		}
 		out, err := clients.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(res.Ref("Table"))})
 		if err != nil {
@@ -140,7 +142,7 @@ func TestProvisionTemplate(t *testing.T) {
 
 	t.Run("bucket", func(t *testing.T) {
 		bucket := res.Ref("ErrorFilesBucket")
-		if bucket != prefix+"errorfilesbucket" || res.Arn("ErrorFilesBucket") != "arn:aws:s3:::"+bucket {
+		if !strings.HasPrefix(bucket, prefix+"errorfilesbucket-") || res.Arn("ErrorFilesBucket") != "arn:aws:s3:::"+bucket {
 			t.Errorf("bucket %s, ARN %s", bucket, res.Arn("ErrorFilesBucket"))
 		}
 		if _, err := clients.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
@@ -152,15 +154,6 @@ func TestProvisionTemplate(t *testing.T) {
 		}
 		if loc.LocationConstraint != Region {
 			t.Errorf("location %q", loc.LocationConstraint)
-		}
-		lc, err := clients.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// 400 is the ErrorFileRetentionDays parameter's default, reached
-		// through !Ref.
-		if len(lc.Rules) != 1 || aws.ToInt32(lc.Rules[0].Expiration.Days) != 400 {
-			t.Errorf("lifecycle rules %+v", lc.Rules)
 		}
 	})
 
@@ -175,11 +168,59 @@ func TestProvisionTemplate(t *testing.T) {
 		}
 	})
 
-	t.Run("others ignored", func(t *testing.T) {
-		for _, id := range []string{"ErrorFilesBucketPolicy", "WorkerFunction", "WorkerLogGroup"} {
-			if _, ok := res.byID[id]; ok {
-				t.Errorf("%s was provisioned", id)
+	t.Run("queues", func(t *testing.T) {
+		attrs := func(id string) map[string]string {
+			t.Helper()
+			out, err := clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+				QueueUrl:       aws.String(res.Ref(id)),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll},
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
+			return out.Attributes
+		}
+		imports := attrs("ImportsQueue")
+		if res.Name("ImportsQueue") != prefix+"ImportsQueue.fifo" || imports["QueueArn"] != res.Arn("ImportsQueue") {
+			t.Errorf("imports queue %s, ARN %s", res.Name("ImportsQueue"), res.Arn("ImportsQueue"))
+		}
+		for k, want := range map[string]string{
+			"FifoQueue": "true", "ContentBasedDeduplication": "false", "DeduplicationScope": "messageGroup",
+			"FifoThroughputLimit": "perMessageGroupId", "VisibilityTimeout": "5400",
+			"RedrivePolicy": `{"deadLetterTargetArn": "` + res.Arn("ImportsDeadLetterQueue") + `", "maxReceiveCount": 5}`,
+		} {
+			if imports[k] != want {
+				t.Errorf("imports queue %s = %q, want %q", k, imports[k], want)
+			}
+		}
+		if dlq := attrs("ImportsDeadLetterQueue"); dlq["FifoQueue"] != "true" || dlq["MessageRetentionPeriod"] != "1209600" {
+			t.Errorf("imports DLQ %v", dlq)
+		}
+		mail := attrs("MailQueue")
+		if _, fifo := mail["FifoQueue"]; fifo || mail["VisibilityTimeout"] != "360" ||
+			mail["RedrivePolicy"] != `{"deadLetterTargetArn": "`+res.Arn("MailDeadLetterQueue")+`", "maxReceiveCount": 10}` {
+			t.Errorf("mail queue %v", mail)
+		}
+
+		// The worker's event source mapping is in the stack, but only the
+		// local stack's own consumer may receive: a job sent is there for
+		// it, never received before.
+		_, err := clients.SQS.SendMessage(ctx, &sqs.SendMessageInput{
+			QueueUrl: aws.String(res.Ref("ImportsQueue")), MessageBody: aws.String("job"),
+			MessageGroupId: aws.String("t"), MessageDeduplicationId: aws.String("run"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := clients.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(res.Ref("ImportsQueue")),
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) != 1 || out.Messages[0].Attributes["ApproximateReceiveCount"] != "1" {
+			t.Errorf("received %+v, want the job, received once", out.Messages)
 		}
 	})
 
@@ -247,15 +288,24 @@ func TestFunctionEnv(t *testing.T) {
 	}
 	want := map[string]string{
 		"LOG_LEVEL":          "INFO", // from Globals
-		"TABLE_NAME":         prefix + "Table",
-		"ERROR_FILES_BUCKET": prefix + "errorfilesbucket",
+		"TABLE_NAME":         res.Ref("Table"),
+		"ERROR_FILES_BUCKET": res.Ref("ErrorFilesBucket"),
 		"KEYS_KEY_ID":        res.Arn("KeysKey"),
 		"PEOPLEHR_BASE_URL":  "https://api.peoplehr.net",
+		"MAIL_QUEUE_URL":     res.Ref("MailQueue"),
+		// The bus's name, which the template gives it.
+		"EVENT_BUS_NAME": prefix + "events",
 	}
-	for k, v := range want {
-		if env[k] != v {
-			t.Errorf("%s = %q, want %q", k, env[k], v)
-		}
+	if !reflect.DeepEqual(env, want) {
+		t.Errorf("env %v, want %v", env, want)
+	}
+	// A Number parameter's default, as the string Lambda holds.
+	mailer, err := FunctionEnv(tpl, res, "MailerFunction", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mailer["SES_SEND_RATE"] != "5" || mailer["SES_CONFIGURATION_SET"] != "" || mailer["TABLE_NAME"] != res.Ref("Table") {
+		t.Errorf("mailer env %v", mailer)
 	}
 
 	env, err = FunctionEnv(tpl, res, "WorkerFunction", map[string]string{
@@ -265,7 +315,7 @@ func TestFunctionEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if env["PEOPLEHR_BASE_URL"] != "http://127.0.0.1:1234" || env["EXTRA"] != "x" || env["TABLE_NAME"] != prefix+"Table" {
+	if env["PEOPLEHR_BASE_URL"] != "http://127.0.0.1:1234" || env["EXTRA"] != "x" || env["TABLE_NAME"] != res.Ref("Table") {
 		t.Errorf("with overrides: %v", env)
 	}
 
@@ -275,6 +325,7 @@ func TestFunctionEnv(t *testing.T) {
 }
 
 const queueTemplate = `
+Transform: AWS::Serverless-2016-10-31
 Parameters:
   Visibility: {Type: Number, Default: "45"}
 Resources:
@@ -298,6 +349,9 @@ Resources:
   Consumer:
     Type: AWS::Serverless::Function
     Properties:
+      CodeUri: .
+      Handler: bootstrap
+      Runtime: provided.al2023
       Environment:
         Variables:
           JOBS_QUEUE_URL: !Ref Jobs
@@ -314,11 +368,21 @@ func TestProvisionQueues(t *testing.T) {
 	res, prefix := provision(t, tpl, "q")
 
 	jobs := res.Ref("Jobs")
-	if !strings.HasSuffix(jobs, "/"+prefix+"Jobs") || res.Name("Jobs") != prefix+"Jobs" {
-		t.Errorf("Ref(Jobs) = %s, Name(Jobs) = %s", jobs, res.Name("Jobs"))
+	if name := res.Name("Jobs"); !strings.HasPrefix(name, prefix+"Jobs-") || !strings.HasSuffix(jobs, "/"+name) {
+		t.Errorf("Ref(Jobs) = %s, Name(Jobs) = %s", jobs, name)
 	}
 	if res.Name("Ordered") != prefix+"Ordered.fifo" {
 		t.Errorf("FIFO queue name %s", res.Name("Ordered"))
+	}
+	ordered, err := clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(res.Ref("Ordered")),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := ordered.Attributes; a["FifoQueue"] != "true" || a["ContentBasedDeduplication"] != "true" {
+		t.Errorf("FIFO queue attributes %v", a)
 	}
 	out, err := clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(jobs),
@@ -337,7 +401,7 @@ func TestProvisionQueues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if env["JOBS_QUEUE_URL"] != jobs || env["JOBS_QUEUE_NAME"] != prefix+"Jobs" || env["DLQ_ARN"] != res.Arn("JobsDLQ") {
+	if env["JOBS_QUEUE_URL"] != jobs || env["JOBS_QUEUE_NAME"] != res.Name("Jobs") || env["DLQ_ARN"] != res.Arn("JobsDLQ") {
 		t.Errorf("env %v", env)
 	}
 

@@ -20,9 +20,9 @@ type Template struct {
 	// Globals["Function"]; nil when there is none.
 	Globals   map[string]any
 	Resources map[string]Resource
-	// order lists the resources' logical ids as the template does, so that
-	// provisioning is deterministic.
-	order []string
+	// source is the template as written: Provision gives it to the SAM
+	// translator, not what was parsed from it.
+	source []byte
 }
 
 // Parameter is a template parameter.
@@ -81,6 +81,7 @@ func ParseTemplate(data []byte) (*Template, error) {
 	t := &Template{
 		Parameters: map[string]Parameter{},
 		Resources:  map[string]Resource{},
+		source:     data,
 	}
 	for i := 0; i < len(root.Content); i += 2 {
 		key, val := root.Content[i], root.Content[i+1]
@@ -150,7 +151,6 @@ func (t *Template) parseResources(n *yaml.Node) error {
 			}
 		}
 		t.Resources[id] = r
-		t.order = append(t.order, id)
 	}
 	return nil
 }
