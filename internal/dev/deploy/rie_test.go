@@ -228,9 +228,6 @@ func TestLocalNamesComeFromTheTemplate(t *testing.T) {
 			if _, isResource := tpl.Resources[r]; !isResource {
 				continue
 			}
-			if tpl.Resources[r].Type == "AWS::Events::EventBus" {
-				continue // not provisioned by devstack
-			}
 			if got, want := env[name], resolved(v, res); got != want {
 				t.Errorf("%s: %s = %q, want %q", id, name, got, want)
 			}
