@@ -27,7 +27,9 @@ $(MOTO): tools/requirements.txt
 	touch $@
 
 # aws-sam-cli (sam validate --lint, sam build) pins boto3 and click
-# differently from moto, so it has a git-ignored venv of its own.
+# differently from moto, so it has a git-ignored venv of its own. Its
+# aws-sam-translator also turns template.yaml into the CloudFormation the
+# local stack is created from (internal/dev/devstack).
 $(SAM): tools/requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-sam.txt
@@ -106,7 +108,7 @@ token:
 # not part of make test. The engine's Go benchmarks first (benchstat input in
 # bin/bench-engine.txt), then cmd/bench on the local stack: the table goes to
 # the terminal and to bin/bench.md. About 8 minutes on 2 cores.
-bench: $(MOTO) $(RIE) node_modules/.bin/aws-ses-v2-local
+bench: $(MOTO) $(SAM) $(RIE) node_modules/.bin/aws-ses-v2-local
 	@mkdir -p bin
 	set -o pipefail; $(GO) test -run '^$$' -bench Decode -count 3 -timeout 10m ./internal/dev/bench | tee bin/bench-engine.txt
 	$(GO) run ./cmd/bench -engine bin/bench-engine.txt -out bin/bench.md
