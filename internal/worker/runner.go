@@ -33,7 +33,9 @@ const revokeCheckEvery = 5 * time.Second
 type runner struct {
 	w           *Worker
 	run         *integration.Run
-	lease       integration.Lease
+	// lease is the run's lease as acquired: the heartbeat renews a copy of
+	// its own, and the writes need only its holder.
+	lease integration.Lease
 	log         *slog.Logger
 	stop        context.CancelCauseFunc
 	resumed     bool
