@@ -31,11 +31,11 @@ const revokeCheckEvery = 5 * time.Second
 
 // runner is one execution of one run.
 type runner struct {
-	w           *Worker
-	run         *integration.Run
+	w   *Worker
+	run *integration.Run
 	// lease is the run's lease as acquired: the heartbeat renews a copy of
 	// its own, and the writes need only its holder.
-	lease integration.Lease
+	lease       integration.Lease
 	log         *slog.Logger
 	stop        context.CancelCauseFunc
 	resumed     bool
