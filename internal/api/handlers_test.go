@@ -15,10 +15,10 @@ import (
 	"github.com/peoplesync/peoplesync/internal/api"
 	"github.com/peoplesync/peoplesync/internal/auth"
 	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
+	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
-	"github.com/peoplesync/peoplesync/internal/storetest"
 )
 
 // The API's main paths against the in-memory store (storetest keeps it to

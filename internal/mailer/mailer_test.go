@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 	"github.com/peoplesync/peoplesync/internal/email"
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/mailer"
-	"github.com/peoplesync/peoplesync/internal/storetest"
 )
 
 // The mailer against the in-memory store (storetest keeps it to the

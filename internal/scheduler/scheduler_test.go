@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/scheduler"
-	"github.com/peoplesync/peoplesync/internal/storetest"
 )
 
 // The scheduler against the in-memory store (storetest keeps it to the

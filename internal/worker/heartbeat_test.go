@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 	"github.com/peoplesync/peoplesync/internal/integration"
-	"github.com/peoplesync/peoplesync/internal/storetest"
 )
 
 // failingRenewals is a store whose lease renewals fail without saying the

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
+	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/events"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
-	"github.com/peoplesync/peoplesync/internal/storetest"
 	"github.com/peoplesync/peoplesync/internal/worker"
 )
 

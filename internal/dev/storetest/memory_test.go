@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peoplesync/peoplesync/internal/storetest"
+	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 )
 
 func TestMemoryKeepsTheContract(t *testing.T) {
