@@ -25,9 +25,9 @@ const dueLayout = "2006-01-02T15:04:05Z"
 func dueKey(t time.Time) string { return t.UTC().Format(dueLayout) }
 
 type dueItem struct {
-	TenantID  string               `json:"tenantId"`
-	NextRunAt string               `json:"nextRunAt"`
-	Settings  integration.Settings `json:"settings"`
+	TenantID  string       `json:"tenantId"`
+	NextRunAt string       `json:"nextRunAt"`
+	Settings  settingsItem `json:"settings"` // the integration item's own stored shape
 }
 
 // DueIntegrations reads every integration of bucket
@@ -58,7 +58,7 @@ func (s *Store) DueIntegrations(ctx context.Context, bucket int, now time.Time) 
 			if err != nil {
 				return nil, fmt.Errorf("decode due integration %s: %w", it.TenantID, err)
 			}
-			out = append(out, integration.Due{TenantID: it.TenantID, NextRunAt: next, Settings: it.Settings})
+			out = append(out, integration.Due{TenantID: it.TenantID, NextRunAt: next, Settings: it.Settings.settings()})
 		}
 	}
 	return out, nil

@@ -79,8 +79,8 @@ func num(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: fmt.Sprint(n)}
 }
 
-// marshal uses the json tags of domain types, so one set of names serves
-// the API and the table.
+// marshal uses json tags: those of the adapter's own item types, which
+// name every stored attribute (codec.go).
 func marshal(v any) (map[string]types.AttributeValue, error) {
 	return attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
 }

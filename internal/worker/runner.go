@@ -261,7 +261,7 @@ func reasonFor(k engine.Kind, after, before *engine.Member) string {
 func (r *runner) skips(issues []engine.Issue) {
 	for _, is := range issues {
 		if is.Severity == engine.SeverityError && is.EmployeeID != "" {
-			r.entries = append(r.entries, integration.LogEntry{EmployeeID: is.EmployeeID, RunID: r.run.RunID, Action: "skip",
+			r.entries = append(r.entries, integration.LogEntry{EmployeeID: is.EmployeeID, RunID: r.run.RunID, Action: integration.ActionSkip,
 				Changes: []integration.FieldChange{}, Reason: is.Message, At: r.w.now().UTC()})
 		}
 	}

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -86,10 +85,8 @@ func (e *Env) RunScheduler(ctx context.Context, n int) (*Schedule, error) {
 	return out, err
 }
 
-// dueBucket is the store's shard of the due index for tenant
-// (dynamo.dueBucket), so the copies spread as real tenants do.
+// dueBucket is the store's shard of the due index for tenant, so the
+// copies spread as real tenants do.
 func dueBucket(tenant string) string {
-	h := fnv.New32a()
-	h.Write([]byte(tenant))
-	return fmt.Sprintf("DUE#%02d", h.Sum32()%16)
+	return fmt.Sprintf("DUE#%02d", integration.DueBucket(tenant))
 }
