@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,40 +12,31 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 )
 
-// versionedStore keeps one integration as the DynamoDB store does: every
-// read a copy, every save conditional on the version it read, which the
-// save moves on.
-type versionedStore struct {
-	Store
-	in   integration.Integration
-	runs int
-}
-
-func (s *versionedStore) GetIntegration(context.Context, string) (*integration.Integration, error) {
-	in := s.in
-	return &in, nil
-}
-
-func (s *versionedStore) PutIntegration(_ context.Context, in *integration.Integration) error {
-	if in.Version != s.in.Version {
-		return fmt.Errorf("put integration: %w", integration.ErrConflict)
+// seeded is the in-memory store holding in at in.Version, as if saved
+// that many times.
+func seeded(t *testing.T, in integration.Integration) *storetest.Memory {
+	t.Helper()
+	store := storetest.NewMemory(time.Now)
+	in.Version-- // a save moves the version on
+	if err := store.PutIntegration(context.Background(), &in); err != nil {
+		t.Fatal(err)
 	}
-	in.Version++
-	s.in = *in
-	return nil
+	return store
 }
 
-func (s *versionedStore) ListRuns(context.Context, string, string, int) ([]*integration.Run, string, error) {
-	return nil, "", nil
-}
-
-func (s *versionedStore) CreateRun(context.Context, *integration.Run) error {
-	s.runs++
-	return nil
+// stored is what the store holds for the test's tenant.
+func stored(t *testing.T, store *storetest.Memory) *integration.Integration {
+	t.Helper()
+	in, err := store.GetIntegration(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
 
 type acceptedJobs struct{}
@@ -58,7 +48,7 @@ func (acceptedJobs) Send(context.Context, ...integration.Job) error { return nil
 // 409 conflict and changes nothing (publish queues no import either).
 // Without If-Match, or with *, the save goes on the stored version.
 func TestSavesHonourIfMatch(t *testing.T) {
-	const stored = 7
+	const version = 7
 	routes := []struct {
 		method, path, body string
 	}{
@@ -89,12 +79,12 @@ func TestSavesHonourIfMatch(t *testing.T) {
 				before := integration.Integration{
 					TenantID: "acme", Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping(),
 					Key:       &integration.SealedKey{Ciphertext: []byte("sealed"), Last4: "950e"},
-					Published: rt.path == "/integration/unpublish", State: integration.StateDraft, Version: stored,
+					Published: rt.path == "/integration/unpublish", State: integration.StateDraft, Version: version,
 				}
 				if before.Published {
 					before.State = integration.StateLive
 				}
-				store := &versionedStore{in: before}
+				store := seeded(t, before)
 				s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Links }{}, authn, slog.New(slog.DiscardHandler), time.Now)
 				if err != nil {
 					t.Fatal(err)
@@ -110,8 +100,8 @@ func TestSavesHonourIfMatch(t *testing.T) {
 				s.ServeHTTP(rec, req)
 
 				if m.saved {
-					if rec.Code != http.StatusOK || store.in.Version != stored+1 || rec.Header().Get("ETag") != `"8"` {
-						t.Fatalf("%d (ETag %s, stored version %d) %s, want 200 saving version 8", rec.Code, rec.Header().Get("ETag"), store.in.Version, rec.Body)
+					if got := stored(t, store); rec.Code != http.StatusOK || got.Version != version+1 || rec.Header().Get("ETag") != `"8"` {
+						t.Fatalf("%d (ETag %s, stored version %d) %s, want 200 saving version 8", rec.Code, rec.Header().Get("ETag"), got.Version, rec.Body)
 					}
 					return
 				}
@@ -119,8 +109,15 @@ func TestSavesHonourIfMatch(t *testing.T) {
 				if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusConflict || got.Error.Code != "conflict" {
 					t.Fatalf("%d %s, want 409 conflict", rec.Code, rec.Body)
 				}
-				if !reflect.DeepEqual(store.in, before) || store.runs != 0 {
-					t.Errorf("a refused save changed the integration or queued %d runs:\n%+v\nwas\n%+v", store.runs, store.in, before)
+				after := stored(t, store)
+				runs, _, err := store.ListRuns(context.Background(), "acme", "", 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if after.Version != before.Version || after.Published != before.Published || after.State != before.State ||
+					!reflect.DeepEqual(after.Settings, before.Settings) || !reflect.DeepEqual(after.Mapping, before.Mapping) ||
+					!reflect.DeepEqual(after.Key, before.Key) || len(runs) != 0 {
+					t.Errorf("a refused save changed the integration or queued %d runs:\n%+v\nwas\n%+v", len(runs), after, before)
 				}
 			})
 		}

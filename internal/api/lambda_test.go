@@ -84,7 +84,7 @@ func TestGatewayAnswersEveryErrorInTheEnvelope(t *testing.T) {
 				}
 				return FromGatewayClaims(r)
 			}
-			store := &versionedStore{in: integration.Integration{TenantID: "acme", Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping()}}
+			store := seeded(t, integration.Integration{TenantID: "acme", Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping(), Version: 1})
 			s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Links }{}, authn, log, time.Now)
 			if err != nil {
 				t.Fatal(err)
@@ -101,8 +101,8 @@ func TestGatewayAnswersEveryErrorInTheEnvelope(t *testing.T) {
 				t.Errorf("X-Request-Id %q, want the gateway's %q", id, want)
 			}
 			if tt.code == "" {
-				if store.in.Settings.TimeOfDay != "03:15" {
-					t.Errorf("the body was not saved: %+v", store.in.Settings)
+				if got := stored(t, store); got.Settings.TimeOfDay != "03:15" {
+					t.Errorf("the body was not saved: %+v", got.Settings)
 				}
 				return
 			}

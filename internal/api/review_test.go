@@ -11,6 +11,7 @@ import (
 
 	"github.com/peoplesync/peoplesync/internal/auth"
 	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
+	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
@@ -39,7 +40,11 @@ func TestReviewRefusesInvalidStoredSetup(t *testing.T) {
 			authn := func(*http.Request) (auth.Principal, error) {
 				return auth.Principal{TenantID: "acme", Email: "admin@acme.example"}, nil
 			}
-			s, err := New(&memoryStore{in: in}, peoplehr.New(sb.URL()), &plainKeys{}, struct{ Jobs }{}, struct{ Links }{}, authn, slog.New(slog.DiscardHandler), time.Now)
+			store := storetest.NewMemory(time.Now)
+			if err := store.PutIntegration(context.Background(), in); err != nil {
+				t.Fatal(err)
+			}
+			s, err := New(store, peoplehr.New(sb.URL()), &plainKeys{}, struct{ Jobs }{}, struct{ Links }{}, authn, slog.New(slog.DiscardHandler), time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,28 +13,10 @@ import (
 
 	"github.com/peoplesync/peoplesync/internal/auth"
 	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
+	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
 )
-
-// memoryStore keeps one tenant's integration; the other Store methods are
-// not used by the key check.
-type memoryStore struct {
-	Store
-	in *integration.Integration
-}
-
-func (m *memoryStore) GetIntegration(context.Context, string) (*integration.Integration, error) {
-	if m.in == nil {
-		return nil, integration.ErrNotFound
-	}
-	return m.in, nil
-}
-
-func (m *memoryStore) PutIntegration(_ context.Context, in *integration.Integration) error {
-	m.in = in
-	return nil
-}
 
 // plainKeys "seals" a key by keeping it, so the test can see what would
 // be stored.
@@ -81,7 +64,7 @@ func TestAuthorizeKey(t *testing.T) {
 				sb.InjectFault(tt.fault)
 			}
 			feed := peoplehr.New(sb.URL(), peoplehr.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
-			store, keys := &memoryStore{}, &plainKeys{}
+			store, keys := storetest.NewMemory(time.Now), &plainKeys{}
 			authn := func(*http.Request) (auth.Principal, error) {
 				return auth.Principal{TenantID: "acme", Email: "admin@acme.example"}, nil
 			}
@@ -109,13 +92,14 @@ func TestAuthorizeKey(t *testing.T) {
 				if tt.code == "rate_limited" && got.Error.Message != "PeopleHR is limiting API calls for your company right now. Try again in a minute." {
 					t.Errorf("message %q does not say to try again", got.Error.Message)
 				}
-				if len(keys.sealed) != 0 || store.in != nil {
+				if _, err := store.GetIntegration(context.Background(), "acme"); len(keys.sealed) != 0 || !errors.Is(err, integration.ErrNotFound) {
 					t.Errorf("a refused key was stored: %q", keys.sealed)
 				}
 				return
 			}
-			if len(keys.sealed) != 1 || keys.sealed[0] != key || store.in.Key.Last4 != key[len(key)-4:] {
-				t.Errorf("sealed %q (last 4 %q), want the bare key", keys.sealed, store.in.Key.Last4)
+			in, err := store.GetIntegration(context.Background(), "acme")
+			if err != nil || len(keys.sealed) != 1 || keys.sealed[0] != key || in.Key.Last4 != key[len(key)-4:] {
+				t.Errorf("sealed %q (stored %+v, %v), want the bare key", keys.sealed, in, err)
 			}
 		})
 	}
