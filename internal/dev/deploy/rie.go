@@ -13,13 +13,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/peoplesync/peoplesync/internal/dev/devstack"
 )
 
 // RIEPath finds the Lambda Runtime Interface Emulator: $AWS_LAMBDA_RIE if
@@ -111,9 +112,8 @@ func startFunction(ctx context.Context, o FunctionOptions) (*Function, error) {
 	f.cmd.Dir = filepath.Dir(o.Bootstrap)
 	f.cmd.Env = envList(env)
 	f.cmd.Stdout, f.cmd.Stderr = f.out, f.out
-	f.cmd.SysProcAttr = sysProcAttr()
 	f.started = time.Now()
-	if err := startLocked(f.cmd, f.exited); err != nil {
+	if err := devstack.StartChild(f.cmd, f.exited); err != nil {
 		return nil, err
 	}
 	if err := f.waitListening(ctx, 10*time.Second); err != nil {
@@ -213,25 +213,6 @@ func (f *Function) Exited() bool {
 	default:
 		return false
 	}
-}
-
-// startLocked starts cmd from a goroutine locked to its OS thread, which
-// then waits for the process and closes exited: Linux sends the
-// parent-death signal when the thread that started the child exits, so the
-// thread must live exactly as long as the child (golang/go#27505).
-func startLocked(cmd *exec.Cmd, exited chan<- struct{}) error {
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread goes with the goroutine
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	return <-started
 }
 
 // freePorts asks the kernel for n distinct free 127.0.0.1 ports; another

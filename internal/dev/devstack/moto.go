@@ -218,8 +218,7 @@ func startAttempt(ctx context.Context, spec emulatorSpec, logDir string, port in
 	e.cmd.Stdout = logFile
 	e.cmd.Stderr = logFile
 	e.cmd.Env = append(os.Environ(), spec.env...)
-	e.cmd.SysProcAttr = sysProcAttr()
-	err = startLocked(e.cmd, e.exited)
+	err = StartChild(e.cmd, e.exited)
 	logFile.Close() // the child has its own descriptor
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", spec.bin, err)
@@ -231,12 +230,17 @@ func startAttempt(ctx context.Context, spec emulatorSpec, logDir string, port in
 	return e, nil
 }
 
-// startLocked starts cmd from a goroutine locked to its OS thread, which
+// StartChild starts cmd as a child that cannot outlive its starter: in
+// its own process group, so it can be killed with anything it spawned, and
+// (on Linux) SIGKILLed by the kernel when the thread that started it dies,
+// so a test binary that panics, times out or is killed leaves no emulator
+// running. It starts cmd from a goroutine locked to its OS thread, which
 // then waits for the process and closes exited. Linux delivers Pdeathsig
 // when the thread that forked the child exits, not the whole process
 // (golang/go#27505); a dedicated thread that lives exactly as long as the
 // child makes that the same thing.
-func startLocked(cmd *exec.Cmd, exited chan<- struct{}) error {
+func StartChild(cmd *exec.Cmd, exited chan<- struct{}) error {
+	cmd.SysProcAttr = sysProcAttr()
 	started := make(chan error, 1)
 	go func() {
 		// Never unlocked: the runtime retires the thread when this
@@ -248,7 +252,7 @@ func startLocked(cmd *exec.Cmd, exited chan<- struct{}) error {
 		}
 		started <- nil
 		// The exit status is not interesting: it is either our SIGKILL or
-		// a startup failure, which waitReady explains from the log.
+		// a startup failure, which the caller explains from its output.
 		_ = cmd.Wait()
 		close(exited)
 	}()
