@@ -88,9 +88,6 @@ func WithClock(now func() time.Time) Option { return func(w *Worker) { w.now = n
 // WithProgressEvery sets how often progress is saved while a run works.
 func WithProgressEvery(d time.Duration) Option { return func(w *Worker) { w.progressEvery = d } }
 
-// WithLeaseTTL sets how long a run holds its tenant between heartbeats.
-func WithLeaseTTL(d time.Duration) Option { return func(w *Worker) { w.leaseTTL = d } }
-
 // New builds a Worker; every port is required, and the spacings must be
 // positive.
 func New(store Store, feed Feed, keys Keys, files ErrorFiles, mail Mail, bus Events, log *slog.Logger, opts ...Option) (*Worker, error) {
