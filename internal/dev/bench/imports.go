@@ -69,18 +69,11 @@ func (e *Env) RunImports(ctx context.Context, n int, changed bool) (*Imports, er
 	out := &Imports{N: n}
 	clock := Today
 	employees := Employees(n)
-	st, err := stack.Start(ctx, stack.Options{
-		Moto: e.Moto, SES: e.SES, Prefix: fmt.Sprintf("bench%d-", n), Employees: employees,
-		Now: func() time.Time { return clock },
-	})
+	st, err := e.benchStack(ctx, n, employees, func() time.Time { return clock })
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	err = st.SeedTenant(ctx, benchTenant())
-	if err != nil {
-		return nil, err
-	}
 	db := devstack.NewClients(devstack.AWSConfig(e.Moto.Endpoint())).DynamoDB
 	table := st.WorkerEnv["TABLE_NAME"]
 	floorMembers, err := cloneTable(ctx, db, table, fmt.Sprintf("bench%d-floor-members", n))
@@ -268,4 +261,20 @@ func benchTenant() stack.Tenant {
 		ID: TenantID, ProgrammeName: "Northwind Perks", AdminEmail: "admin@northwind.example",
 		APIKey: peoplehrtest.DefaultAPIKey, Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping(),
 	}
+}
+
+// benchStack starts a stack of its own for an n-employee run, with the
+// bench tenant seeded; the caller closes it.
+func (e *Env) benchStack(ctx context.Context, n int, employees []peoplehrtest.Employee, now func() time.Time) (*stack.Stack, error) {
+	st, err := stack.Start(ctx, stack.Options{
+		Moto: e.Moto, SES: e.SES, Prefix: fmt.Sprintf("bench%d-", n), Employees: employees, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.SeedTenant(ctx, benchTenant()); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }

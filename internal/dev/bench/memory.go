@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
-	"github.com/peoplesync/peoplesync/internal/dev/stack"
 	"github.com/peoplesync/peoplesync/internal/integration"
 )
 
@@ -24,18 +23,11 @@ type Peak struct {
 // member, owner and log writes, mail jobs and events are built and counted
 // but not sent (RunRequest.Sink).
 func (e *Env) RunPeak(ctx context.Context, n int) (*Peak, error) {
-	st, err := stack.Start(ctx, stack.Options{
-		Moto: e.Moto, SES: e.SES, Prefix: fmt.Sprintf("bench%d-", n), Employees: Employees(n),
-		Now: func() time.Time { return Today },
-	})
+	st, err := e.benchStack(ctx, n, Employees(n), func() time.Time { return Today })
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	err = st.SeedTenant(ctx, benchTenant())
-	if err != nil {
-		return nil, err
-	}
 	out := &Peak{N: n}
 	req := RunRequest{
 		Endpoint: e.Moto.Endpoint(), Env: st.WorkerEnv, Now: Today, Sink: true,
