@@ -135,19 +135,12 @@ func TestWhoOwnsAnAddress(t *testing.T) {
 		member("E1", "a@example.com", StatusActive),
 		member("E2", "a@example.com", StatusActive),
 	}
-	tests := []struct {
-		name     string
-		settings func(*Settings)
-		members  []Member
-		records  []Record
-		kinds    string
-		issues   string
-		check    func(t *testing.T, p Plan)
-	}{
+	runPlanCases(t, []planCase{
 		{
 			name:    "a newcomer listed before the holder is refused; the holder's other changes apply",
 			members: []Member{withDept(member("E1", "a@example.com", StatusActive), "Ops")},
 			records: []Record{rec("N1", "a@example.com"), rec("E1", "a@example.com", "Department", "Sales")},
+			counts:  Counts{Updated: 1, Errors: 1, Total: 2},
 			kinds:   "update:E1",
 			issues:  "1/N1/email/error",
 			check: func(t *testing.T, p Plan) {
@@ -160,6 +153,7 @@ func TestWhoOwnsAnAddress(t *testing.T) {
 			name:    "a newcomer listed after the holder is refused too",
 			members: []Member{withDept(member("E1", "a@example.com", StatusActive), "Ops")},
 			records: []Record{rec("E1", "a@example.com", "Department", "Sales"), rec("N1", "a@example.com")},
+			counts:  Counts{Updated: 1, Errors: 1, Total: 2},
 			kinds:   "update:E1",
 			issues:  "2/N1/email/error",
 		},
@@ -167,12 +161,14 @@ func TestWhoOwnsAnAddress(t *testing.T) {
 			name:    "a member closing gives its address up to a newcomer listed first",
 			members: []Member{member("E1", "a@example.com", StatusActive)},
 			records: []Record{rec("N1", "a@example.com"), rec("E1", "a@example.com", "EmployeeStatus", "Left")},
+			counts:  Counts{Created: 1, Closed: 1, Total: 2},
 			kinds:   "create:N1 close:E1",
 		},
 		{
 			name:    "a rehired leaver takes back its address before a newcomer listed first",
 			members: []Member{member("E1", "a@example.com", StatusLeaver)},
 			records: []Record{rec("N1", "a@example.com"), rec("E1", "a@example.com")},
+			counts:  Counts{Reactivated: 1, Errors: 1, Total: 2},
 			kinds:   "reactivate:E1",
 			issues:  "1/N1/email/error",
 		},
@@ -180,6 +176,7 @@ func TestWhoOwnsAnAddress(t *testing.T) {
 			name:    "two records could relink to one gone member: the one with its names wins, listed second",
 			members: []Member{member("E1", "a@example.com", StatusActive)},
 			records: []Record{rec("X1", "a@example.com", "FirstName", "Someone Else"), rec("X2", "a@example.com", "FirstName", "First E1")},
+			counts:  Counts{Updated: 1, Errors: 1, Warnings: 1, Total: 2},
 			kinds:   "relink:X2",
 			issues:  "1/X1/email/error 2/X2/employeeId/warning",
 		},
@@ -187,6 +184,7 @@ func TestWhoOwnsAnAddress(t *testing.T) {
 			name:    "two records with the gone member's names: the first relinks, the second is refused",
 			members: []Member{member("E1", "a@example.com", StatusActive)},
 			records: []Record{rec("X1", "a@example.com", "FirstName", "First E1"), rec("X2", "a@example.com", "FirstName", "First E1")},
+			counts:  Counts{Updated: 1, Errors: 1, Warnings: 1, Total: 2},
 			kinds:   "relink:X1",
 			issues:  "1/X1/employeeId/warning 2/X2/email/error",
 		},
@@ -194,6 +192,7 @@ func TestWhoOwnsAnAddress(t *testing.T) {
 			name:    "a refused relink never says it relinked, and the old id is still missing",
 			members: inconsistent,
 			records: []Record{rec("X1", "a@example.com", "FirstName", "First E1"), rec("E2", "a@example.com")},
+			counts:  Counts{Unchanged: 1, Errors: 1, Warnings: 1, Total: 2},
 			issues:  "0/E1//warning 1/X1/email/error",
 			check: func(t *testing.T, p Plan) {
 				for _, is := range p.Issues {
@@ -208,29 +207,11 @@ func TestWhoOwnsAnAddress(t *testing.T) {
 			settings: func(s *Settings) { s.CloseMissingMembers = true },
 			members:  inconsistent,
 			records:  []Record{rec("X1", "a@example.com", "FirstName", "First E1"), rec("E2", "a@example.com")},
+			counts:   Counts{Unchanged: 1, Closed: 1, Errors: 1, Total: 2},
 			kinds:    "close:E1",
 			issues:   "1/X1/email/error",
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := DefaultSettings()
-			if tt.settings != nil {
-				tt.settings(&s)
-			}
-			p := mustPlan(t, s, DefaultMapping(), tt.members, tt.records...)
-			if got := kinds(p); got != tt.kinds {
-				t.Errorf("changes = %q, want %q", got, tt.kinds)
-			}
-			if got := issues(p); got != tt.issues {
-				t.Errorf("issues = %q, want %q", got, tt.issues)
-			}
-			if tt.check != nil {
-				tt.check(t, p)
-			}
-			assertNoRepeat(t, s, DefaultMapping(), tt.members, p, tt.records)
-		})
-	}
+	})
 }
 
 // SPEC 2.2 "values are trimmed of surrounding white space", taken to every
@@ -306,17 +287,7 @@ func TestTextHygieneAndIssues(t *testing.T) {
 	scope := func(s *Settings) {
 		s.Scope = []ScopeRule{{Source: "EmploymentType", Op: ScopeEquals, Values: []string{"Contractor"}}}
 	}
-	tests := []struct {
-		name     string
-		settings func(*Settings)
-		mapping  func(*Mapping)
-		members  []Member
-		records  []Record
-		kinds    string
-		issues   string
-		counts   Counts
-		check    func(t *testing.T, p Plan)
-	}{
+	runPlanCases(t, []planCase{
 		{
 			name:    "an id and an email with invisible characters are the stored member's",
 			members: []Member{member("E1", "ann@example.com", StatusActive)},
@@ -409,32 +380,7 @@ func TestTextHygieneAndIssues(t *testing.T) {
 			issues:  "1/E1/firstName/warning",
 			counts:  Counts{Created: 1, Warnings: 1, Total: 1},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, m := DefaultSettings(), DefaultMapping()
-			if tt.settings != nil {
-				tt.settings(&s)
-			}
-			if tt.mapping != nil {
-				tt.mapping(&m)
-			}
-			p := mustPlan(t, s, m, tt.members, tt.records...)
-			if got := kinds(p); got != tt.kinds {
-				t.Errorf("changes = %q, want %q", got, tt.kinds)
-			}
-			if got := issues(p); got != tt.issues {
-				t.Errorf("issues = %q, want %q", got, tt.issues)
-			}
-			if p.Counts != tt.counts {
-				t.Errorf("counts = %+v, want %+v", p.Counts, tt.counts)
-			}
-			if tt.check != nil {
-				tt.check(t, p)
-			}
-			assertNoRepeat(t, s, m, tt.members, p, tt.records)
-		})
-	}
+	})
 }
 
 // SPEC 2.3 "deletion of the account 60 days later": the planner decides the

@@ -69,19 +69,52 @@ func issues(p Plan) string {
 	return strings.Join(b, " ")
 }
 
+// planCase is one row of a table of plans: the inputs, then what the plan
+// must say. Every row is also planned again on its applied state, which
+// must be empty.
+type planCase struct {
+	name     string
+	settings func(*Settings)
+	mapping  func(*Mapping)
+	members  []Member
+	records  []Record
+	kinds    string // "kind:id ..." in plan order
+	issues   string // "row/id/field/severity ..." sorted by row
+	counts   Counts
+	check    func(t *testing.T, p Plan)
+}
+
+func runPlanCases(t *testing.T, tests []planCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, m := DefaultSettings(), DefaultMapping()
+			if tt.settings != nil {
+				tt.settings(&s)
+			}
+			if tt.mapping != nil {
+				tt.mapping(&m)
+			}
+			p := mustPlan(t, s, m, tt.members, tt.records...)
+			if got := kinds(p); got != tt.kinds {
+				t.Errorf("changes = %q, want %q", got, tt.kinds)
+			}
+			if got := issues(p); got != tt.issues {
+				t.Errorf("issues = %q, want %q", got, tt.issues)
+			}
+			if p.Counts != tt.counts {
+				t.Errorf("counts = %+v, want %+v", p.Counts, tt.counts)
+			}
+			if tt.check != nil {
+				tt.check(t, p)
+			}
+			assertNoRepeat(t, s, m, tt.members, p, tt.records)
+		})
+	}
+}
+
 func TestRules(t *testing.T) {
-	defaults := DefaultSettings()
-	tests := []struct {
-		name     string
-		settings func(*Settings)
-		mapping  func(*Mapping)
-		members  []Member
-		records  []Record
-		kinds    string // "kind:id ..." in plan order
-		issues   string // "row/id/field/severity ..." sorted by row
-		counts   Counts
-		check    func(t *testing.T, p Plan)
-	}{
+	runPlanCases(t, []planCase{
 		{
 			name:    "new and active is created invited with a welcome owed",
 			records: []Record{rec("E1", "  Ann@Example.COM ")},
@@ -522,32 +555,7 @@ func TestRules(t *testing.T) {
 				}
 			},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, m := defaults, DefaultMapping()
-			if tt.settings != nil {
-				tt.settings(&s)
-			}
-			if tt.mapping != nil {
-				tt.mapping(&m)
-			}
-			p := mustPlan(t, s, m, tt.members, tt.records...)
-			if got := kinds(p); got != tt.kinds {
-				t.Errorf("changes = %q, want %q", got, tt.kinds)
-			}
-			if got := issues(p); got != tt.issues {
-				t.Errorf("issues = %q, want %q", got, tt.issues)
-			}
-			if p.Counts != tt.counts {
-				t.Errorf("counts = %+v, want %+v", p.Counts, tt.counts)
-			}
-			if tt.check != nil {
-				tt.check(t, p)
-			}
-			assertNoRepeat(t, s, m, tt.members, p, tt.records)
-		})
-	}
+	})
 }
 
 func mustZone(t *testing.T, name string) *time.Location {
