@@ -46,12 +46,7 @@ func (m *Memory) GetMember(_ context.Context, tenant, employeeID string) (engine
 func (m *Memory) ListMembers(_ context.Context, tenant string, status engine.Status, cursor string, limit int) ([]engine.Member, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var ids []string
-	for k := range m.members {
-		if k.tenant == tenant {
-			ids = append(ids, k.key)
-		}
-	}
+	ids := keysOf(m.members, tenant)
 	var out []engine.Member
 	next, err := page(ids, memberCursor, false, cursor, limit, func(employeeID string) {
 		if mem := m.members[id{tenant, employeeID}]; status == "" || mem.Status == status {

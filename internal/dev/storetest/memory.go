@@ -42,6 +42,17 @@ type id struct{ tenant, key string }
 
 type logID struct{ tenant, employee, run string }
 
+// keysOf lists the keys of a tenant's items, in no order.
+func keysOf[V any](items map[id]V, tenant string) []string {
+	var out []string
+	for k := range items {
+		if k.tenant == tenant {
+			out = append(out, k.key)
+		}
+	}
+	return out
+}
+
 // NewMemory builds an empty store on the clock now.
 func NewMemory(now func() time.Time) *Memory {
 	if now == nil {
@@ -268,12 +279,7 @@ func (m *Memory) GetRun(_ context.Context, tenant, runID string) (*integration.R
 func (m *Memory) ListRuns(_ context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var ids []string
-	for k := range m.runs {
-		if k.tenant == tenant {
-			ids = append(ids, k.key)
-		}
-	}
+	ids := keysOf(m.runs, tenant)
 	var out []*integration.Run
 	next, err := page(ids, runCursor, true, cursor, limit, func(runID string) {
 		r := m.runs[id{tenant, runID}]
