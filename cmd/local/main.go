@@ -219,10 +219,17 @@ func report(ctx context.Context, st *stack.Stack, runID string) error {
 	if run.ErrorFileKey != "" {
 		printErrorFile(ctx, st, run.ErrorFileKey)
 	}
-	time.Sleep(3 * time.Second) // let the mailer catch up before listing
-	after, err := st.SES.Sent(ctx)
-	if err != nil {
-		return err
+	// The mailer sends at the template's SES rate: wait for a welcome per
+	// new member and the summary (a bounded while) before listing.
+	want := len(before) + c.Created + c.Reactivated + 1
+	var after []devstack.Email
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		if after, err = st.SES.Sent(ctx); err != nil {
+			return err
+		}
+		if len(after) >= want || time.Now().After(deadline) {
+			break
+		}
 	}
 	fmt.Printf("   emails sent: %d (read them at %s/)\n", len(after)-len(before), st.SES.Endpoint())
 	for _, e := range after[len(before):min(len(after), len(before)+5)] {
