@@ -59,7 +59,8 @@ type Client struct {
 type Option func(*Client)
 
 // WithHTTPClient sets the HTTP client. Its own Timeout should be zero: the
-// per-attempt timeout already bounds each call.
+// per-attempt timeout already bounds each call. Its CheckRedirect is
+// replaced: the client never follows a redirect (see refuseRedirect).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc != nil {
@@ -147,8 +148,24 @@ func New(baseURL string, opts ...Option) *Client {
 	for _, opt := range opts {
 		opt(c)
 	}
+	// A copy, so the caller's client keeps its own redirect policy.
+	hc := *c.http
+	hc.CheckRedirect = refuseRedirect
+	c.http = &hc
 	return c
 }
+
+// refuseRedirect stops at the first redirect. The API key travels in the
+// POST body, and Go re-sends that body to wherever a 307 or 308 points:
+// a redirect from a compromised or misconfigured base URL would hand the
+// key to another host. PeopleHR's API never redirects, so the 3xx itself
+// is the answer and attempt turns it into an error.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// errRedirected is the cause of a 3xx answer. It is not retried (the same
+// request would be redirected again) and names neither the target nor
+// anything the server said.
+var errRedirected = errors.New("PeopleHR answered with a redirect, which is never followed (the API key would go with it): check the PeopleHR base URL")
 
 type getAllRequest struct {
 	APIKey         string `json:"APIKey"`
@@ -236,6 +253,10 @@ func (c *Client) attempt(ctx context.Context, body []byte, deliver func(map[stri
 		return 0, c.unavailable(ctx, 0, fmt.Errorf("sending request: %w", err))
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+		return 0, &Error{HTTPStatus: resp.StatusCode, Err: errRedirected}
+	}
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 		return 0, &Error{

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -506,5 +507,39 @@ func TestFetchAllStreams(t *testing.T) {
 	})
 	if err != nil || n != total || seen != total {
 		t.Fatalf("FetchAll = %d, %v; seen %d, want %d", n, err, seen, total)
+	}
+}
+
+// TestRedirectsAreNeverFollowed: a base URL answering with a redirect to
+// another host (a catcher) must not hand it the request, whose body holds
+// the key. 307 and 308 are the ones Go would follow with the body; every
+// 3xx is one non-retried error, and the catcher receives nothing.
+func TestRedirectsAreNeverFollowed(t *testing.T) {
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			catcher := newCannedServer(t, ok(twoRecords))
+			srv := newCannedServer(t, response{code: code, header: map[string]string{"Location": catcher.URL + "/Employee"}})
+			// The caller's own client follows redirects; the option must not.
+			c, sl := newClient(srv.URL, peoplehr.WithHTTPClient(&http.Client{}))
+			_, n, err := fetchAll(t, c)
+			if got := catcher.requests.Load(); got != 0 {
+				t.Fatalf("the redirect target received %d requests", got)
+			}
+			var perr *peoplehr.Error
+			if !errors.As(err, &perr) || n != 0 {
+				t.Fatalf("n=%d err=%v, want a *peoplehr.Error", n, err)
+			}
+			if perr.HTTPStatus != code || srv.requests.Load() != 1 || len(sl.all()) != 0 {
+				t.Errorf("http status %d, %d requests, sleeps %v: want %d, one request, no retry", perr.HTTPStatus, srv.requests.Load(), sl.all(), code)
+			}
+			for _, sentinel := range sentinels {
+				if errors.Is(err, sentinel) {
+					t.Errorf("a redirect matches %v", sentinel)
+				}
+			}
+			if msg := err.Error(); !strings.Contains(msg, "redirect") || strings.Contains(msg, catcher.URL) {
+				t.Errorf("err %q: want it to say redirect and not name the target", msg)
+			}
+		})
 	}
 }
