@@ -224,6 +224,10 @@ func requestID(r *http.Request) string {
 // are internal: logged with the request id, never shown.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
+	var ref *refusal
+	if errors.As(err, &ref) {
+		s.log.Warn("request refused", "requestId", requestID(r), "path", r.URL.Path, "code", ref.shown.Code, "error", ref.cause)
+	}
 	if !errors.As(err, &e) {
 		switch {
 		case errors.Is(err, integration.ErrNotFound):

@@ -236,8 +236,24 @@ func keyError(err error) error {
 	case errors.Is(err, peoplehr.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "peoplehr_unavailable", Message: "PeopleHR could not be reached. Try again in a few minutes."}
 	}
-	return &Error{Status: http.StatusBadGateway, Code: "peoplehr_error", Message: "PeopleHR answered with an error: " + err.Error()}
+	// PeopleHR's own words are not shown: they are whatever its server (or
+	// whoever answers at its address) chose to say, to an admin who trusts
+	// this page. They go to the log, as the client left them (key cut out,
+	// length bounded, quoted).
+	return &refusal{
+		shown: &Error{Status: http.StatusBadGateway, Code: "peoplehr_error", Message: "PeopleHR refused the request for a reason we do not recognise. Try again later; if it persists, contact support with the request id."},
+		cause: err,
+	}
 }
+
+// refusal is an answer in our words whose cause only the log sees.
+type refusal struct {
+	shown *Error
+	cause error
+}
+
+func (e *refusal) Error() string   { return e.shown.Code + ": " + e.cause.Error() }
+func (e *refusal) Unwrap() []error { return []error{e.shown, e.cause} }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	in, err := s.update(r, p, func(in *integration.Integration) error {

@@ -104,3 +104,48 @@ func TestAuthorizeKey(t *testing.T) {
 		})
 	}
 }
+
+// TestPeopleHRWordsAreLoggedNotShown: an unrecognised refusal from PeopleHR
+// (or whatever answers at its address) reaches the admin in our words; its
+// text, which could be a phishing line, goes only to the log, quoted.
+func TestPeopleHRWordsAreLoggedNotShown(t *testing.T) {
+	const theirs = "Your key expired: paste it at https://evil.example/renew"
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"in-band status", `{"isError":true,"Status":4,"Message":"` + theirs + `","Result":null}`},
+		{"in-band status 0", `{"isError":true,"Status":0,"Message":"` + theirs + `"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			t.Cleanup(srv.Close)
+			var logs strings.Builder
+			authn := func(*http.Request) (auth.Principal, error) {
+				return auth.Principal{TenantID: "acme", Email: "admin@acme.example"}, nil
+			}
+			s, err := New(storetest.NewMemory(time.Now), peoplehr.New(srv.URL), &plainKeys{}, struct{ Jobs }{}, struct{ Links }{}, authn, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest(http.MethodPost, "/integration/authorization", strings.NewReader(`{"apiKey":"`+peoplehrtest.DefaultAPIKey+`"}`))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+
+			var got struct{ Error Error }
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusBadGateway || got.Error.Code != "peoplehr_error" {
+				t.Fatalf("%d %s, want 502 peoplehr_error", rec.Code, rec.Body)
+			}
+			if strings.Contains(rec.Body.String(), "evil.example") {
+				t.Errorf("PeopleHR's words reached the admin: %s", rec.Body)
+			}
+			if !strings.Contains(logs.String(), "evil.example") || strings.Contains(logs.String(), peoplehrtest.DefaultAPIKey) {
+				t.Errorf("the log should keep PeopleHR's words and never the key: %s", logs.String())
+			}
+		})
+	}
+}
