@@ -431,8 +431,14 @@ func (p *Planner) apply(c *candidate, m *Member) (Member, Kind) {
 		after.LeftOn, after.PurgeOn, after.PurgeAt = "", "", time.Time{}
 		after.Status = StatusActive
 		if !m.Accepted && p.settings.WelcomeEmail {
-			// Never accepted the first invitation: invite again.
-			after.Status, after.Welcome = StatusInvited, WelcomeOwed
+			// Never accepted: invited again, but a welcome is owed only to
+			// one who never had one. A welcome sent, sending or refused is
+			// kept as it is, or every scope-out and scope-in (or leave and
+			// rehire) would mail the member again (issue 15).
+			after.Status = StatusInvited
+			if m.Welcome == WelcomeNotSent {
+				after.Welcome = p.welcomeFor(&after.Values)
+			}
 		}
 	case !wasActive:
 		after.LeftOn = leftOn(c, p.today, m.LeftOn)

@@ -250,18 +250,6 @@ func TestRules(t *testing.T) {
 			},
 		},
 		{
-			name:    "withdrawn leaving date of one who never accepted invites again",
-			members: []Member{member("E1", "a@example.com", StatusLeaver)},
-			records: []Record{rec("E1", "a@example.com", "LeavingDate", "2026-04-30")},
-			kinds:   "reactivate:E1",
-			counts:  Counts{Reactivated: 1, Total: 1},
-			check: func(t *testing.T, p Plan) {
-				if a := changeOf(p, "E1").After; a.Status != StatusInvited || a.Welcome != WelcomeOwed {
-					t.Errorf("after = %+v", a)
-				}
-			},
-		},
-		{
 			name:    "a leaver still gone is unchanged",
 			members: []Member{member("E1", "a@example.com", StatusLeaver)},
 			records: []Record{rec("E1", "a@example.com", "LeavingDate", "2026-01-01", "EmployeeStatus", "Left")},
@@ -594,6 +582,35 @@ func closesOf(from, to int) string {
 		b = append(b, fmt.Sprintf("close:M%02d", i))
 	}
 	return strings.Join(b, " ")
+}
+
+// TestReactivationWelcome: a reactivated member who never accepted is
+// invited again, but only one who never had a welcome is owed one; a
+// scope-out, approve, scope-in cycle must not mail anyone twice (issue 15).
+func TestReactivationWelcome(t *testing.T) {
+	tests := []struct {
+		before Welcome
+		want   Welcome
+	}{
+		{WelcomeSent, WelcomeSent},
+		{WelcomeSending, WelcomeSending},
+		{WelcomeFailed, WelcomeFailed},
+		{WelcomeOwed, WelcomeOwed},
+		{WelcomeNotSent, WelcomeOwed},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.before), func(t *testing.T) {
+			m := member("E1", "a@example.com", StatusLeaver)
+			m.Welcome = tt.before
+			p := mustPlan(t, DefaultSettings(), DefaultMapping(), []Member{m}, rec("E1", "a@example.com", "LeavingDate", "2026-04-30"))
+			if got := kinds(p); got != "reactivate:E1" {
+				t.Fatalf("changes = %q", got)
+			}
+			if a := changeOf(p, "E1").After; a.Status != StatusInvited || a.Welcome != tt.want {
+				t.Errorf("after = %s/%s, want invited/%s", a.Status, a.Welcome, tt.want)
+			}
+		})
+	}
 }
 
 func TestMappingValidation(t *testing.T) {
