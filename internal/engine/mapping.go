@@ -65,6 +65,10 @@ type compiled struct {
 	sources [NumFields]string // "" when the field is not mapped
 }
 
+// withheldMessage tells the admin why a source is refused, so that they do
+// not take it for a typo and look for another spelling.
+const withheldMessage = "%q is not a PeopleHR field that can be mapped: it holds %s, which the service never reads"
+
 // compile checks the mapping and resolves names to fields.
 func (m Mapping) compile() (compiled, error) {
 	var c compiled
@@ -75,6 +79,8 @@ func (m Mapping) compile() (compiled, error) {
 	switch {
 	case m.UniqueKey == "":
 		add("uniqueKey", "choose the PeopleHR field that identifies each employee (usually EmployeeId)")
+	case Withheld(m.UniqueKey) != "":
+		add("uniqueKey", withheldMessage, m.UniqueKey, Withheld(m.UniqueKey))
 	case !ValidSource(m.UniqueKey):
 		add("uniqueKey", "%q is not a PeopleHR field that can be mapped", m.UniqueKey)
 	default:
@@ -95,6 +101,8 @@ func (m Mapping) compile() (compiled, error) {
 			if src != m.UniqueKey {
 				add("fields.employeeId", "employeeId comes from uniqueKey; set uniqueKey instead")
 			}
+		case Withheld(src) != "":
+			add("fields."+name, withheldMessage, src, Withheld(src))
 		case !ValidSource(src):
 			add("fields."+name, "%q is not a PeopleHR field that can be mapped", src)
 		default:
