@@ -17,11 +17,12 @@ import (
 type claimsKey struct{}
 
 // FromGatewayClaims authenticates with the claims API Gateway's JWT
-// authorizer validated (issuer, audience, signature, expiry) and passed on.
-// A request that did not come through the authorizer has none: 401.
+// authorizer validated (issuer, audience, signature, expiry) and passed on,
+// checking what the authorizer cannot: the token's lifetime. A request that
+// did not come through the authorizer has none: 401.
 func FromGatewayClaims(r *http.Request) (auth.Principal, error) {
 	claims, _ := r.Context().Value(claimsKey{}).(map[string]string)
-	return auth.FromClaims(claims)
+	return auth.FromGatewayClaims(claims)
 }
 
 // FromBearer authenticates by verifying the bearer token itself, where no

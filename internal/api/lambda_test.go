@@ -28,7 +28,7 @@ func gatewayEvent(method, path, body string, edit func(*events.APIGatewayV2HTTPR
 			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method},
 			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-					Claims: map[string]string{auth.ClaimTenant: "acme", auth.ClaimEmail: "admin@acme.example"},
+					Claims: map[string]string{auth.ClaimTenant: "acme", auth.ClaimEmail: "admin@acme.example", "iat": "1773133200", "exp": "1773140400"},
 				},
 			},
 		},
@@ -70,6 +70,9 @@ func TestGatewayAnswersEveryErrorInTheEnvelope(t *testing.T) {
 		}), 500, "internal", "ERROR"},
 		{"no authorizer claims", gatewayEvent("GET", "/integration", "", func(ev *events.APIGatewayV2HTTPRequest) {
 			ev.RequestContext.Authorizer = nil
+		}), 401, "unauthenticated", ""},
+		{"claims of a token valid for a century", gatewayEvent("GET", "/integration", "", func(ev *events.APIGatewayV2HTTPRequest) {
+			ev.RequestContext.Authorizer.JWT.Claims["exp"] = "4928806800"
 		}), 401, "unauthenticated", ""},
 		{"a route that is not one", gatewayEvent("GET", "/nothing-here", "", nil), 404, "not_found", ""},
 		{"a settings save the API refuses", gatewayEvent("PUT", "/integration/settings", `{"timeOfDay":"25:00"}`, nil), 400, "validation_failed", ""},

@@ -70,7 +70,13 @@ func TestVerify(t *testing.T) {
 		{"nbf within leeway", rs256(with(jwt.MapClaims{"nbf": testNow.Add(30 * time.Second).Unix()})), ""},
 		{"not yet valid", rs256(with(jwt.MapClaims{"nbf": testNow.Add(2 * time.Minute).Unix()})), "not valid yet"},
 		{"issued in the future", rs256(with(jwt.MapClaims{"iat": testNow.Add(2 * time.Minute).Unix()})), "issued in the future"},
-		{"no nbf or iat", rs256(with(jwt.MapClaims{"nbf": nil, "iat": nil})), ""},
+		{"no nbf", rs256(with(jwt.MapClaims{"nbf": nil})), ""},
+		{"no iat", rs256(with(jwt.MapClaims{"iat": nil})), "missing iat"},
+		{"valid for the longest lifetime", rs256(with(jwt.MapClaims{"exp": testNow.Add(-time.Minute).Add(MaxTokenLifetime).Unix()})), ""},
+		{"valid for a second too long", rs256(with(jwt.MapClaims{"exp": testNow.Add(-time.Minute).Add(MaxTokenLifetime + time.Second).Unix()})), "valid for over"},
+		{"exp a century away", rs256(with(jwt.MapClaims{"exp": testNow.AddDate(100, 0, 0).Unix()})), "valid for over"},
+		{"old iat, far exp", rs256(with(jwt.MapClaims{"iat": testNow.AddDate(-1, 0, 0).Unix(), "nbf": nil})), "valid for over"},
+		{"issued just within leeway", rs256(with(jwt.MapClaims{"iat": testNow.Add(30 * time.Second).Unix(), "nbf": nil})), ""},
 		{"wrong issuer", rs256(with(jwt.MapClaims{"iss": "https://evil.example/issuer"})), "wrong issuer"},
 		{"issuer not exact", rs256(with(jwt.MapClaims{"iss": testIssuer + "/"})), "wrong issuer"},
 		{"no issuer", rs256(with(jwt.MapClaims{"iss": nil})), "missing"},
@@ -79,6 +85,15 @@ func TestVerify(t *testing.T) {
 		{"missing kid", func(t *testing.T) string {
 			return sign(t, jwt.SigningMethodRS256, good, nil, validClaims())
 		}, "no kid"},
+		{"unknown crit header", func(t *testing.T) string {
+			return sign(t, jwt.SigningMethodRS256, good, map[string]any{"kid": testKid, "crit": []string{"exp-only-for"}, "exp-only-for": "reports"}, validClaims())
+		}, "critical header"},
+		{"empty crit header", func(t *testing.T) string {
+			return sign(t, jwt.SigningMethodRS256, good, map[string]any{"kid": testKid, "crit": []string{}}, validClaims())
+		}, "critical header"},
+		{"crit naming a registered header", func(t *testing.T) string {
+			return sign(t, jwt.SigningMethodRS256, good, map[string]any{"kid": testKid, "crit": []string{"kid"}}, validClaims())
+		}, "critical header"},
 		{"unknown kid", func(t *testing.T) string {
 			return sign(t, jwt.SigningMethodRS256, good, map[string]any{"kid": "nope"}, validClaims())
 		}, "unknown signing key"},

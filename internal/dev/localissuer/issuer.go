@@ -160,15 +160,16 @@ func createKey(path string) (*rsa.PrivateKey, error) {
 }
 
 // Token signs an admin token for tenant and email, valid for ttl from now.
-// It refuses a tenant or email the verifier would refuse, so a bad flag
-// fails here rather than as a 401 later.
+// It refuses a tenant, email or ttl (over auth.MaxTokenLifetime) the
+// verifier would refuse, so a bad flag fails here rather than as a 401
+// later.
 func (i *Issuer) Token(tenant, email string, ttl time.Duration) (string, error) {
 	p, err := auth.FromClaims(map[string]string{auth.ClaimTenant: tenant, auth.ClaimEmail: email})
 	if err != nil {
 		return "", fmt.Errorf("sign token for tenant %q, email %q: %w", tenant, email, err)
 	}
-	if ttl <= 0 {
-		return "", fmt.Errorf("sign token: ttl %v is not positive", ttl)
+	if ttl <= 0 || ttl > auth.MaxTokenLifetime {
+		return "", fmt.Errorf("sign token: ttl %v is not from 1s to %v", ttl, auth.MaxTokenLifetime)
 	}
 	now := time.Now()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
