@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Kind is what a change does to a member.
@@ -164,6 +166,20 @@ func (p *Planner) Add(rec Record) {
 	case runeLen(id) > EmployeeID.MaxLen():
 		p.issue(row, truncate(id, EmployeeID.MaxLen()), EmployeeID.String(), SeverityError,
 			fmt.Sprintf("the employee id is longer than %d characters: the record was skipped", EmployeeID.MaxLen()))
+		return
+	case id == "." || id == "..":
+		// A URL path segment of "." or ".." is resolved away by browsers
+		// (even escaped), so /members/{id} could never open this member.
+		p.issue(row, id, EmployeeID.String(), SeverityError,
+			fmt.Sprintf("the employee id %s is a path step, not an id: the record was skipped", quote(id)))
+		return
+	case strings.ContainsFunc(id, func(r rune) bool { return unicode.Is(unicode.Cf, r) }):
+		// Cleaning has removed controls and the invisible characters; the
+		// format characters left (bidi overrides and marks, tags) would make
+		// the id read differently from what it is wherever it is shown. The
+		// id column stays blank and the message shows it escaped.
+		p.issue(row, "", EmployeeID.String(), SeverityError,
+			fmt.Sprintf("the employee id %s contains invisible formatting characters: the record was skipped", quote(id)))
 		return
 	}
 	c := candidate{row: row, outOfScope: outOfScope(p.settings.Scope, rec)}
