@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/peoplesync/peoplesync/internal/engine"
 )
 
 // nestedObjects are the nested record objects whose fields the engine may
@@ -18,9 +20,19 @@ var nestedObjects = map[string]bool{
 	"EmploymentDetail": true,
 }
 
-// bankDetail is skipped in every record, in any letter case and shape: the
-// service must never read, store or log bank data.
-const bankDetail = "BankDetail"
+// withheld reports whether a record field is one the service never reads
+// (engine.Withheld: bank details, national identifiers, salary,
+// right-to-work data, in any letter case and shape): its value is skipped
+// unread and it never reaches a record. A directory repeats the same few
+// dozen names in every record, so each name is classified once.
+func (d *decoder) withheld(name string) bool {
+	w, ok := d.withheldNames[name]
+	if !ok {
+		w = engine.Withheld(name) != ""
+		d.withheldNames[name] = w
+	}
+	return w
+}
 
 // envelope is what the response said about itself, read in any key order.
 type envelope struct {
@@ -65,6 +77,8 @@ type decoder struct {
 	dec     *jsontext.Decoder
 	deliver func(map[string]string) error
 	n       int // records delivered so far
+
+	withheldNames map[string]bool
 }
 
 // decodeResponse reads one PeopleHR response, handing each record of Result
@@ -72,8 +86,9 @@ type decoder struct {
 // number of records delivered, which may be non-zero even on error.
 func decodeResponse(r io.Reader, deliver func(map[string]string) error) (envelope, int, error) {
 	d := &decoder{
-		dec:     jsontext.NewDecoder(&skipBOM{r: r}, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)),
-		deliver: deliver,
+		dec:           jsontext.NewDecoder(&skipBOM{r: r}, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)),
+		deliver:       deliver,
+		withheldNames: map[string]bool{},
 	}
 	env, err := d.envelope()
 	return env, d.n, err
@@ -156,7 +171,8 @@ func (d *decoder) read() (jsontext.Token, error) {
 func (d *decoder) peek() jsontext.Kind { return d.dec.PeekKind() }
 
 // skip discards the next value whole, without building any of it: deep
-// nesting costs no stack and skipped values (BankDetail) are never decoded.
+// nesting costs no stack and skipped values (BankDetail, NISNumber) are
+// never decoded.
 func (d *decoder) skip() error { return d.readErr(d.dec.SkipValue()) }
 
 // object walks the members of an object whose opening brace was read,
@@ -314,14 +330,17 @@ func (d *decoder) record() (map[string]string, error) {
 	err := d.object(func(name jsontext.Token) error {
 		key := name.String()
 		switch {
-		case strings.EqualFold(key, bankDetail):
+		case d.withheld(key):
 			return d.skip()
 		case nestedObjects[key] && d.peek() == '{':
 			if _, err := d.read(); err != nil {
 				return err
 			}
 			return d.object(func(inner jsontext.Token) error {
-				return d.field(key+"."+inner.String(), rec)
+				if path := key + "." + inner.String(); !d.withheld(path) {
+					return d.field(path, rec)
+				}
+				return d.skip()
 			})
 		default:
 			return d.field(key, rec)

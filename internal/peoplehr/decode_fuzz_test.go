@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/peoplesync/peoplesync/internal/engine"
 )
 
 type decoded struct {
@@ -24,9 +25,10 @@ func decodeAll(body []byte) decoded {
 }
 
 // FuzzDecode feeds the decoder arbitrary bodies. Besides not panicking, it
-// must never let BankDetail through: no record key names it, and a record's
-// output is the same whatever valid JSON its BankDetail holds. A
-// byte-order mark before a body changes nothing.
+// must never let a withheld field through (BankDetail, NISNumber, ...): no
+// record key names one, and a record's output is the same whatever valid
+// JSON its BankDetail or NISNumber holds. A byte-order mark before a body
+// changes nothing.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"isError":false,"Status":0,"Result":[{"EmployeeId":{"DisplayValue":"PW1","FieldHistory":[]}}]}`),
 		[]byte(`{"AccountNumber":{"DisplayValue":"12345678","FieldHistory":[]}}`))
@@ -42,8 +44,8 @@ func FuzzDecode(f *testing.F) {
 		plain := decodeAll(body)
 		for _, rec := range plain.records {
 			for k := range rec {
-				if strings.HasPrefix(strings.ToLower(k), "bankdetail") {
-					t.Fatalf("record key %q leaks BankDetail", k)
+				if what := engine.Withheld(k); what != "" {
+					t.Fatalf("record key %q leaks %s", k, what)
 				}
 			}
 		}
@@ -58,18 +60,21 @@ func FuzzDecode(f *testing.F) {
 		if !json.Valid(bank) {
 			return
 		}
-		// body stands in for the rest of a record after a BankDetail field.
-		frame := func(bankValue []byte) []byte {
-			b := []byte(`{"isError":false,"Status":0,"Result":[{"EmployeeId":"PW1","BankDetail":`)
-			b = append(b, bankValue...)
-			if len(body) > 0 {
-				b = append(append(b, ','), body...)
+		// body stands in for the rest of a record after a withheld field;
+		// bank stands in for that field's value.
+		for _, name := range []string{"BankDetail", "NISNumber"} {
+			frame := func(value []byte) []byte {
+				b := []byte(`{"isError":false,"Status":0,"Result":[{"EmployeeId":"PW1","` + name + `":`)
+				b = append(b, value...)
+				if len(body) > 0 {
+					b = append(append(b, ','), body...)
+				}
+				return append(b, `}]}`...)
 			}
-			return append(b, `}]}`...)
-		}
-		got, want := decodeAll(frame(bank)), decodeAll(frame([]byte(`{}`)))
-		if got.failed != want.failed || !reflect.DeepEqual(got.records, want.records) {
-			t.Fatalf("BankDetail %s changed the output:\n got %+v\nwant %+v", bank, got, want)
+			got, want := decodeAll(frame(bank)), decodeAll(frame([]byte(`{}`)))
+			if got.failed != want.failed || !reflect.DeepEqual(got.records, want.records) {
+				t.Fatalf("%s %s changed the output:\n got %+v\nwant %+v", name, bank, got, want)
+			}
 		}
 	})
 }

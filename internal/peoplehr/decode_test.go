@@ -88,6 +88,24 @@ func TestFetchAllDecodesRecords(t *testing.T) {
 			want: []map[string]string{{"EmployeeId": "A"}, {"EmployeeId": "B"}, {"EmployeeId": "C"}, {"EmployeeId": "D"}},
 		},
 		{
+			// Each value is an NI number: none may reach a record, under
+			// any name, case, nesting or shape.
+			name: "national identifiers, salary and right-to-work data in any shape and case",
+			body: `{"isError":false,"Status":0,"Result":[
+				{"EmployeeId":"A","NISNumber":{"DisplayValue":"QQ123456C","FieldHistory":[]},"Gender":"F"},
+				{"EmployeeId":"B","nisnumber":"QQ123456C","NISNUMBER":["QQ123456C"],"NiNumber":{"x":"QQ123456C"},"NI Number":null},
+				{"EmployeeId":"C","ContactDetail":{"NISNumber":"QQ123456C","Mobile":"07700 900123"},
+					"EmploymentDetail":{"SSN":{"DisplayValue":"QQ123456C"},"PayrollID":"PAY1"}},
+				{"EmployeeId":"D","Salary":"QQ123456C","RightToWork":"QQ123456C","PassportNumber":"QQ123456C",
+					"Nationality":{"DisplayValue":"QQ123456C"},"TaxCode":123456,"OtherContact":"QQ123456C"}]}`,
+			want: []map[string]string{
+				{"EmployeeId": "A", "Gender": "F"},
+				{"EmployeeId": "B"},
+				{"EmployeeId": "C", "ContactDetail.Mobile": "07700 900123", "EmploymentDetail.PayrollID": "PAY1"},
+				{"EmployeeId": "D"},
+			},
+		},
+		{
 			name: "Result before Status, odd envelope spellings",
 			body: `{"Result":[{"EmployeeId":"PW5"},{"EmployeeId":"PW6"}],"Extra":{"a":[1]},"Message":"ok","Status":"0","IsError":"false"}`,
 			want: []map[string]string{{"EmployeeId": "PW5"}, {"EmployeeId": "PW6"}},
