@@ -4,39 +4,51 @@
 
 const TOKEN_KEY = 'peoplesync.token';
 
-// takeTokenFromFragment moves a token handed over in the address fragment
-// (#token=...) into sessionStorage and removes it from the address bar
-// and the history, so it is never bookmarked, shared or sent anywhere.
+// takeTokenFromFragment removes a token handed over in the address
+// fragment (#token=...) from the address bar and the history, so it is
+// never bookmarked, shared or sent anywhere, and answers it ('' when there
+// is none). It stores nothing: a link can come from anyone, so whether its
+// token may replace the tab's session is for the shell to settle.
 export function takeTokenFromFragment() {
   const m = /^#(?:.*&)?token=([^&]+)/.exec(location.hash);
-  if (!m) return false;
-  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+  if (!m) return '';
   history.replaceState(null, '', location.pathname + location.search + '#/');
-  return true;
+  try {
+    return decodeURIComponent(m[1]).trim();
+  } catch {
+    return ''; // a broken escape: no token, rather than a broken page
+  }
 }
 
 export function setToken(token) {
   sessionStorage.setItem(TOKEN_KEY, token.trim());
 }
 
+// sessionToken is the token the tab is signed in with, '' when none.
+export function sessionToken() {
+  return sessionStorage.getItem(TOKEN_KEY) || '';
+}
+
 export function hasToken() {
-  return !!sessionStorage.getItem(TOKEN_KEY);
+  return !!sessionToken();
 }
 
 export function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-// email reads the admin's address from the token, for display only: the
-// API verifies the token, the page never trusts what it reads here.
-export function tokenEmail() {
-  const t = sessionStorage.getItem(TOKEN_KEY) || '';
+// tokenIdentity reads the tenant and the admin's address from a token (the
+// session's by default), '' for either it does not hold, for display
+// only: the API verifies the token, the page never trusts what it reads
+// here.
+export function tokenIdentity(token = sessionToken()) {
   try {
-    const part = t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
     const claims = JSON.parse(atob(part));
-    return typeof claims.email === 'string' ? claims.email : '';
+    const text = (v) => (typeof v === 'string' ? v : '');
+    return { tenant: text(claims.tenant_id), email: text(claims.email) };
   } catch {
-    return '';
+    return { tenant: '', email: '' };
   }
 }
 

@@ -1,6 +1,6 @@
 // The console's shell: sign-in, navigation and a small hash router.
-import { takeTokenFromFragment, hasToken, setToken, signOut, tokenEmail, whenSignedOut } from './api.js';
-import { h, replace, notice } from './ui.js';
+import { takeTokenFromFragment, hasToken, sessionToken, setToken, signOut, tokenIdentity, whenSignedOut } from './api.js';
+import { h, replace, notice, confirmDialog } from './ui.js';
 import { dashboardView, importView } from './dashboard.js';
 import { setupView } from './setup.js';
 import { historyView } from './history.js';
@@ -38,7 +38,7 @@ function setNav(active) {
 function signedIn(show) {
   document.getElementById('main-nav').hidden = !show;
   document.getElementById('who').hidden = !show;
-  document.getElementById('who-email').textContent = show ? tokenEmail() : '';
+  document.getElementById('who-email').textContent = show ? tokenIdentity().email : '';
 }
 
 function signInView(reason) {
@@ -118,8 +118,30 @@ async function render() {
   if (focus) focus.focus({ preventScroll: false });
 }
 
-function boot() {
-  takeTokenFromFragment();
+// adoptLinkToken signs in with the token of a link (#token=...). A link can
+// come from anyone, so in a tab already signed in a different token
+// replaces the session only once the admin has read who each one signs in
+// as and said so; Cancel, the default, keeps the session. Without that, an
+// attacker's link would quietly switch the tab to the attacker's tenant,
+// where the admin might paste their PeopleHR key.
+async function adoptLinkToken() {
+  const token = takeTokenFromFragment();
+  const current = sessionToken();
+  if (!token || token === current) return;
+  if (current && !(await confirmSwitch(tokenIdentity(current), tokenIdentity(token)))) return;
+  setToken(token);
+}
+
+function confirmSwitch(from, to) {
+  const who = (id) => `${id.email || 'an unknown admin'} for tenant ${id.tenant ? `“${id.tenant}”` : 'unknown'}`;
+  return confirmDialog({
+    title: 'Sign in as someone else?',
+    body: `You are signed in as ${who(from)}. This link signs you in as ${who(to)}. Switch?`,
+    yes: 'Switch',
+  });
+}
+
+async function boot() {
   whenSignedOut(() => {
     signOut();
     if (current) current.abort();
@@ -134,10 +156,11 @@ function boot() {
     e.preventDefault();
     main.focus();
   });
-  window.addEventListener('hashchange', () => {
-    takeTokenFromFragment(); // a new #token= replaces the session's
+  window.addEventListener('hashchange', async () => {
+    await adoptLinkToken();
     render();
   });
+  await adoptLinkToken();
   render();
 }
 
