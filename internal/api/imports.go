@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -104,6 +105,8 @@ func (s *Server) errorFile(w http.ResponseWriter, r *http.Request, p auth.Princi
 	return nil
 }
 
+var errNotHeld = &Error{Status: http.StatusConflict, Code: "not_held", Message: "Only a held import waiting for a decision can be approved or discarded."}
+
 // heldRun reads a held run still waiting for a decision.
 func (s *Server) heldRun(r *http.Request, p auth.Principal) (*integration.Run, error) {
 	run, err := s.run(r, p)
@@ -111,7 +114,7 @@ func (s *Server) heldRun(r *http.Request, p auth.Principal) (*integration.Run, e
 		return nil, err
 	}
 	if run.Status != integration.StatusHeld || run.Resolution != "" {
-		return nil, &Error{Status: http.StatusConflict, Code: "not_held", Message: "Only a held import waiting for a decision can be approved or discarded."}
+		return nil, errNotHeld
 	}
 	return run, nil
 }
@@ -138,19 +141,25 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if !samePlan(kept, now.Changes) {
 		return &Error{Status: http.StatusConflict, Code: "feed_changed", Message: "PeopleHR or the members changed since this import was held: start a new import to see what it would do now."}
 	}
+	// The decision is taken before the approval run is queued, so a
+	// discard at the same moment either wins here or finds it taken.
+	decision := integration.ResolutionApproved + p.Email
+	if err := s.decide(r.Context(), held, decision); err != nil {
+		return err
+	}
 	run, created, err := s.startRun(r.Context(), p, integration.TriggerApproval, held.RunID)
+	if err == nil && created {
+		writeJSON(w, http.StatusAccepted, viewRun(run))
+		return nil
+	}
+	// Nothing was queued to apply it: the held run waits for a decision again.
+	if uerr := s.store.DecideHeld(r.Context(), p.TenantID, held.RunID, decision, ""); uerr != nil {
+		return errors.Join(err, fmt.Errorf("withdraw the approval: %w", uerr))
+	}
 	if err != nil {
 		return err
 	}
-	if !created {
-		return &Error{Status: http.StatusConflict, Code: "run_active", Message: fmt.Sprintf("Import %s is queued or running: approve when it has finished.", run.RunID)}
-	}
-	held.Resolution = "approved by " + p.Email
-	if err := s.store.SaveRun(r.Context(), held); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, viewRun(run))
-	return nil
+	return &Error{Status: http.StatusConflict, Code: "run_active", Message: fmt.Sprintf("Import %s is queued or running: approve when it has finished.", run.RunID)}
 }
 
 func (s *Server) discard(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -158,11 +167,24 @@ func (s *Server) discard(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if err != nil {
 		return err
 	}
-	held.Resolution = "discarded by " + p.Email
-	if err := s.store.SaveRun(r.Context(), held); err != nil {
+	if err := s.decide(r.Context(), held, integration.ResolutionDiscarded+p.Email); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, viewRun(held))
+	return nil
+}
+
+// decide records the decision on a held run if none was taken since it
+// was read: of an approve and a discard at once, the second gets 409.
+func (s *Server) decide(ctx context.Context, held *integration.Run, decision string) error {
+	err := s.store.DecideHeld(ctx, held.TenantID, held.RunID, "", decision)
+	if errors.Is(err, integration.ErrConflict) {
+		return errNotHeld
+	}
+	if err != nil {
+		return err
+	}
+	held.Resolution = decision
 	return nil
 }
 

@@ -27,6 +27,9 @@ type Store interface {
 	CreateRun(ctx context.Context, r *integration.Run) error
 	SaveRun(ctx context.Context, r *integration.Run) error
 	ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error)
+	// DecideHeld records a decision on a held run if none was taken
+	// (integration.ErrConflict otherwise), or withdraws it.
+	DecideHeld(ctx context.Context, tenant, runID, from, to string) error
 	Members(ctx context.Context, tenant string) ([]engine.Member, error)
 	GetMember(ctx context.Context, tenant, employeeID string) (engine.Member, error)
 	ListMembers(ctx context.Context, tenant string, status engine.Status, cursor string, limit int) ([]engine.Member, string, error)

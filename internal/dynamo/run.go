@@ -84,6 +84,39 @@ func (s *Store) SaveRun(ctx context.Context, r *integration.Run) error {
 	return nil
 }
 
+// DecideHeld records an admin's decision on a held run: from "" (waiting)
+// to a resolution, or from that resolution back to waiting ("") when what
+// it started could not be queued. The write is conditional on the run
+// being held with resolution from, so of an approve and a discard at once
+// one wins and the other gets integration.ErrConflict (so does a run that
+// does not exist or is not held).
+func (s *Store) DecideHeld(ctx context.Context, tenant, runID, from, to string) error {
+	values := map[string]types.AttributeValue{":held": str(string(integration.StatusHeld))}
+	cond := "#status = :held AND attribute_not_exists(resolution)"
+	if from != "" {
+		cond, values[":from"] = "#status = :held AND resolution = :from", str(from)
+	}
+	update := "REMOVE resolution"
+	if to != "" {
+		update, values[":to"] = "SET resolution = :to", str(to)
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key(runPK(tenant), runSK(runID)),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeValues: values,
+	})
+	if conditionFailed(err) {
+		return fmt.Errorf("decide held run: %w", integration.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("decide held run: %w", err)
+	}
+	return nil
+}
+
 func (s *Store) putRun(ctx context.Context, r *integration.Run, cond string) error {
 	item, err := encodeRun(r)
 	if err != nil {

@@ -71,10 +71,17 @@ type Run struct {
 	Summary MailState
 	// Approves is, for an approval run, the held run whose plan it applies.
 	Approves string
-	// Resolution says what became of a held run: "approved by <admin>" or
-	// "discarded by <admin>"; empty while it waits.
+	// Resolution says what became of a held run: ResolutionApproved or
+	// ResolutionDiscarded followed by the admin's email; empty while it
+	// waits. It is set once, by a conditional write: the first decision wins.
 	Resolution string
 }
+
+// The decisions on a held run, as Resolution begins.
+const (
+	ResolutionApproved  = "approved by "
+	ResolutionDiscarded = "discarded by "
+)
 
 // Active reports whether the run is waiting or working.
 func (r *Run) Active() bool { return r.Status == StatusQueued || r.Status == StatusRunning }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -168,6 +169,12 @@ func (r *runner) approve(ctx context.Context, in *integration.Integration, s eng
 	held, err := r.w.store.GetRun(ctx, r.run.TenantID, r.run.Approves)
 	if err != nil {
 		return err
+	}
+	// The API queues an approval run only after its decision won, but the
+	// job may outlive that decision (withdrawn, or a discard recorded
+	// another way): only a plan still approved is applied.
+	if held.Status != integration.StatusHeld || !strings.HasPrefix(held.Resolution, integration.ResolutionApproved) {
+		return &runFailure{"the held import is no longer approved (it was discarded or is waiting for a decision): nothing was applied", fmt.Errorf("held run %s (%s) is not approved", held.RunID, held.Status)}
 	}
 	changes, err := r.w.store.HeldPlan(ctx, r.run.TenantID, r.run.Approves)
 	if err != nil {

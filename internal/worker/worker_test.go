@@ -320,7 +320,25 @@ func TestAHeldRunAppliesNothingUntilApproved(t *testing.T) {
 		t.Errorf("events %v, summaries %v", e.bus.types, e.mail.of(integration.MailSummary))
 	}
 
-	approval, err := e.w.Run(context.Background(), integration.Job{TenantID: tenant, RunID: "r3", Trigger: integration.TriggerApproval, Approves: "r2"})
+	// An approval job for a plan that is not approved (discarded, say) is
+	// refused before anything is applied.
+	ctx := context.Background()
+	if err := e.store.DecideHeld(ctx, tenant, "r2", "", integration.ResolutionDiscarded+"admin@acme.example"); err != nil {
+		t.Fatal(err)
+	}
+	refused, err := e.w.Run(ctx, integration.Job{TenantID: tenant, RunID: "r3", Trigger: integration.TriggerApproval, Approves: "r2"})
+	if err != nil || refused.Status != integration.StatusFailed || !strings.Contains(refused.FailureReason, "no longer approved") {
+		t.Fatalf("approval of a discarded plan: %v %s %q", err, refused.Status, refused.FailureReason)
+	}
+	for _, m := range e.members(t) {
+		if m.Status == engine.StatusLeaver {
+			t.Fatalf("a discarded plan was applied to %s", m.EmployeeID())
+		}
+	}
+	if err := e.store.DecideHeld(ctx, tenant, "r2", integration.ResolutionDiscarded+"admin@acme.example", integration.ResolutionApproved+"admin@acme.example"); err != nil {
+		t.Fatal(err)
+	}
+	approval, err := e.w.Run(ctx, integration.Job{TenantID: tenant, RunID: "r4", Trigger: integration.TriggerApproval, Approves: "r2"})
 	if err != nil || approval.Status != integration.StatusSucceeded || approval.Counts.Closed != 12 {
 		t.Fatalf("approval: %v %s %+v", err, approval.Status, approval.Counts)
 	}
@@ -328,7 +346,7 @@ func TestAHeldRunAppliesNothingUntilApproved(t *testing.T) {
 	for _, m := range e.members(t) {
 		if m.Status == engine.StatusLeaver {
 			closed++
-			if m.LastRunID != "r3" || m.PurgeAt.IsZero() {
+			if m.LastRunID != "r4" || m.PurgeAt.IsZero() {
 				t.Errorf("closed %+v", m)
 			}
 		}
