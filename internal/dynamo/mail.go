@@ -102,6 +102,51 @@ func (s *Store) FinishSummary(ctx context.Context, tenant, runID string, to inte
 	return nil
 }
 
+// mailPK is the partition of a tenant's email bookkeeping that lives on
+// no member, run or integration (each summary recipient's copy), apart
+// from those so nothing that lists runs or members ever meets it.
+func mailPK(tenant string) string { return "T#" + tenant + "#MAIL" }
+
+func summaryCopySK(runID, recipient string) string { return "SUMMARY#" + runID + "#" + recipient }
+
+// summaryCopyTTL is how long a copy's state is kept: its run's summary is
+// settled within the mail queue's retention, long before.
+const summaryCopyTTL = 30 * 24 * time.Hour
+
+// ClaimSummaryCopy claims one recipient's copy of a run's summary (never
+// claimed, or owed again after a send that certainly failed) by moving it
+// to sending. integration.ErrConflict means it was sent, is being sent or
+// was refused.
+func (s *Store) ClaimSummaryCopy(ctx context.Context, tenant, runID, recipient string) error {
+	item := key(mailPK(tenant), summaryCopySK(runID, recipient))
+	item["state"] = str(string(integration.MailSending))
+	item["purgeAt"] = num(s.now().Add(summaryCopyTTL).Unix())
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: item,
+		ConditionExpression:      aws.String("attribute_not_exists(PK) OR #state = :owed"),
+		ExpressionAttributeNames: map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":owed": str(string(integration.MailOwed)),
+		},
+	})
+	if conditionFailed(err) {
+		err = integration.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("claim summary copy: %w", err)
+	}
+	return nil
+}
+
+// FinishSummaryCopy records the outcome of a claimed copy.
+func (s *Store) FinishSummaryCopy(ctx context.Context, tenant, runID, recipient string, to integration.MailState) error {
+	_, err := s.transition(ctx, key(mailPK(tenant), summaryCopySK(runID, recipient)), "state", integration.MailSending, to, nil, nil)
+	if err != nil {
+		return fmt.Errorf("finish summary copy: %w", err)
+	}
+	return nil
+}
+
 // ClaimReauthNotice moves the "re-authorize PeopleHR" email from owed to
 // sending.
 func (s *Store) ClaimReauthNotice(ctx context.Context, tenant string) error {

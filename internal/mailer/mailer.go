@@ -34,6 +34,8 @@ type Store interface {
 	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
 	ClaimSummary(ctx context.Context, tenant, runID string) error
 	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
+	ClaimSummaryCopy(ctx context.Context, tenant, runID, recipient string) error
+	FinishSummaryCopy(ctx context.Context, tenant, runID, recipient string, to integration.MailState) error
 	ClaimReauthNotice(ctx context.Context, tenant string) error
 	FinishReauthNotice(ctx context.Context, tenant string, to integration.MailState) error
 }
@@ -134,16 +136,45 @@ func (m *Mailer) summary(ctx context.Context, in *integration.Integration, runID
 	if run.Status == integration.StatusHeld {
 		reason = "Nothing was applied: " + run.HeldReason + ". Approve or discard the run on the dashboard."
 	}
-	msg, err := compose(summaryTemplate, recipients(in), map[string]any{
+	data := map[string]any{
 		"Programme": in.ProgrammeName, "Status": describe(run.Status), "Reason": reason,
 		"Finished": run.FinishedAt.UTC().Format("2 January 2006 15:04 UTC"), "Counts": run.Counts,
 		"ErrorFile": run.ErrorFileKey != "", "Dashboard": m.cfg.DashboardURL,
-	})
-	if err != nil {
+	}
+	// Each recipient gets their own email, claimed on its own: one To: with
+	// every address would make the service a relay that shows each
+	// recipient the others, and a retry after a throttled send must not
+	// mail again those already sent theirs (issue 15).
+	for _, to := range recipients(in) {
+		if err := m.summaryTo(ctx, in.TenantID, runID, to, data, log.With("recipient", to)); err != nil {
+			// Owed again, so the retried job sends the copies still owed.
+			if serr := m.store.FinishSummary(ctx, in.TenantID, runID, integration.MailOwed); serr != nil {
+				return errors.Join(err, serr)
+			}
+			return err
+		}
+	}
+	if err := m.store.FinishSummary(ctx, in.TenantID, runID, integration.MailSent); err != nil {
+		log.Error("summary sent but not recorded as sent: it stays 'sending' and will not be sent again", "error", err)
+	}
+	return nil
+}
+
+// summaryTo sends one recipient's copy of a run's summary, if it is still
+// owed. An error means the job must be retried.
+func (m *Mailer) summaryTo(ctx context.Context, tenant, runID, to string, data map[string]any, log *slog.Logger) error {
+	if err := m.store.ClaimSummaryCopy(ctx, tenant, runID, to); errors.Is(err, integration.ErrConflict) {
+		log.Info("no summary owed to this recipient: already sent, sending or refused")
+		return nil
+	} else if err != nil {
 		return err
 	}
-	return m.send(ctx, msg, log, func(to integration.MailState, _ string) error {
-		return m.store.FinishSummary(ctx, in.TenantID, runID, to)
+	msg, err := compose(summaryTemplate, []string{to}, data)
+	if err != nil {
+		return errors.Join(err, m.store.FinishSummaryCopy(ctx, tenant, runID, to, integration.MailOwed))
+	}
+	return m.send(ctx, msg, log, func(state integration.MailState, _ string) error {
+		return m.store.FinishSummaryCopy(ctx, tenant, runID, to, state)
 	})
 }
 

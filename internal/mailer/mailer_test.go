@@ -170,8 +170,8 @@ func TestAWelcomeSettlesByTheSendsOutcome(t *testing.T) {
 	}
 }
 
-// A run's summary goes once to the admin and the extra recipients; a held
-// run's says what to do.
+// A run's summary goes once to the admin and once to each extra
+// recipient, each in an email of their own; a held run's says what to do.
 func TestASummaryIsSentOnce(t *testing.T) {
 	for _, tt := range []struct {
 		status integration.Status
@@ -197,18 +197,61 @@ func TestASummaryIsSentOnce(t *testing.T) {
 				}
 			}
 			sent := e.sender.messages()
-			if len(sent) != 1 || strings.Join(sent[0].To, ",") != "admin@acme.example,hr@acme.example" {
-				t.Fatalf("sent %+v", sent)
+			if got := recipientsOf(sent); got != "admin@acme.example hr@acme.example" {
+				t.Fatalf("sent to %q, want one email each to the admin and hr", got)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(sent[0].Subject+"\n"+sent[0].Text, w) {
-					t.Errorf("the summary lacks %q:\n%s\n%s", w, sent[0].Subject, sent[0].Text)
+			for _, msg := range sent {
+				for _, w := range tt.want {
+					if !strings.Contains(msg.Subject+"\n"+msg.Text, w) {
+						t.Errorf("the summary lacks %q:\n%s\n%s", w, msg.Subject, msg.Text)
+					}
 				}
 			}
 			if got, _ := e.store.GetRun(context.Background(), tenant, "r1"); got.Summary != integration.MailSent {
 				t.Errorf("summary %s", got.Summary)
 			}
 		})
+	}
+}
+
+// recipientsOf is each email's To:, one email a field: an email to two
+// addresses shows as "a,b".
+func recipientsOf(sent []email.Message) string {
+	var out []string
+	for _, m := range sent {
+		out = append(out, strings.Join(m.To, ","))
+	}
+	return strings.Join(out, " ")
+}
+
+// A summary throttled part-way is retried for the recipients still owed
+// only: those already sent theirs are not mailed again (issue 15).
+func TestASummaryRetriedSendsOnlyTheCopiesOwed(t *testing.T) {
+	e := newEnv(t)
+	run := &integration.Run{TenantID: tenant, RunID: "r1", Status: integration.StatusSucceeded, Summary: integration.MailOwed}
+	if err := e.store.CreateRun(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	e.sender.fail = func(n int) error {
+		if n == 2 {
+			return fmt.Errorf("SES: %w", email.ErrRetryLater)
+		}
+		return nil
+	}
+	job := integration.MailJob{Kind: integration.MailSummary, TenantID: tenant, RunID: "r1"}
+	if err := e.m.Handle(context.Background(), job); !errors.Is(err, email.ErrRetryLater) {
+		t.Fatalf("throttled summary: %v, want a retry", err)
+	}
+	if got, _ := e.store.GetRun(context.Background(), tenant, "r1"); got.Summary != integration.MailOwed {
+		t.Errorf("summary %s after a throttled copy, want owed", got.Summary)
+	}
+	for range 2 {
+		if err := e.m.Handle(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := recipientsOf(e.sender.messages()); got != "admin@acme.example hr@acme.example" {
+		t.Errorf("sent to %q, want the admin once and hr once", got)
 	}
 }
 

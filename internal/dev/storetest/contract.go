@@ -25,7 +25,6 @@ type Store interface {
 	SaveRun(ctx context.Context, r *integration.Run) error
 	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
 	ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error)
-	DecideHeld(ctx context.Context, tenant, runID, from, to string) error
 
 	Members(ctx context.Context, tenant string) ([]engine.Member, error)
 	GetMember(ctx context.Context, tenant, employeeID string) (engine.Member, error)
@@ -46,6 +45,8 @@ type Store interface {
 	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
 	ClaimSummary(ctx context.Context, tenant, runID string) error
 	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
+	ClaimSummaryCopy(ctx context.Context, tenant, runID, recipient string) error
+	FinishSummaryCopy(ctx context.Context, tenant, runID, recipient string, to integration.MailState) error
 	ClaimReauthNotice(ctx context.Context, tenant string) error
 	FinishReauthNotice(ctx context.Context, tenant string, to integration.MailState) error
 }
@@ -95,9 +96,8 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"apply leased: creates under the lease", testLeasedCreates},
 		{"leases", testLeases},
 		{"held plans", testHeldPlans},
-		{"held decisions", testHeldDecisions},
-		{"concurrency: approve and discard at once", testConcurrentDecisions},
 		{"mail claims", testMailClaims},
+		{"summary copies", testSummaryCopies},
 		{"refused keys", testRefusedKeys},
 		{"schedule", testSchedule},
 		{"concurrency: two appliers at once", testConcurrentAppliers},

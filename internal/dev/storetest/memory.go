@@ -33,6 +33,9 @@ type Memory struct {
 	plans        map[id][]byte // tenant and run id -> encoded changes
 	leases       map[string]integration.Lease
 	logs         map[logID]integration.LogEntry
+
+	// copies are each summary recipient's copy of a run's summary.
+	copies map[copyID]integration.MailState
 }
 
 var _ Store = (*Memory)(nil)
@@ -67,6 +70,7 @@ func NewMemory(now func() time.Time) *Memory {
 		plans:        map[id][]byte{},
 		leases:       map[string]integration.Lease{},
 		logs:         map[logID]integration.LogEntry{},
+		copies:       map[copyID]integration.MailState{},
 	}
 }
 
