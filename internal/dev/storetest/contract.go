@@ -25,6 +25,7 @@ type Store interface {
 	SaveRun(ctx context.Context, r *integration.Run) error
 	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
 	ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error)
+	DecideHeld(ctx context.Context, tenant, runID, from, to string) error
 
 	Members(ctx context.Context, tenant string) ([]engine.Member, error)
 	GetMember(ctx context.Context, tenant, employeeID string) (engine.Member, error)
@@ -96,6 +97,8 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"apply leased: creates under the lease", testLeasedCreates},
 		{"leases", testLeases},
 		{"held plans", testHeldPlans},
+		{"held decisions", testHeldDecisions},
+		{"concurrency: approve and discard at once", testConcurrentDecisions},
 		{"mail claims", testMailClaims},
 		{"summary copies", testSummaryCopies},
 		{"refused keys", testRefusedKeys},
