@@ -146,7 +146,11 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	in, err := s.update(r, p, func(in *integration.Integration) error {
-		if problems := body.apply(&in.Settings); len(problems) > 0 {
+		problems := body.apply(&in.Settings)
+		// Extra recipients in the saving admin's own domain only: a list
+		// of outside addresses would make each import mail strangers.
+		problems = append(problems, fieldProblems(in.Settings.ValidateRecipients(p.Email))...)
+		if len(problems) > 0 {
 			return invalid("Some settings are not valid.", problems...)
 		}
 		in.AdminEmail = p.Email // who saved the setup gets the summaries

@@ -108,6 +108,65 @@ func (s Settings) Validate() []engine.FieldProblem {
 	return out
 }
 
+// RecipientDomain is the one email domain extra summary recipients may be
+// in: the admin's (who saves the setup), lower-cased. It is "" when the
+// admin's address is at a public mail provider, whose domain is not the
+// tenant's own: anyone can have an address there.
+func RecipientDomain(adminEmail string) string {
+	if domain := domainOf(adminEmail); !slices.Contains(publicMailDomains, domain) {
+		return domain
+	}
+	return ""
+}
+
+// domainOf is an address's domain, lower-cased; "" without one.
+func domainOf(address string) string {
+	at := strings.LastIndexByte(address, '@')
+	if at < 0 {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSpace(address[at+1:]))
+}
+
+// publicMailDomains are the largest public mail providers. An admin there
+// can still receive summaries; extras would be anyone's inbox.
+var publicMailDomains = []string{
+	"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com", "msn.com",
+	"yahoo.com", "yahoo.co.uk", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com",
+	"proton.me", "protonmail.com", "gmx.com", "gmx.net", "mail.com", "zoho.com", "yandex.com",
+}
+
+// RecipientAllowed reports whether an extra summary recipient is in the
+// tenant's own domain (RecipientDomain of the admin), or a subdomain of it
+// (hr@uk.acme.example for an admin at acme.example: the same organisation's
+// DNS). A summary to any other address would make the service a relay for
+// whoever can save settings (issue 15).
+func RecipientAllowed(adminEmail, recipient string) bool {
+	domain, got := RecipientDomain(adminEmail), domainOf(recipient)
+	return domain != "" && (got == domain || strings.HasSuffix(got, "."+domain))
+}
+
+// ValidateRecipients reports the extra summary recipients outside the
+// tenant's own domain for the admin saving the settings, each named by its
+// field with the domain allowed. Apart from Validate, since settings saved
+// before this rule must not stop runs: the mailer skips such recipients.
+func (s Settings) ValidateRecipients(adminEmail string) []engine.FieldProblem {
+	msg := "must be an address at " + RecipientDomain(adminEmail) + " (your own email domain) or a subdomain of it"
+	switch {
+	case domainOf(adminEmail) == "":
+		msg = "cannot be added: your sign-in carries no email address to take the domain from"
+	case RecipientDomain(adminEmail) == "":
+		msg = "cannot be added: extra recipients must share your email domain, and " + domainOf(adminEmail) + " is a public mail provider"
+	}
+	var out []engine.FieldProblem
+	for i, a := range s.SummaryRecipients {
+		if engine.ValidEmail(a) && !RecipientAllowed(adminEmail, a) {
+			out = append(out, engine.FieldProblem{Field: fmt.Sprintf("summaryRecipients[%d]", i), Message: msg})
+		}
+	}
+	return out
+}
+
 // Sync gives the engine's view of the settings, once they are valid: an
 // error matching engine.ErrInvalidSettings otherwise.
 func (s Settings) Sync() (engine.Settings, error) {

@@ -54,3 +54,42 @@ func TestSettingsValidate(t *testing.T) {
 		})
 	}
 }
+
+// Extra summary recipients must be in the admin's own domain (or below
+// it): a list of outside addresses made every import a mail to strangers
+// (issue 15). A public provider's domain is nobody's own.
+func TestValidateRecipients(t *testing.T) {
+	tests := []struct {
+		name       string
+		admin      string
+		recipients []string
+		fields     string
+		message    string // in the first problem's message
+	}{
+		{"the admin's domain", "Admin@Acme.example", []string{"hr@acme.example", "HR@ACME.EXAMPLE"}, "", ""},
+		{"a subdomain", "admin@acme.example", []string{"hr@uk.acme.example"}, "", ""},
+		{"another domain is named with the one allowed", "admin@acme.example", []string{"hr@acme.example", "victim@elsewhere.example"}, "summaryRecipients[1]", "acme.example"},
+		{"a look-alike suffix", "admin@acme.example", []string{"x@evilacme.example", "y@acme.example.evil.example"}, "summaryRecipients[0] summaryRecipients[1]", "acme.example"},
+		{"a public provider admits no extras", "someone@gmail.com", []string{"friend@gmail.com"}, "summaryRecipients[0]", "public mail provider"},
+		{"no admin address", "", []string{"hr@acme.example"}, "summaryRecipients[0]", "no email address"},
+		{"an invalid address is Validate's", "admin@acme.example", []string{"nope"}, "", ""},
+		{"none", "someone@gmail.com", nil, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := DefaultSettings()
+			s.SummaryRecipients = tt.recipients
+			problems := s.ValidateRecipients(tt.admin)
+			var fields []string
+			for _, p := range problems {
+				fields = append(fields, p.Field)
+			}
+			if got := strings.Join(fields, " "); got != tt.fields {
+				t.Fatalf("problems in %q, want %q", got, tt.fields)
+			}
+			if tt.message != "" && !strings.Contains(problems[0].Message, tt.message) {
+				t.Errorf("message %q lacks %q", problems[0].Message, tt.message)
+			}
+		})
+	}
+}

@@ -232,12 +232,14 @@ func compose(t template, to []string, data map[string]any) (email.Message, error
 }
 
 // recipients are the admin who set the integration up and the extra
-// addresses, each once.
+// addresses in the tenant's own domain, each once. The API refuses others,
+// but settings saved before that rule may still list some: they are
+// skipped, never mailed.
 func recipients(in *integration.Integration) []string {
 	var out []string
-	for _, a := range append([]string{in.AdminEmail}, in.Settings.SummaryRecipients...) {
+	for i, a := range append([]string{in.AdminEmail}, in.Settings.SummaryRecipients...) {
 		a = strings.ToLower(strings.TrimSpace(a))
-		if a != "" && !slices.Contains(out, a) {
+		if a != "" && !slices.Contains(out, a) && (i == 0 || integration.RecipientAllowed(in.AdminEmail, a)) {
 			out = append(out, a)
 		}
 	}

@@ -255,6 +255,33 @@ func TestASummaryRetriedSendsOnlyTheCopiesOwed(t *testing.T) {
 	}
 }
 
+// Recipients outside the tenant's domain, saved before the API refused
+// them, are never mailed: not the summary, not the notice (issue 15).
+func TestOutsideRecipientsAreNeverMailed(t *testing.T) {
+	e := newEnv(t)
+	in, err := e.store.GetIntegration(context.Background(), tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Settings.SummaryRecipients = append(in.Settings.SummaryRecipients, "victim@elsewhere.example", "x@evilacme.example")
+	in.ReauthNotice = integration.MailOwed
+	if err := e.store.PutIntegration(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	run := &integration.Run{TenantID: tenant, RunID: "r1", Status: integration.StatusSucceeded, Summary: integration.MailOwed}
+	if err := e.store.CreateRun(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	for _, job := range []integration.MailJob{{Kind: integration.MailSummary, TenantID: tenant, RunID: "r1"}, {Kind: integration.MailReauth, TenantID: tenant}} {
+		if err := e.m.Handle(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := recipientsOf(e.sender.messages()); got != "admin@acme.example hr@acme.example admin@acme.example,hr@acme.example" {
+		t.Errorf("sent to %q", got)
+	}
+}
+
 // The re-authorization notice goes once, and only while owed.
 func TestTheReauthorizationNoticeIsSentOnce(t *testing.T) {
 	e := newEnv(t)
