@@ -24,15 +24,21 @@ var nestedObjects = map[string]bool{
 // (engine.Withheld: bank details, national identifiers, salary,
 // right-to-work data, in any letter case and shape): its value is skipped
 // unread and it never reaches a record. A directory repeats the same few
-// dozen names in every record, so each name is classified once.
+// dozen names in every record, so each name is classified once; the memo
+// is bounded so that a server sending ever new names cannot grow it.
 func (d *decoder) withheld(name string) bool {
-	w, ok := d.withheldNames[name]
-	if !ok {
-		w = engine.Withheld(name) != ""
+	if w, ok := d.withheldNames[name]; ok {
+		return w
+	}
+	w := engine.Withheld(name) != ""
+	if len(d.withheldNames) < maxWithheldMemo {
 		d.withheldNames[name] = w
 	}
 	return w
 }
+
+// maxWithheldMemo is far more names than a PeopleHR record has.
+const maxWithheldMemo = 1024
 
 // envelope is what the response said about itself, read in any key order.
 type envelope struct {

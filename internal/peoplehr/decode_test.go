@@ -2,6 +2,7 @@ package peoplehr_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,7 +16,24 @@ const bankJSON = `{"AccountName":{"DisplayValue":"BANKNAME-SECRET","FieldHistory
 
 var bankValues = []string{"BANKNAME-SECRET", "99887766", "12-34-56"}
 
+// manyNames is a record with more distinct names than the decoder
+// remembers, each withheld field after them, and what must be left of it.
+func manyNames() (string, map[string]string) {
+	var b strings.Builder
+	want := map[string]string{}
+	b.WriteString(`{"isError":false,"Status":0,"Result":[{`)
+	for i := range 1500 {
+		name := fmt.Sprintf("Field%d", i)
+		fmt.Fprintf(&b, `"%s":"v",`, name)
+		want[name] = "v"
+	}
+	b.WriteString(`"NISNumber":"QQ123456C","Salary":"1","Field0":"w"}]}`)
+	want["Field0"] = "w"
+	return b.String(), want
+}
+
 func TestFetchAllDecodesRecords(t *testing.T) {
+	manyBody, manyWant := manyNames()
 	tests := []struct {
 		name string
 		body string
@@ -104,6 +122,11 @@ func TestFetchAllDecodesRecords(t *testing.T) {
 				{"EmployeeId": "C", "ContactDetail.Mobile": "07700 900123", "EmploymentDetail.PayrollID": "PAY1"},
 				{"EmployeeId": "D"},
 			},
+		},
+		{
+			name: "withheld after more names than the decoder remembers",
+			body: manyBody,
+			want: []map[string]string{manyWant},
 		},
 		{
 			name: "Result before Status, odd envelope spellings",

@@ -9,7 +9,8 @@
 //
 // The whole directory comes back in one response with no paging, so the body
 // is never held in memory: records are handed to the caller one at a time and
-// dropped. BankDetail is skipped token by token and never reaches a record, a
+// dropped. BankDetail, national identifiers, salary and right-to-work data
+// (engine.Withheld) are skipped token by token and never reach a record, a
 // log line or an error. The API key travels in the request body, so neither
 // the body nor the key ever appears in an error or a log line either.
 package peoplehr
