@@ -481,7 +481,9 @@ async function mappingStep(ctx, integ, body, etag) {
     return;
   }
   if (ctx.signal.aborted) return;
-  const examples = new Map(found.sources.map((s) => [s.path, s.examples]));
+  // Sensitive sources (personal email, date of birth, ...) come with masked
+  // examples and a warning, shown beside the field whenever it is chosen.
+  const sources = new Map(found.sources.map((s) => [s.path, s]));
   const mapping = integ.mapping || { uniqueKey: 'EmployeeId', fields: {} };
   const rows = found.targets.map((t) => {
     const current = t.name === 'employeeId' ? mapping.uniqueKey : (mapping.fields || {})[t.name] || '';
@@ -492,10 +494,12 @@ async function mappingStep(ctx, integ, body, etag) {
     const select = h('select', { id, name: t.name, 'aria-required': t.mandatory ? 'true' : false, 'aria-describedby': `${id}-examples` },
       h('option', { value: '' }, t.mandatory ? 'Choose a PeopleHR field' : 'Not mapped'),
       paths.map((p) => h('option', { value: p, selected: p === current },
-        examples.has(p) ? p : `${p} (not found in your data)`)));
+        !sources.has(p) ? `${p} (not found in your data)` : sources.get(p).sensitive ? `${p} (personal data)` : p)));
     const showExamples = () => {
-      const ex = examples.get(select.value) || [];
-      replace(exCell, select.value ? (ex.length ? ex.join(' · ') : 'No values in the first records') : '—');
+      const src = sources.get(select.value);
+      const ex = src ? src.examples : [];
+      replace(exCell, select.value ? (ex.length ? ex.join(' · ') : 'No values in the first records') : '—',
+        src && src.sensitive ? h('span', { class: 'warning-text block', id: `${id}-warning` }, src.warning) : null);
     };
     select.addEventListener('change', showExamples);
     showExamples();
