@@ -9,6 +9,7 @@ import (
 
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/ratelimit"
 )
 
 // Store is every port the DynamoDB store fills (those of the worker, the
@@ -50,6 +51,8 @@ type Store interface {
 	FinishSummaryCopy(ctx context.Context, tenant, runID, recipient string, to integration.MailState) error
 	ClaimReauthNotice(ctx context.Context, tenant string) error
 	FinishReauthNotice(ctx context.Context, tenant string, to integration.MailState) error
+
+	TakeToken(ctx context.Context, tenant string, l ratelimit.Limit) (time.Duration, error)
 }
 
 // Start is where the contract's clock starts.
@@ -106,6 +109,8 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"concurrency: two appliers at once", testConcurrentAppliers},
 		{"concurrency: lease takers at once", testConcurrentLeaseTakers},
 		{"concurrency: two mailers claim at once", testConcurrentClaims},
+		{"rate limits", testRateLimits},
+		{"concurrency: rate limit takers at once", testConcurrentTakers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/ratelimit"
 )
 
 // Memory is a store in memory with the DynamoDB store's semantics. Every
@@ -36,6 +37,8 @@ type Memory struct {
 
 	// copies are each summary recipient's copy of a run's summary.
 	copies map[copyID]integration.MailState
+	// buckets are the tenants' rate-limit buckets, by limit name.
+	buckets map[id]ratelimit.Bucket
 }
 
 var _ Store = (*Memory)(nil)
@@ -71,6 +74,7 @@ func NewMemory(now func() time.Time) *Memory {
 		leases:       map[string]integration.Lease{},
 		logs:         map[logID]integration.LogEntry{},
 		copies:       map[copyID]integration.MailState{},
+		buckets:      map[id]ratelimit.Bucket{},
 	}
 }
 
