@@ -72,14 +72,20 @@ type Server struct {
 	log   *slog.Logger
 	now   func() time.Time
 	mux   *http.ServeMux
+	// tokens, when set, keeps each tenant's buckets for limits.
+	tokens TokenTaker
+	limits Limits
 }
 
-// New builds the API; every dependency is required.
-func New(store Store, feed Feed, keys Keys, jobs Jobs, links Links, authn Authenticator, log *slog.Logger, now func() time.Time) (*Server, error) {
+// New builds the API; every dependency is required, options are not.
+func New(store Store, feed Feed, keys Keys, jobs Jobs, links Links, authn Authenticator, log *slog.Logger, now func() time.Time, opts ...Option) (*Server, error) {
 	if store == nil || feed == nil || keys == nil || jobs == nil || links == nil || authn == nil || log == nil || now == nil {
 		return nil, errors.New("api: every dependency is required")
 	}
 	s := &Server{store: store, feed: feed, keys: keys, jobs: jobs, links: links, authn: authn, log: log, now: now, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(s)
+	}
 	s.routes()
 	return s, nil
 }
@@ -202,14 +208,20 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// authed runs h for an authenticated admin, and turns its error into the
-// error envelope.
+// authed runs h for an authenticated admin within the tenant's rate
+// limit, and turns its error into the error envelope. The limit comes
+// after authentication because its key is the token's tenant: a request
+// without a valid token never spends a tenant's tokens.
 func (s *Server) authed(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authn(r)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="peoplesync"`)
 			s.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "Sign in again: the token is missing, invalid or expired."})
+			return
+		}
+		if err := s.throttle(r, p); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		if err := h(w, r, p); err != nil {

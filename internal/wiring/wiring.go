@@ -93,14 +93,26 @@ var (
 
 // API assembles the setup and import API. Its PeopleHR calls are bounded
 // tighter than the worker's: they answer a person within API Gateway's 30 s.
+// Each tenant's requests are limited (api.DefaultLimits);
+// TENANT_RATE_LIMITS, when set, replaces the limits: the local stack's
+// tests send hundreds of requests a second as one tenant.
 func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Time, authn api.Authenticator) (*api.Server, error) {
+	limits := api.DefaultLimits
+	if v, ok := env["TENANT_RATE_LIMITS"]; ok {
+		var err error
+		if limits, err = api.ParseLimits(v); err != nil {
+			return nil, fmt.Errorf("TENANT_RATE_LIMITS: %w", err)
+		}
+	}
+	st := store(c, env, now)
 	return api.New(
-		store(c, env, now),
+		st,
 		peoplehr.New(env["PEOPLEHR_BASE_URL"], peoplehr.WithLogger(log), peoplehr.WithMaxAttempts(2), peoplehr.WithAttemptTimeout(12*time.Second)),
 		secrets.NewSealer(c.KMS, env["KEYS_KEY_ID"]),
 		queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]),
 		files.NewLinks(c.S3Presign, env["ERROR_FILES_BUCKET"]),
 		authn, log, now,
+		api.WithRateLimits(st, limits),
 	)
 }
 
