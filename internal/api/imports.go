@@ -25,6 +25,9 @@ func (s *Server) importNow(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if in.Key == nil {
 		return errNoKey
 	}
+	if err := s.manualLimit(r.Context(), p.TenantID); err != nil {
+		return err
+	}
 	run, created, err := s.startRun(r.Context(), p, integration.TriggerManual, "")
 	if err != nil {
 		return err
@@ -35,6 +38,42 @@ func (s *Server) importNow(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	writeJSON(w, status, viewRun(run))
 	return nil
+}
+
+// Manual imports a tenant may start in an hour: each sends a summary to
+// every recipient, so back-to-back imports would make the service a mail
+// cannon. The schedule and approvals are not counted.
+const (
+	manualPerHour = 6
+	manualWindow  = time.Hour
+)
+
+// manualLimit refuses a new manual import when the tenant started
+// manualPerHour of them in the last hour, saying when the next may start.
+// An import queued or running is not refused here: startRun answers with
+// it. Only one run can be queued at a time (Store.QueueRun), so callers at
+// once cannot pass this check together and start more than one.
+func (s *Server) manualLimit(ctx context.Context, tenant string) error {
+	runs, _, err := s.store.ListRuns(ctx, tenant, "", manualPerHour*3)
+	if err != nil {
+		return err
+	}
+	since := s.now().Add(-manualWindow)
+	var recent []time.Time // newest first
+	for _, r := range runs {
+		if r.Active() {
+			return nil
+		}
+		if r.Trigger == integration.TriggerManual && r.QueuedAt.After(since) {
+			recent = append(recent, r.QueuedAt)
+		}
+	}
+	if len(recent) < manualPerHour {
+		return nil
+	}
+	wait := recent[manualPerHour-1].Sub(since)
+	return &Error{Status: http.StatusTooManyRequests, RetryAfter: int((wait + time.Second - 1) / time.Second), Code: "rate_limited",
+		Message: fmt.Sprintf("%d imports were started by hand in the last hour, the most there can be: try again in %d minutes.", manualPerHour, int((wait+time.Minute-1)/time.Minute))}
 }
 
 // pageLimit reads ?limit= (1..100, default 20).

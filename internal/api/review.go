@@ -194,8 +194,10 @@ func (s *Server) startRun(ctx context.Context, p auth.Principal, trigger integra
 		TenantID: p.TenantID, RunID: integration.NewRunID(now), Trigger: trigger, StartedBy: p.Email,
 		Status: integration.StatusQueued, QueuedAt: now, Approves: approves,
 	}
-	if err := s.store.CreateRun(ctx, run); err != nil {
-		return nil, false, err
+	// The check above finds a scheduled run too; this write settles callers
+	// at once, only one of which queues a run.
+	if active, err := s.store.QueueRun(ctx, run); err != nil || active != nil {
+		return active, false, err
 	}
 	if err := s.jobs.Send(ctx, integration.Job{TenantID: p.TenantID, RunID: run.RunID, Trigger: trigger, Approves: approves}); err != nil {
 		run.Status, run.FailureReason, run.FinishedAt = integration.StatusFailed, "The import could not be queued: try again.", s.now()

@@ -27,6 +27,9 @@ type Store interface {
 	CreateRun(ctx context.Context, r *integration.Run) error
 	SaveRun(ctx context.Context, r *integration.Run) error
 	ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error)
+	// QueueRun records a queued run unless one the tenant queued is still
+	// queued or running, which it returns instead.
+	QueueRun(ctx context.Context, r *integration.Run) (*integration.Run, error)
 	// DecideHeld records a decision on a held run if none was taken
 	// (integration.ErrConflict otherwise), or withdraws it.
 	DecideHeld(ctx context.Context, tenant, runID, from, to string) error

@@ -2,6 +2,7 @@
 // prefixed with the tenant id so no query can reach another tenant's items.
 //
 //	integration   T#<tenant>                 INTEGRATION
+//	run slot      T#<tenant>                 ACTIVERUN      the run the API last queued: one queued or running
 //	member        T#<tenant>#M               E#<employeeId>
 //	email owner   T#<tenant>#EMAIL#<email>   EMAIL          one active member per address
 //	run           T#<tenant>#R               R#<runId>      run ids sort by time

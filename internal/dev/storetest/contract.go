@@ -26,6 +26,7 @@ type Store interface {
 	SaveRun(ctx context.Context, r *integration.Run) error
 	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
 	ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error)
+	QueueRun(ctx context.Context, r *integration.Run) (*integration.Run, error)
 	DecideHeld(ctx context.Context, tenant, runID, from, to string) error
 
 	Members(ctx context.Context, tenant string) ([]engine.Member, error)
@@ -100,6 +101,8 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"apply leased: creates under the lease", testLeasedCreates},
 		{"leases", testLeases},
 		{"held plans", testHeldPlans},
+		{"queued runs: one a tenant", testQueueRun},
+		{"concurrency: ten runs queued at once", testConcurrentQueueRuns},
 		{"held decisions", testHeldDecisions},
 		{"concurrency: approve and discard at once", testConcurrentDecisions},
 		{"mail claims", testMailClaims},

@@ -37,6 +37,9 @@ type Memory struct {
 
 	// copies are each summary recipient's copy of a run's summary.
 	copies map[copyID]integration.MailState
+
+	// slots name, by tenant, the run QueueRun last queued.
+	slots map[string]string
 	// buckets are the tenants' rate-limit buckets, by limit name.
 	buckets map[id]ratelimit.Bucket
 }
@@ -73,6 +76,7 @@ func NewMemory(now func() time.Time) *Memory {
 		plans:        map[id][]byte{},
 		leases:       map[string]integration.Lease{},
 		logs:         map[logID]integration.LogEntry{},
+		slots:        map[string]string{},
 		copies:       map[copyID]integration.MailState{},
 		buckets:      map[id]ratelimit.Bucket{},
 	}
