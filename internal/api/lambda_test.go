@@ -70,10 +70,10 @@ func TestGatewayAnswersEveryErrorInTheEnvelope(t *testing.T) {
 		}), 500, "internal", "ERROR"},
 		{"no authorizer claims", gatewayEvent("GET", "/integration", "", func(ev *events.APIGatewayV2HTTPRequest) {
 			ev.RequestContext.Authorizer = nil
-		}), 401, "unauthenticated", ""},
+		}), 401, "unauthenticated", "WARN"},
 		{"claims of a token valid for a century", gatewayEvent("GET", "/integration", "", func(ev *events.APIGatewayV2HTTPRequest) {
 			ev.RequestContext.Authorizer.JWT.Claims["exp"] = "4928806800"
-		}), 401, "unauthenticated", ""},
+		}), 401, "unauthenticated", "WARN"},
 		{"a route that is not one", gatewayEvent("GET", "/nothing-here", "", nil), 404, "not_found", ""},
 		{"a settings save the API refuses", gatewayEvent("PUT", "/integration/settings", `{"timeOfDay":"25:00"}`, nil), 400, "validation_failed", ""},
 	}
@@ -149,4 +149,34 @@ func loggedLevels(t *testing.T, logs *bytes.Buffer, requestID string) string {
 		}
 	}
 	return strings.Join(levels, ",")
+}
+
+// A refused token's reason is for the log: the answer says the same words
+// whatever check failed.
+func TestRefusedTokenReasonIsLoggedNotShown(t *testing.T) {
+	for reason, edit := range map[string]func(claims map[string]string){
+		"valid for over": func(c map[string]string) { c["exp"] = "4928806800" },
+		"missing iat":    func(c map[string]string) { delete(c, "iat") },
+	} {
+		t.Run(reason, func(t *testing.T) {
+			var logs bytes.Buffer
+			store := seeded(t, integration.Integration{TenantID: "acme", Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping(), Version: 1})
+			s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Links }{}, FromGatewayClaims, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := s.HandleGateway(context.Background(), gatewayEvent("GET", "/integration", "", func(ev *events.APIGatewayV2HTTPRequest) {
+				edit(ev.RequestContext.Authorizer.JWT.Claims)
+			}))
+			if err != nil || resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("%d %v, want 401", resp.StatusCode, err)
+			}
+			if strings.Contains(resp.Body, reason) || !strings.Contains(resp.Body, "Sign in again") {
+				t.Errorf("answer %s, want our words without the reason", resp.Body)
+			}
+			if !strings.Contains(logs.String(), reason) {
+				t.Errorf("the log does not say why (%q):\n%s", reason, &logs)
+			}
+		})
+	}
 }

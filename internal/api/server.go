@@ -220,7 +220,13 @@ func (s *Server) authed(h handler) http.Handler {
 		p, err := s.authn(r)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="peoplesync"`)
-			s.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "Sign in again: the token is missing, invalid or expired."})
+			// Why the token was refused (expired, no iat, a crit header...)
+			// goes to the log only: the caller gets the same words whatever
+			// the reason, so a forger learns nothing about which check held.
+			s.writeError(w, r, &refusal{
+				shown: &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "Sign in again: the token is missing, invalid or expired."},
+				cause: err,
+			})
 			return
 		}
 		if err := s.throttle(r, p); err != nil {
