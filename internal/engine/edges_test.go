@@ -238,6 +238,10 @@ func TestClean(t *testing.T) {
 		{"\x1b[31mAnn", "[31mAnn"},
 		{"Ann\xff\xfeie", "Annie"},
 		{"O\u200fBrien", "O\u200fBrien"}, // bidi marks are part of names in some scripts
+		{"\u200eAnn\u061c", "\u200eAnn\u061c"},
+		{"Ann\u202eelgoog", "Annelgoog"}, // overrides and embeddings reorder what follows
+		{"\u202aA\u202bn\u202cn\u202d", "Ann"},
+		{"\u2066A\u2067n\u2068n\u2069", "Ann"}, // isolates
 		{"王伟", "王伟"},
 		{"", ""},
 	}

@@ -19,8 +19,11 @@ import (
 // UTF-8 (a name never needs a NUL or an escape sequence, and logs, CSV
 // cells and emails must not get them); and drops the invisible format
 // characters a paste carries (invisible reports which), so that "Ann" and
-// "Ann" with a zero-width space are one person. Right-to-left marks stay:
-// names in those scripts need them.
+// "Ann" with a zero-width space are one person; and drops the bidi
+// embedding, override and isolate controls, which reorder the text around
+// them (an email subject or a console line showing "moc.elgoog" reversed)
+// and no name needs. Right-to-left marks stay: names in those scripts need
+// them.
 func clean(s string) string {
 	if strings.IndexFunc(s, unwanted) < 0 && utf8.ValidString(s) {
 		return strings.TrimSpace(s)
@@ -49,8 +52,21 @@ func clean(s string) string {
 
 // unwanted reports a character no stored value keeps: controls (line
 // breaks and tabs among them), Unicode's line and paragraph separators,
-// and invisible format characters.
-func unwanted(r rune) bool { return unicode.IsControl(r) || lineBreak(r) || invisible(r) }
+// invisible format characters and the bidi controls.
+func unwanted(r rune) bool {
+	return unicode.IsControl(r) || lineBreak(r) || invisible(r) || bidiControl(r)
+}
+
+// bidiControl reports the embeddings and overrides (U+202A-U+202E) and the
+// isolates (U+2066-U+2069); not the marks (U+200E, U+200F, U+061C).
+func bidiControl(r rune) bool {
+	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069'
+}
+
+// Clean is a value as the engine stores it (see clean), for text that
+// reaches an email or a page from elsewhere than a feed: the programme
+// name, an admin's words, a member stored before a rule was added.
+func Clean(s string) string { return clean(s) }
 
 // lineBreak reports a character that separates words across lines or
 // columns: it becomes one space inside a value.

@@ -223,7 +223,16 @@ func (m *Mailer) send(ctx context.Context, msg email.Message, log *slog.Logger, 
 	return nil
 }
 
+// compose renders an email. Every text put in it is cleaned as the engine
+// cleans a feed (engine.Clean): a programme name, an admin's words or a
+// member stored before a rule may carry a bidi override that would reverse
+// a subject ("moc.elgoog") or a control that breaks a header line.
 func compose(t template, to []string, data map[string]any) (email.Message, error) {
+	for k, v := range data {
+		if s, ok := v.(string); ok {
+			data[k] = engine.Clean(s)
+		}
+	}
 	subject, text, html, err := t.render(data)
 	if err != nil {
 		return email.Message{}, fmt.Errorf("render email: %w", err)

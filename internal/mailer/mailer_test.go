@@ -282,6 +282,49 @@ func TestOutsideRecipientsAreNeverMailed(t *testing.T) {
 	}
 }
 
+// A programme name and a member's name carrying bidi overrides, isolates
+// or controls (stored before the engine dropped them) reach no email: a
+// U+202E in a subject would show the rest of it reversed (issue 15).
+func TestNoBidiControlReachesAnEmail(t *testing.T) {
+	e := newEnv(t)
+	in, err := e.store.GetIntegration(context.Background(), tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.ProgrammeName = "Acme \u202eskreP\u202c \u2066Club\u2069"
+	if err := e.store.PutIntegration(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	m := storetest.NewMember("E1", "e1@acme.example")
+	m.Values[engine.FirstName] = "Ann\u202egnp.exe\r\nBcc: x@evil.example"
+	if _, err := e.store.Apply(context.Background(), tenant, "r1", storetest.Creates(m), nil); err != nil {
+		t.Fatal(err)
+	}
+	run := &integration.Run{TenantID: tenant, RunID: "r1", Status: integration.StatusSucceeded, Summary: integration.MailOwed}
+	if err := e.store.CreateRun(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	for _, job := range []integration.MailJob{welcomeJob("E1"), {Kind: integration.MailSummary, TenantID: tenant, RunID: "r1"}} {
+		if err := e.m.Handle(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := e.sender.messages()
+	if len(sent) != 3 || sent[0].Subject != "Welcome to Acme skreP Club" || !strings.Contains(sent[0].Text, "Hello Anngnp.exe Bcc: x@evil.example,") {
+		t.Fatalf("sent %+v", sent)
+	}
+	for _, msg := range sent {
+		for _, part := range []string{msg.Subject, msg.Text, msg.HTML} {
+			if i := strings.IndexFunc(part, func(r rune) bool { return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' }); i >= 0 {
+				t.Errorf("a bidi control in %q", part[max(0, i-20):min(len(part), i+20)])
+			}
+		}
+		if strings.ContainsAny(msg.Subject, "\r\n") {
+			t.Errorf("a line break in the subject %q", msg.Subject)
+		}
+	}
+}
+
 // The re-authorization notice goes once, and only while owed.
 func TestTheReauthorizationNoticeIsSentOnce(t *testing.T) {
 	e := newEnv(t)
