@@ -52,6 +52,7 @@ type rawTemplate struct {
 	Resources map[string]struct {
 		Metadata       map[string]any `yaml:"Metadata"`
 		DeletionPolicy string         `yaml:"DeletionPolicy"`
+		Condition      string         `yaml:"Condition"`
 	} `yaml:"Resources"`
 	Outputs    map[string]yaml.Node `yaml:"Outputs"`
 	Conditions map[string]yaml.Node `yaml:"Conditions"`
@@ -351,7 +352,8 @@ func resourceNames(v any) []string {
 	return []string{fmt.Sprintf("<unreadable %v>", v)}
 }
 
-// roleGrants lists what a role's inline policies allow.
+// roleGrants lists what a role's inline policies allow, the statements a
+// condition adds (!If [cond, statement, !Ref AWS::NoValue]) included.
 func roleGrants(t *testing.T, tpl *devstack.Template, role string) map[grant]bool {
 	t.Helper()
 	out := map[grant]bool{}
@@ -359,6 +361,9 @@ func roleGrants(t *testing.T, tpl *devstack.Template, role string) map[grant]boo
 	for _, p := range policies {
 		stmts, _ := prop(p, "PolicyDocument", "Statement").([]any)
 		for _, s := range stmts {
+			if in, ok := s.(devstack.Intrinsic); ok && in.Name == "Fn::If" {
+				s = in.Arg.([]any)[1]
+			}
 			st := s.(map[string]any)
 			if st["Effect"] != "Allow" {
 				t.Errorf("%s: a %v statement; roles here only allow", role, st["Effect"])
@@ -430,6 +435,13 @@ func expectedGrants(t *testing.T, tpl *devstack.Template, id string, code []Call
 	logGroup := target(prop(p, "LoggingConfig", "LogGroup"))
 	add("logs:CreateLogStream", logGroup)
 	add("logs:PutLogEvents", logGroup)
+	// In a VPC, Lambda manages the function's network interfaces with its
+	// role (what AWSLambdaVPCAccessExecutionRole grants, on any resource).
+	if p["VpcConfig"] != nil {
+		for _, a := range lambdaVPCActions {
+			add(a, "*")
+		}
+	}
 	events, _ := p["Events"].(map[string]any)
 	for _, ev := range events {
 		if prop(ev, "Type") == "SQS" {
@@ -478,6 +490,11 @@ func expectedGrants(t *testing.T, tpl *devstack.Template, id string, code []Call
 		}
 	}
 	return want
+}
+
+var lambdaVPCActions = []string{
+	"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+	"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
 }
 
 // Each function's role allows exactly what its code can call (read from
