@@ -36,6 +36,7 @@ type Store interface {
 	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
 	ClaimSummaryCopy(ctx context.Context, tenant, runID, recipient string) error
 	FinishSummaryCopy(ctx context.Context, tenant, runID, recipient string, to integration.MailState) error
+	TakeMailQuota(ctx context.Context, tenant, kind, day string, limit int) (bool, error)
 	ClaimReauthNotice(ctx context.Context, tenant string) error
 	FinishReauthNotice(ctx context.Context, tenant string, to integration.MailState) error
 }
@@ -51,7 +52,25 @@ type Config struct {
 	InviteBaseURL string
 	// InviteTTL is how long a welcome link works.
 	InviteTTL time.Duration
+	// WelcomesPerDay and SummariesPerDay are each tenant's daily email
+	// quotas (UTC days): over one, an email is left owed for a later run
+	// instead of sent, so no tenant can turn the service into a mail
+	// cannon (issue 15).
+	WelcomesPerDay, SummariesPerDay int
 }
+
+// The default daily quotas: a first import of 2,000 new members mails
+// them all on its day (a bigger one over the next days, each run queueing
+// the welcomes still owed); 50 summaries is an hourly schedule's 24 runs
+// to two recipients, with room for manual imports.
+const (
+	DefaultWelcomesPerDay  = 2000
+	DefaultSummariesPerDay = 50
+)
+
+// errDeferred marks an email left owed because its tenant's daily quota
+// is spent.
+var errDeferred = errors.New("daily email quota spent: left owed")
 
 // Mailer handles mail jobs.
 type Mailer struct {
@@ -69,6 +88,12 @@ func New(store Store, sender Sender, cfg Config, log *slog.Logger, now func() ti
 	}
 	if cfg.InviteTTL <= 0 {
 		cfg.InviteTTL = 14 * 24 * time.Hour
+	}
+	if cfg.WelcomesPerDay <= 0 {
+		cfg.WelcomesPerDay = DefaultWelcomesPerDay
+	}
+	if cfg.SummariesPerDay <= 0 {
+		cfg.SummariesPerDay = DefaultSummariesPerDay
 	}
 	return &Mailer{store: store, sender: sender, cfg: cfg, log: log, now: now}, nil
 }
@@ -104,6 +129,14 @@ func (m *Mailer) welcome(ctx context.Context, in *integration.Integration, emplo
 	}
 	if err != nil {
 		return err
+	}
+	if err := m.quota(ctx, in.TenantID, integration.MailWelcome, log); err != nil {
+		// Owed again: the next run queues the welcomes still owed.
+		serr := m.store.FinishWelcome(ctx, in.TenantID, employeeID, integration.MailOwed, "deferred: "+err.Error())
+		if errors.Is(err, errDeferred) && serr == nil {
+			return nil
+		}
+		return errors.Join(err, serr)
 	}
 	name := member.Values[engine.PreferredName]
 	if name == "" {
@@ -145,8 +178,14 @@ func (m *Mailer) summary(ctx context.Context, in *integration.Integration, runID
 	// every address would make the service a relay that shows each
 	// recipient the others, and a retry after a throttled send must not
 	// mail again those already sent theirs (issue 15).
+	settled := integration.MailSent
 	for _, to := range recipients(in) {
-		if err := m.summaryTo(ctx, in.TenantID, runID, to, data, log.With("recipient", to)); err != nil {
+		err := m.summaryTo(ctx, in.TenantID, runID, to, data, log.With("recipient", to))
+		if errors.Is(err, errDeferred) {
+			settled = integration.MailOwed // a redelivered job sends the copies still owed
+			continue
+		}
+		if err != nil {
 			// Owed again, so the retried job sends the copies still owed.
 			if serr := m.store.FinishSummary(ctx, in.TenantID, runID, integration.MailOwed); serr != nil {
 				return errors.Join(err, serr)
@@ -154,7 +193,7 @@ func (m *Mailer) summary(ctx context.Context, in *integration.Integration, runID
 			return err
 		}
 	}
-	if err := m.store.FinishSummary(ctx, in.TenantID, runID, integration.MailSent); err != nil {
+	if err := m.store.FinishSummary(ctx, in.TenantID, runID, settled); err != nil {
 		log.Error("summary sent but not recorded as sent: it stays 'sending' and will not be sent again", "error", err)
 	}
 	return nil
@@ -168,6 +207,9 @@ func (m *Mailer) summaryTo(ctx context.Context, tenant, runID, to string, data m
 		return nil
 	} else if err != nil {
 		return err
+	}
+	if err := m.quota(ctx, tenant, integration.MailSummary, log); err != nil {
+		return errors.Join(err, m.store.FinishSummaryCopy(ctx, tenant, runID, to, integration.MailOwed))
 	}
 	msg, err := compose(summaryTemplate, []string{to}, data)
 	if err != nil {
@@ -194,6 +236,25 @@ func (m *Mailer) reauth(ctx context.Context, in *integration.Integration, log *s
 	return m.send(ctx, msg, log, func(to integration.MailState, _ string) error {
 		return m.store.FinishReauthNotice(ctx, in.TenantID, to)
 	})
+}
+
+// quota counts a claimed email against its tenant's daily quota for its
+// kind: errDeferred when the day's is spent, and the email is to be left
+// owed rather than sent or dropped.
+func (m *Mailer) quota(ctx context.Context, tenant string, kind integration.MailKind, log *slog.Logger) error {
+	limit := m.cfg.WelcomesPerDay
+	if kind == integration.MailSummary {
+		limit = m.cfg.SummariesPerDay
+	}
+	ok, err := m.store.TakeMailQuota(ctx, tenant, string(kind), m.now().UTC().Format(time.DateOnly), limit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		log.Warn("the tenant's daily email quota is spent: the email is left owed", "quota", limit)
+		return errDeferred
+	}
+	return nil
 }
 
 // send sends a claimed email and settles its state. A send that certainly

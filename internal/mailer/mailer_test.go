@@ -325,6 +325,49 @@ func TestNoBidiControlReachesAnEmail(t *testing.T) {
 	}
 }
 
+// Over a tenant's daily quota an email is left owed, not sent and not
+// dropped: the next day's run queues it again and it goes (issue 15).
+func TestTheDailyQuotaDefersEmails(t *testing.T) {
+	e := newEnv(t)
+	clk := storetest.NewClock(time.Date(2026, 3, 10, 23, 0, 0, 0, time.UTC))
+	m, err := mailer.New(e.store, e.sender, mailer.Config{WelcomesPerDay: 2, SummariesPerDay: 1}, slog.New(slog.DiscardHandler), clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"E1", "E2", "E3"} {
+		e.member(t, id, false)
+		if err := m.Handle(context.Background(), welcomeJob(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := &integration.Run{TenantID: tenant, RunID: "r1", Status: integration.StatusSucceeded, Summary: integration.MailOwed}
+	if err := e.store.CreateRun(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	summary := integration.MailJob{Kind: integration.MailSummary, TenantID: tenant, RunID: "r1"}
+	if err := m.Handle(context.Background(), summary); err != nil {
+		t.Fatal(err)
+	}
+	if got := recipientsOf(e.sender.messages()); got != "e1@acme.example e2@acme.example admin@acme.example" {
+		t.Errorf("sent to %q, want two welcomes and one summary", got)
+	}
+	if w := e.welcome(t, "E3"); w != engine.WelcomeOwed {
+		t.Errorf("the welcome over the quota is %s, want owed", w)
+	}
+	if got, _ := e.store.GetRun(context.Background(), tenant, "r1"); got.Summary != integration.MailOwed {
+		t.Errorf("summary %s with a copy over the quota, want owed", got.Summary)
+	}
+	clk.Add(2 * time.Hour) // the next UTC day
+	for _, job := range []integration.MailJob{welcomeJob("E3"), summary} {
+		if err := m.Handle(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := recipientsOf(e.sender.messages()); got != "e1@acme.example e2@acme.example admin@acme.example e3@acme.example hr@acme.example" {
+		t.Errorf("sent to %q, want E3's welcome and hr's summary the next day", got)
+	}
+}
+
 // The re-authorization notice goes once, and only while owed.
 func TestTheReauthorizationNoticeIsSentOnce(t *testing.T) {
 	e := newEnv(t)

@@ -50,6 +50,7 @@ type Store interface {
 	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
 	ClaimSummaryCopy(ctx context.Context, tenant, runID, recipient string) error
 	FinishSummaryCopy(ctx context.Context, tenant, runID, recipient string, to integration.MailState) error
+	TakeMailQuota(ctx context.Context, tenant, kind, day string, limit int) (bool, error)
 	ClaimReauthNotice(ctx context.Context, tenant string) error
 	FinishReauthNotice(ctx context.Context, tenant string, to integration.MailState) error
 
@@ -107,6 +108,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"concurrency: approve and discard at once", testConcurrentDecisions},
 		{"mail claims", testMailClaims},
 		{"summary copies", testSummaryCopies},
+		{"daily mail quotas", testMailQuotas},
 		{"refused keys", testRefusedKeys},
 		{"schedule", testSchedule},
 		{"concurrency: two appliers at once", testConcurrentAppliers},

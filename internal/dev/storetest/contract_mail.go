@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/peoplesync/peoplesync/internal/integration"
@@ -42,5 +44,35 @@ func testSummaryCopies(t *testing.T, s Store, _ *Clock) {
 	}
 	if err := s.FinishSummaryCopy(ctx, "t1", "r9", "a@x.example", integration.MailSent); !errors.Is(err, integration.ErrConflict) {
 		t.Errorf("finish of a copy never claimed: %v", err)
+	}
+}
+
+// testMailQuotas: a tenant's counter of a kind of email on a day passes its
+// limit for no one, eight mailers at once included; another kind, day or
+// tenant counts apart.
+func testMailQuotas(t *testing.T, s Store, _ *Clock) {
+	ctx := context.Background()
+	const limit = 5
+	var wg sync.WaitGroup
+	var taken atomic.Int64
+	for range 8 {
+		wg.Go(func() {
+			ok, err := s.TakeMailQuota(ctx, "t1", "welcome", "2026-03-10", limit)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				taken.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if taken.Load() != limit {
+		t.Errorf("%d taken of a quota of %d", taken.Load(), limit)
+	}
+	for _, other := range [][3]string{{"t1", "summary", "2026-03-10"}, {"t1", "welcome", "2026-03-11"}, {"t2", "welcome", "2026-03-10"}} {
+		if ok, err := s.TakeMailQuota(ctx, other[0], other[1], other[2], limit); !ok || err != nil {
+			t.Errorf("quota %v: %v %v", other, ok, err)
+		}
 	}
 }

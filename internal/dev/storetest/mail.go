@@ -34,3 +34,19 @@ func (m *Memory) FinishSummaryCopy(_ context.Context, tenant, runID, recipient s
 	m.copies[k] = to
 	return nil
 }
+
+// quotaID names one tenant's counter of one kind of email on one day.
+type quotaID struct{ tenant, kind, day string }
+
+// TakeMailQuota counts one email against the tenant's allowance for the
+// day, while below limit.
+func (m *Memory) TakeMailQuota(_ context.Context, tenant, kind, day string, limit int) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := quotaID{tenant, kind, day}
+	if m.quotas[k] >= limit {
+		return false, nil
+	}
+	m.quotas[k]++
+	return true, nil
+}

@@ -37,6 +37,8 @@ type Memory struct {
 
 	// copies are each summary recipient's copy of a run's summary.
 	copies map[copyID]integration.MailState
+	// quotas count each tenant's emails of a kind on a day.
+	quotas map[quotaID]int
 
 	// slots name, by tenant, the run QueueRun last queued.
 	slots map[string]string
@@ -78,6 +80,7 @@ func NewMemory(now func() time.Time) *Memory {
 		logs:         map[logID]integration.LogEntry{},
 		slots:        map[string]string{},
 		copies:       map[copyID]integration.MailState{},
+		quotas:       map[quotaID]int{},
 		buckets:      map[id]ratelimit.Bucket{},
 	}
 }
