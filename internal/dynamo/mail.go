@@ -118,15 +118,17 @@ const summaryCopyTTL = 30 * 24 * time.Hour
 // to sending. integration.ErrConflict means it was sent, is being sent or
 // was refused.
 func (s *Store) ClaimSummaryCopy(ctx context.Context, tenant, runID, recipient string) error {
-	item := key(mailPK(tenant), summaryCopySK(runID, recipient))
-	item["state"] = str(string(integration.MailSending))
-	item["purgeAt"] = num(s.now().Add(summaryCopyTTL).Unix())
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: item,
+	// UpdateItem creates the item when it is missing: the mailer's role may
+	// only get and update items.
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &s.table,
+		Key:                      key(mailPK(tenant), summaryCopySK(runID, recipient)),
+		UpdateExpression:         aws.String("SET #state = :sending, purgeAt = :purge"),
 		ConditionExpression:      aws.String("attribute_not_exists(PK) OR #state = :owed"),
 		ExpressionAttributeNames: map[string]string{"#state": "state"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":owed": str(string(integration.MailOwed)),
+			":sending": str(string(integration.MailSending)), ":owed": str(string(integration.MailOwed)),
+			":purge": num(s.now().Add(summaryCopyTTL).Unix()),
 		},
 	})
 	if conditionFailed(err) {
