@@ -28,9 +28,9 @@ func clean(s string) string {
 	if strings.IndexFunc(s, unwanted) < 0 && utf8.ValidString(s) {
 		return strings.TrimSpace(s)
 	}
-	var b strings.Builder
-	b.Grow(len(s))
+	out := make([]byte, 0, len(s))
 	gap := false // a break or tab was seen: one space is owed before the next character
+	spaces := 0  // bytes of white space written last, which a break takes back
 	for _, r := range s {
 		switch {
 		case lineBreak(r):
@@ -38,16 +38,18 @@ func clean(s string) string {
 		case gap && unicode.IsSpace(r), unwanted(r), r == utf8.RuneError:
 		default:
 			if gap {
-				trimmed := strings.TrimRightFunc(b.String(), unicode.IsSpace)
-				b.Reset()
-				b.WriteString(trimmed)
-				b.WriteByte(' ')
-				gap = false
+				out = append(out[:len(out)-spaces], ' ')
+				gap, spaces = false, 0
 			}
-			b.WriteRune(r)
+			out = utf8.AppendRune(out, r)
+			if unicode.IsSpace(r) {
+				spaces += utf8.RuneLen(r)
+			} else {
+				spaces = 0
+			}
 		}
 	}
-	return strings.TrimSpace(b.String())
+	return strings.TrimSpace(string(out))
 }
 
 // unwanted reports a character no stored value keeps: controls (line
