@@ -71,10 +71,6 @@ func TestStoreKeepsTheContract(t *testing.T) {
 	storetest.RunContract(t, func(t *testing.T, now func() time.Time) storetest.Store {
 		s, _, _ := newStore(t, nil, now)
 		return s
-	}, storetest.Exemption{
-		Test: "concurrency: mail quota takers at once",
-		Why: "moto's server answers requests on threads and checks an update's condition and applies it without a lock, " +
-			"so two concurrent ADDs can both pass a count's condition; DynamoDB applies each conditional update atomically",
 	})
 }
 

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -488,21 +490,21 @@ func TestStopAndReset(t *testing.T) {
 }
 
 func TestStartMotoMissingExecutable(t *testing.T) {
-	t.Setenv("MOTO_SERVER", "/nonexistent/moto_server")
+	t.Setenv("MOTO_PYTHON", "/nonexistent/python")
 	_, err := StartMoto(t.Context())
-	if err == nil || !strings.Contains(err.Error(), "MOTO_SERVER") {
+	if err == nil || !strings.Contains(err.Error(), "MOTO_PYTHON") {
 		t.Errorf("error %v", err)
 	}
 }
 
-// fakeServer installs a shell script as MOTO_SERVER.
+// fakeServer installs a shell script as MOTO_PYTHON.
 func fakeServer(t *testing.T, script string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "moto_server")
 	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("MOTO_SERVER", path)
+	t.Setenv("MOTO_PYTHON", path)
 }
 
 func TestStartMotoRetriesTakenPort(t *testing.T) {
@@ -554,6 +556,56 @@ func TestMotoDynamoDBBehaviour(t *testing.T) {
 		var ccf *ddbtypes.ConditionalCheckFailedException
 		if !errors.As(err, &ccf) {
 			t.Errorf("second put: %v, want ConditionalCheckFailedException", err)
+		}
+	})
+
+	// What motoserve.py is for: conditional updates of one item at once are
+	// each checked and applied atomically, so of mailers claiming one email
+	// (owed -> sending) exactly one wins. A large item and a large update
+	// widen the window between moto's check and its write: without the
+	// lock, most rounds had more than one winner.
+	t.Run("concurrent conditional updates are atomic", func(t *testing.T) {
+		const rounds, takers = 10, 16
+		set := []string{"#s = :sending"}
+		values := map[string]ddbtypes.AttributeValue{
+			":owed": &ddbtypes.AttributeValueMemberS{Value: "owed"}, ":sending": &ddbtypes.AttributeValueMemberS{Value: "sending"},
+			":v": &ddbtypes.AttributeValueMemberS{Value: strings.Repeat("v", 500)},
+		}
+		for j := range 30 {
+			set = append(set, fmt.Sprintf("a%d = :v", j))
+		}
+		for round := range rounds {
+			k := item("T#claim", "E#"+strconv.Itoa(round))
+			start := maps.Clone(k)
+			start["s"] = &ddbtypes.AttributeValueMemberS{Value: "owed"}
+			start["pad"] = &ddbtypes.AttributeValueMemberS{Value: strings.Repeat("x", 20000)}
+			if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: table, Item: start}); err != nil {
+				t.Fatal(err)
+			}
+			var won atomic.Int64
+			var wg sync.WaitGroup
+			for range takers {
+				wg.Go(func() {
+					_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+						TableName: table, Key: k,
+						UpdateExpression:          aws.String("SET " + strings.Join(set, ", ")),
+						ConditionExpression:       aws.String("#s = :owed"),
+						ExpressionAttributeNames:  map[string]string{"#s": "s"},
+						ExpressionAttributeValues: values,
+					})
+					var ccf *ddbtypes.ConditionalCheckFailedException
+					switch {
+					case err == nil:
+						won.Add(1)
+					case !errors.As(err, &ccf):
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if got := won.Load(); got != 1 {
+				t.Errorf("round %d: %d of %d claimed the email, want 1", round, got, takers)
+			}
 		}
 	})
 

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,12 +41,18 @@ type Moto struct {
 	*emulator // the process, shared mechanics with the SES emulator
 }
 
-// motoSpec says how to run moto_server.
-func motoSpec(bin string) emulatorSpec {
+// motoServe runs moto_server with DynamoDB's requests answered one at a
+// time, as atomic as DynamoDB's own (see the script's doc).
+//
+//go:embed motoserve.py
+var motoServe string
+
+// motoSpec says how to run moto_server with python, moto's interpreter.
+func motoSpec(python string) emulatorSpec {
 	return emulatorSpec{
 		name: "moto_server",
-		bin:  bin,
-		args: func(port int) []string { return []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)} },
+		bin:  python,
+		args: func(port int) []string { return []string{"-c", motoServe, "-H", "127.0.0.1", "-p", strconv.Itoa(port)} },
 		// Unbuffered, so the startup banner reaches the log as soon as it is
 		// printed and a crash's traceback is never lost. The functions'
 		// code is a placeholder in S3 that no one uploads (translate.py):
@@ -60,16 +67,16 @@ func motoSpec(bin string) emulatorSpec {
 }
 
 // StartMoto starts moto_server on a free 127.0.0.1 port and returns once it
-// serves requests. The executable is $MOTO_SERVER if set, else
-// <repo root>/.venv/bin/moto_server as installed by `make tools`. ctx bounds
+// serves requests. The interpreter is $MOTO_PYTHON if set, else
+// <repo root>/.venv/bin/python as installed by `make tools`. ctx bounds
 // the startup only: the server runs until Stop, or until this process dies
 // (on Linux the kernel then kills it). The caller must call Stop.
 func StartMoto(ctx context.Context) (*Moto, error) {
-	bin, err := toolPath("MOTO_SERVER", ".venv", "bin", "moto_server")
+	python, err := toolPath("MOTO_PYTHON", ".venv", "bin", "python")
 	if err != nil {
 		return nil, err
 	}
-	e, err := startEmulator(ctx, motoSpec(bin))
+	e, err := startEmulator(ctx, motoSpec(python))
 	if err != nil {
 		return nil, err
 	}

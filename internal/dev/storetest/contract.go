@@ -83,14 +83,9 @@ func (c *Clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// Exemption names a contract test a backend cannot prove, and why: the
-// test is skipped with the reason, which the README's list of what the
-// emulators do not do repeats.
-type Exemption struct{ Test, Why string }
-
 // RunContract runs the store contract against stores newStore makes: each
 // test gets a new, empty store reading the test's clock.
-func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time) Store, exempt ...Exemption) {
+func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time) Store) {
 	tests := []struct {
 		name string
 		test func(t *testing.T, s Store, clk *Clock)
@@ -125,11 +120,6 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, e := range exempt {
-				if e.Test == tt.name {
-					t.Skip(e.Why)
-				}
-			}
 			clk := NewClock(Start)
 			tt.test(t, newStore(t, clk.Now), clk)
 		})
