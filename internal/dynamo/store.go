@@ -46,6 +46,10 @@ type Store struct {
 // Option changes a Store's defaults.
 type Option func(*Store)
 
+// DefaultConcurrency is how many writes a store keeps in flight unless
+// WithConcurrency says otherwise.
+const DefaultConcurrency = 4
+
 // WithConcurrency bounds the writes in flight while applying a plan. One
 // tenant's members share a partition (about 1,000 writes/s): a few writers
 // fill it, more only throttle.
@@ -62,7 +66,7 @@ func WithRetry(attempts int, base time.Duration) Option {
 
 // New builds a store on table.
 func New(db API, table string, opts ...Option) *Store {
-	s := &Store{db: db, table: table, concurrency: 4, maxAttempts: 8, backoff: 50 * time.Millisecond, now: time.Now}
+	s := &Store{db: db, table: table, concurrency: DefaultConcurrency, maxAttempts: 8, backoff: 50 * time.Millisecond, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}

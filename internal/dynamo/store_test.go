@@ -46,8 +46,9 @@ func clock() time.Time { return storetest.Start }
 var tables atomic.Int64
 
 // newStore provisions a fresh table for the test and returns a store on
-// it, reading the clock now, its raw client and the table name.
-func newStore(t *testing.T, wrap func(dynamo.API) dynamo.API, now func() time.Time) (*dynamo.Store, *dynamodb.Client, string) {
+// it, reading the clock now and built with opts, its raw client and the
+// table name.
+func newStore(t *testing.T, wrap func(dynamo.API) dynamo.API, now func() time.Time, opts ...dynamo.Option) (*dynamo.Store, *dynamodb.Client, string) {
 	t.Helper()
 	cfg := devstack.AWSConfig(moto.Endpoint())
 	prefix := fmt.Sprintf("t%d-", tables.Add(1))
@@ -61,9 +62,8 @@ func newStore(t *testing.T, wrap func(dynamo.API) dynamo.API, now func() time.Ti
 		api = wrap(client)
 	}
 	table := res.Name("Table")
-	// moto's transactions must not overlap (see wiring's store).
-	return dynamo.New(api, table, dynamo.WithClock(now), dynamo.WithRetry(4, time.Millisecond),
-		dynamo.WithConcurrency(1)), client, table
+	opts = append([]dynamo.Option{dynamo.WithClock(now), dynamo.WithRetry(4, time.Millisecond)}, opts...)
+	return dynamo.New(api, table, opts...), client, table
 }
 
 // The store keeps the contract every store keeps, on moto.
@@ -186,7 +186,8 @@ func (b *batchOrder) TransactWriteItems(context.Context, *dynamodb.TransactWrite
 func TestApplyLeasedBatchesCreatesOwnersFirst(t *testing.T) {
 	b := &batchOrder{}
 	b.left.Store(1) // the first call processes only half its items
-	s, c, table := newStore(t, func(api dynamo.API) dynamo.API { b.API = api; return b }, clock)
+	// One writer, so the calls come in the batches' order.
+	s, c, table := newStore(t, func(api dynamo.API) dynamo.API { b.API = api; return b }, clock, dynamo.WithConcurrency(1))
 	var ms []engine.Member
 	for i := range 60 {
 		ms = append(ms, storetest.NewMember(fmt.Sprintf("E%03d", i), fmt.Sprintf("e%03d@x.example", i)))

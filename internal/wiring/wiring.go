@@ -63,9 +63,7 @@ func NewClients(cfg aws.Config, sesEndpoint string) Clients {
 }
 
 // store is the table adapter. DYNAMO_WRITE_CONCURRENCY, when set, bounds
-// the writes in flight: the local stack sets 1 because moto's
-// TransactWriteItems snapshots whole tables and is not safe to run
-// concurrently (it fails, or rolls back others' writes).
+// the writes in flight (the benchmark varies it).
 func store(c Clients, env map[string]string, now func() time.Time) *dynamo.Store {
 	opts := []dynamo.Option{dynamo.WithClock(now)}
 	if n, err := strconv.Atoi(env["DYNAMO_WRITE_CONCURRENCY"]); err == nil && n > 0 {

@@ -178,7 +178,11 @@ func childRun(req RunRequest) RunResult {
 		return res
 	}
 	raw := dynamodb.NewFromConfig(cfg)
-	writers, _ := strconv.Atoi(req.Env["DYNAMO_WRITE_CONCURRENCY"])
+	// The floors write at the worker's concurrency.
+	writers := dynamo.DefaultConcurrency
+	if n, err := strconv.Atoi(req.Env["DYNAMO_WRITE_CONCURRENCY"]); err == nil && n > 0 {
+		writers = n
+	}
 	for _, f := range []struct {
 		table string
 		items []map[string]dbtypes.AttributeValue

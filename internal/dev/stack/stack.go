@@ -133,13 +133,12 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		base = s.Sandbox.URL()
 	}
 	envs := make(map[string]map[string]string, 3)
-	serial := "1" // see wiring's store: moto's transactions must not overlap
 	// The stack's tests send hundreds of requests a second as one tenant, so
 	// its API's per-tenant limits are out of reach (internal/api tests them).
 	for fn, overrides := range map[string]map[string]string{
-		"WorkerFunction":    {"PEOPLEHR_BASE_URL": base, "DYNAMO_WRITE_CONCURRENCY": serial},
-		"ApiFunction":       {"PEOPLEHR_BASE_URL": base, "DYNAMO_WRITE_CONCURRENCY": serial, "TENANT_RATE_LIMITS": "read=10000/10000 write=10000/10000"},
-		"SchedulerFunction": {"DYNAMO_WRITE_CONCURRENCY": serial}, "MailerFunction": {"DYNAMO_WRITE_CONCURRENCY": serial},
+		"WorkerFunction":    {"PEOPLEHR_BASE_URL": base},
+		"ApiFunction":       {"PEOPLEHR_BASE_URL": base, "TENANT_RATE_LIMITS": "read=10000/10000 write=10000/10000"},
+		"SchedulerFunction": nil, "MailerFunction": nil,
 	} {
 		if envs[fn], err = devstack.FunctionEnv(tpl, s.Resources, fn, overrides); err != nil {
 			return nil, err
@@ -151,7 +150,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		o.WrapClients(&s.Clients)
 	}
 	s.sqs = devstack.NewClients(cfg).SQS
-	s.Store = dynamo.New(s.Clients.DynamoDB, s.WorkerEnv["TABLE_NAME"], dynamo.WithClock(s.now), dynamo.WithConcurrency(1))
+	s.Store = dynamo.New(s.Clients.DynamoDB, s.WorkerEnv["TABLE_NAME"], dynamo.WithClock(s.now))
 	s.Sealer = secrets.NewSealer(s.Clients.KMS, s.WorkerEnv["KEYS_KEY_ID"])
 	s.Imports = queue.NewImports(s.Clients.SQS, envs["SchedulerFunction"]["IMPORTS_QUEUE_URL"])
 	if s.Worker, err = wiring.Worker(s.Clients, s.WorkerEnv, s.log, s.now); err != nil {
