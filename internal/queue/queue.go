@@ -2,10 +2,13 @@ package queue
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,8 +108,7 @@ func (q *Imports) Send(ctx context.Context, jobs ...integration.Job) error {
 	return send(ctx, q.client, q.url, entries)
 }
 
-// Mail sends mail jobs to the mail queue. A job sent twice is harmless: the
-// mailer claims each email before sending it.
+// Mail sends mail jobs to the FIFO mail queue.
 type Mail struct {
 	client API
 	url    string
@@ -115,7 +117,11 @@ type Mail struct {
 // NewMail builds a sender for the mail queue at url.
 func NewMail(client API, url string) *Mail { return &Mail{client: client, url: url} }
 
-// Send queues mail jobs.
+// Send queues mail jobs. The tenant is the message group, so one tenant's
+// jobs never hold more than one mailer at a time (fairness; the order
+// does not matter). The deduplication id names the email, so a job sent
+// twice within SQS's five-minute window is queued once; one sent twice
+// later is harmless, since the mailer claims each email before sending it.
 func (q *Mail) Send(ctx context.Context, jobs ...integration.MailJob) error {
 	entries := make([]entry, len(jobs))
 	for i, j := range jobs {
@@ -123,7 +129,15 @@ func (q *Mail) Send(ctx context.Context, jobs ...integration.MailJob) error {
 		if err != nil {
 			return fmt.Errorf("encode mail job: %w", err)
 		}
-		entries[i] = entry{body: string(body)}
+		entries[i] = entry{body: string(body), groupID: j.TenantID, dedupID: mailDedupID(j)}
 	}
 	return send(ctx, q.client, q.url, entries)
+}
+
+// mailDedupID is a digest of what names the email: SQS allows 128
+// characters of ASCII punctuation and alphanumerics, which employee ids
+// need not be.
+func mailDedupID(j integration.MailJob) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{string(j.Kind), j.TenantID, j.EmployeeID, j.RunID}, "\x00")))
+	return hex.EncodeToString(sum[:])
 }

@@ -199,9 +199,12 @@ func TestProvisionTemplate(t *testing.T) {
 			t.Errorf("imports DLQ %v", dlq)
 		}
 		mail := attrs("MailQueue")
-		if _, fifo := mail["FifoQueue"]; fifo || mail["VisibilityTimeout"] != "360" ||
+		if mail["FifoQueue"] != "true" || mail["VisibilityTimeout"] != "360" ||
 			mail["RedrivePolicy"] != `{"deadLetterTargetArn": "`+res.Arn("MailDeadLetterQueue")+`", "maxReceiveCount": 10}` {
 			t.Errorf("mail queue %v", mail)
+		}
+		if dlq := attrs("MailDeadLetterQueue"); dlq["FifoQueue"] != "true" {
+			t.Errorf("mail DLQ %v", dlq)
 		}
 
 		// The worker's event source mapping is in the stack, but only the

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -83,6 +84,7 @@ type Stack struct {
 	log       *slog.Logger
 	now       func() time.Time
 	tick      time.Duration
+	mailers   int // the mailer's maximum concurrency in template.yaml
 	ownMoto   bool
 	ownSES    bool
 	stop      context.CancelFunc
@@ -125,6 +127,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	cfg := devstack.AWSConfig(s.Moto.Endpoint())
 	if s.Resources, err = devstack.Provision(ctx, cfg, tpl, o.Prefix); err != nil {
+		return nil, err
+	}
+	if s.mailers, err = maximumConcurrency(tpl, "MailerFunction", "Mail"); err != nil {
 		return nil, err
 	}
 	base := o.PeopleHRBaseURL
@@ -188,9 +193,13 @@ func (s *Stack) StartConsumers(ctx context.Context) {
 	s.loops.Go(func() {
 		poll(ctx, s.sqs, s.Resources.Ref("ImportsQueue"), s.Resources.Arn("ImportsQueue"), 1, time.Second, s.WorkerSQS, s.log)
 	})
-	s.loops.Go(func() {
-		poll(ctx, s.sqs, s.Resources.Ref("MailQueue"), s.Resources.Arn("MailQueue"), 10, time.Second, s.MailerSQS, s.log)
-	})
+	// As many mailers as the mail queue's maximum concurrency: what makes
+	// its message groups share the send rate between tenants.
+	for range s.mailers {
+		s.loops.Go(func() {
+			poll(ctx, s.sqs, s.Resources.Ref("MailQueue"), s.Resources.Arn("MailQueue"), 10, time.Second, s.MailerSQS, s.log)
+		})
+	}
 	if s.tick > 0 {
 		s.loops.Go(func() {
 			t := time.NewTicker(s.tick)
@@ -312,4 +321,19 @@ func (s *Stack) WaitFinished(ctx context.Context, tenant, runID string) (*integr
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// maximumConcurrency is the ScalingConfig.MaximumConcurrency of a
+// function's SQS event in tpl.
+func maximumConcurrency(tpl *devstack.Template, function, event string) (int, error) {
+	var v any = tpl.Resources[function].Properties
+	for _, k := range []string{"Events", event, "Properties", "ScalingConfig", "MaximumConcurrency"} {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	n, err := strconv.Atoi(fmt.Sprint(v))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("template: %s's %s event has no maximum concurrency (%v)", function, event, v)
+	}
+	return n, nil
 }
