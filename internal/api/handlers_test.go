@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -65,7 +66,7 @@ type env struct {
 
 // newEnv serves the API to the admin of the tenant each request names in
 // X-Tenant.
-func newEnv(t *testing.T, employees []peoplehrtest.Employee) *env {
+func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option) *env {
 	t.Helper()
 	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}}
 	e.store = storetest.NewMemory(e.clk.Now)
@@ -75,7 +76,7 @@ func newEnv(t *testing.T, employees []peoplehrtest.Employee) *env {
 		tenant := r.Header.Get("X-Tenant")
 		return auth.Principal{TenantID: tenant, Email: "admin@" + tenant + ".example"}, nil
 	}
-	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, links{}, authn, slog.New(slog.DiscardHandler), e.clk.Now)
+	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, links{}, authn, slog.New(slog.DiscardHandler), e.clk.Now, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,5 +336,28 @@ func TestAnotherTenantFindsNothing(t *testing.T) {
 	}
 	if r, _ := e.store.GetRun(context.Background(), "acme", held); r.Resolution != "" {
 		t.Errorf("another tenant resolved the held run: %q", r.Resolution)
+	}
+}
+
+// The fixed egress address reaches the setup help through GET
+// /integration, and only on a stack that has one.
+func TestTheIntegrationNamesTheEgressAddress(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts []api.Option
+		want string
+	}{
+		{"no fixed egress", nil, ""},
+		{"fixed egress", []api.Option{api.WithEgressIP(netip.MustParseAddr("203.0.113.7"))}, "203.0.113.7"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, staff(), tt.opts...)
+			var got map[string]any
+			e.call(t, "acme", http.MethodGet, "/integration", "", http.StatusOK, &got)
+			ip, present := got["egressIp"]
+			if tt.want == "" && present || tt.want != "" && ip != tt.want {
+				t.Errorf("egressIp %v (present %v), want %q", ip, present, tt.want)
+			}
+		})
 	}
 }

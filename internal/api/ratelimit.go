@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,12 @@ func ParseLimits(s string) (Limits, error) {
 
 // Option changes a Server's defaults.
 type Option func(*Server)
+
+// WithEgressIP names the address PeopleHR sees the service's calls from,
+// shown in GET /integration as egressIp.
+func WithEgressIP(ip netip.Addr) Option {
+	return func(s *Server) { s.egressIP = ip.String() }
+}
 
 // WithRateLimits limits each tenant's requests with buckets that t keeps.
 func WithRateLimits(t TokenTaker, l Limits) Option {

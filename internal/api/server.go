@@ -78,6 +78,10 @@ type Server struct {
 	// tokens, when set, keeps each tenant's buckets for limits.
 	tokens TokenTaker
 	limits Limits
+	// egressIP, when set, is the one address the service's calls to
+	// PeopleHR come from (template.yaml's FixedEgress): the setup help
+	// tells admins with an IP-restricted key to allow it.
+	egressIP string
 }
 
 // New builds the API; every dependency is required, options are not.

@@ -63,7 +63,9 @@ func (s *Server) view(ctx context.Context, in *integration.Integration) (integra
 	if len(runs) > 0 {
 		last = runs[0]
 	}
-	return viewIntegration(in, last), nil
+	v := viewIntegration(in, last)
+	v.EgressIP = s.egressIP
+	return v, nil
 }
 
 func (s *Server) writeIntegration(w http.ResponseWriter, r *http.Request, in *integration.Integration) error {

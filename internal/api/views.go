@@ -27,6 +27,7 @@ type integrationView struct {
 	NextRunAt     *time.Time           `json:"nextRunAt"`
 	LastRun       *runView             `json:"lastRun"`
 	Version       int64                `json:"version"`
+	EgressIP      string               `json:"egressIp,omitempty"`
 }
 
 func viewIntegration(in *integration.Integration, last *integration.Run) integrationView {

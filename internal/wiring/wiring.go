@@ -6,6 +6,7 @@ package wiring
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -93,7 +94,8 @@ var (
 // tighter than the worker's: they answer a person within API Gateway's 30 s.
 // Each tenant's requests are limited (api.DefaultLimits);
 // TENANT_RATE_LIMITS, when set, replaces the limits: the local stack's
-// tests send hundreds of requests a second as one tenant.
+// tests send hundreds of requests a second as one tenant. EGRESS_IP is
+// the fixed egress address, empty without one.
 func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Time, authn api.Authenticator) (*api.Server, error) {
 	limits := api.DefaultLimits
 	if v, ok := env["TENANT_RATE_LIMITS"]; ok {
@@ -103,6 +105,14 @@ func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Tim
 		}
 	}
 	st := store(c, env, now)
+	opts := []api.Option{api.WithRateLimits(st, limits)}
+	if v := env["EGRESS_IP"]; v != "" {
+		ip, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("EGRESS_IP %q: %w", v, err)
+		}
+		opts = append(opts, api.WithEgressIP(ip))
+	}
 	return api.New(
 		st,
 		peoplehr.New(env["PEOPLEHR_BASE_URL"], peoplehr.WithLogger(log), peoplehr.WithMaxAttempts(2), peoplehr.WithAttemptTimeout(12*time.Second)),
@@ -110,7 +120,7 @@ func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Tim
 		queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]),
 		files.NewLinks(c.S3Presign, env["ERROR_FILES_BUCKET"]),
 		authn, log, now,
-		api.WithRateLimits(st, limits),
+		opts...,
 	)
 }
 

@@ -389,7 +389,9 @@ async function authorizeStep(ctx, integ, body) {
       h('ul', {},
         h('li', {}, 'the Employee application’s “Get All Employee Detail” action;'),
         h('li', {}, 'the Query application’s action too, only if you map fields from a custom query.')),
-      h('p', {}, 'A key with more actions works as well, but giving it only these is safer.')),
+      h('p', {}, 'A key with more actions works as well, but giving it only these is safer.'),
+      integ.egressIp ? h('p', { id: 'egress-ip' }, 'If the key only works from listed IP addresses, allow ',
+        h('code', {}, integ.egressIp), ': every call this service makes to PeopleHR comes from that one address.') : null),
     h('div', { class: 'actions' }, opener),
     next);
 }

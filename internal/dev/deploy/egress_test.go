@@ -162,4 +162,10 @@ func TestFixedEgressWiring(t *testing.T) {
 	if text, _ := yaml.Marshal(&out); !strings.Contains(string(text), "Value: !Ref "+eip[0]) {
 		t.Errorf("EgressIp output does not name %s", eip[0])
 	}
+	// And the API, whose setup help shows it, gets it (empty without).
+	in, _ := p("ApiFunction", "Environment", "Variables", "EGRESS_IP").(devstack.Intrinsic)
+	if args, _ := in.Arg.([]any); in.Name != "Fn::If" || len(args) != 3 || args[0] != "FixedEgressOn" ||
+		target(args[1]) != eip[0] || args[2] != "" {
+		t.Errorf("ApiFunction's EGRESS_IP is %+v, want !If [FixedEgressOn, !Ref %s, \"\"]", in, eip[0])
+	}
 }

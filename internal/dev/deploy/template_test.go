@@ -214,7 +214,7 @@ func TestFunctionEnvironmentMatchesWiring(t *testing.T) {
 		"MailerFunction":    wiring.MailerEnv,
 	}
 	// Read with os.Getenv where set, so not in wiring's required lists.
-	optional := map[string]bool{"LOG_LEVEL": true, "SES_CONFIGURATION_SET": true}
+	optional := map[string]bool{"LOG_LEVEL": true, "SES_CONFIGURATION_SET": true, "EGRESS_IP": true}
 	globals, _ := prop(tpl.Globals, "Function", "Environment", "Variables").(map[string]any)
 	for id, names := range required {
 		vars, _ := prop(tpl.Resources[id].Properties, "Environment", "Variables").(map[string]any)

@@ -30,7 +30,8 @@ const errorFileHeader = "row,employee id,field,message,severity"
 // after another admin saved are each refused, say so and reload. Screenshots
 // of every page go to screenshots/.
 func TestConsoleWizardImportAndHistory(t *testing.T) {
-	st := startWith(t, stack.Options{Employees: peoplehrtest.DemoEmployees(), Log: testLog(t)})
+	// A stack with fixed egress, whose address the key step shows.
+	st := startWith(t, stack.Options{Employees: peoplehrtest.DemoEmployees(), Log: testLog(t), EgressIP: "203.0.113.7"})
 	st.StartConsumers(context.Background())
 	base := serveAPI(t, st)
 	token, err := st.Token("newco", "admin@newco.example")
@@ -100,6 +101,9 @@ func TestConsoleWizardImportAndHistory(t *testing.T) {
 	// Step 2: the key in a modal, masked; Escape closes it and the focus
 	// goes back; a bad key, then the sandbox's.
 	p.step("authorize step", chromedp.WaitVisible(chromedp.ID("open-key-dialog")))
+	if got := p.text("#egress-ip"); !strings.Contains(got, "allow 203.0.113.7:") {
+		t.Errorf("the key step's help on IP-restricted keys: %q", got)
+	}
 	p.checkA11y("authorize")
 	p.shot("04-authorize")
 	p.do("open the key dialog", chromedp.Click(chromedp.ID("open-key-dialog")))

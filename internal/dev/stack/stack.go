@@ -58,6 +58,9 @@ type Options struct {
 	// Issuer signs the admins' tokens the API accepts, standing in for the
 	// platform's identity provider; nil makes an in-memory one.
 	Issuer *localissuer.Issuer
+	// EgressIP stands in for the address of the template's fixed egress
+	// (FixedEgress), which moto cannot create; empty for none.
+	EgressIP string
 }
 
 // Stack is the running service.
@@ -142,7 +145,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	// its API's per-tenant limits are out of reach (internal/api tests them).
 	for fn, overrides := range map[string]map[string]string{
 		"WorkerFunction":    {"PEOPLEHR_BASE_URL": base},
-		"ApiFunction":       {"PEOPLEHR_BASE_URL": base, "TENANT_RATE_LIMITS": "read=10000/10000 write=10000/10000"},
+		"ApiFunction":       {"PEOPLEHR_BASE_URL": base, "TENANT_RATE_LIMITS": "read=10000/10000 write=10000/10000", "EGRESS_IP": o.EgressIP},
 		"SchedulerFunction": nil, "MailerFunction": nil,
 	} {
 		if envs[fn], err = devstack.FunctionEnv(tpl, s.Resources, fn, overrides); err != nil {
