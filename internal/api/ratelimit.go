@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -65,15 +64,6 @@ func ParseLimits(s string) (Limits, error) {
 		return Limits{}, fmt.Errorf("rate limits %q: read and write are both required", s)
 	}
 	return l, nil
-}
-
-// Option changes a Server's defaults.
-type Option func(*Server)
-
-// WithEgressIP names the address PeopleHR sees the service's calls from,
-// shown in GET /integration as egressIp.
-func WithEgressIP(ip netip.Addr) Option {
-	return func(s *Server) { s.egressIP = ip.String() }
 }
 
 // WithRateLimits limits each tenant's requests with buckets that t keeps.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -82,6 +83,15 @@ type Server struct {
 	// PeopleHR come from (template.yaml's FixedEgress): the setup help
 	// tells admins with an IP-restricted key to allow it.
 	egressIP string
+}
+
+// Option changes a Server's defaults.
+type Option func(*Server)
+
+// WithEgressIP names the address PeopleHR sees the service's calls from,
+// shown in GET /integration as egressIp.
+func WithEgressIP(ip netip.Addr) Option {
+	return func(s *Server) { s.egressIP = ip.String() }
 }
 
 // New builds the API; every dependency is required, options are not.
