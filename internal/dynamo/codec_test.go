@@ -141,6 +141,14 @@ func goldenCases() []goldenCase {
 			want:   entry, unversioned: 1,
 		},
 		{
+			kind: "invite",
+			encode: func() (map[string]types.AttributeValue, error) {
+				return inviteItem("acme", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", goldenInvite), nil
+			},
+			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeInvite(item) },
+			want:   goldenInvite, unversioned: -1,
+		},
+		{
 			kind:   "integration",
 			encode: func() (map[string]types.AttributeValue, error) { return encodeIntegration(in) },
 			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeIntegration(item) },
@@ -148,6 +156,8 @@ func goldenCases() []goldenCase {
 		},
 	}
 }
+
+var goldenInvite = invite{EmployeeID: "E042", ExpiresAt: goldenNow.Add(integration.InviteTTL)}
 
 func goldenPath(kind string) string { return filepath.Join("testdata", "golden", kind+".json") }
 

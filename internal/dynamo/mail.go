@@ -54,8 +54,13 @@ func (s *Store) transition(ctx context.Context, k map[string]types.AttributeValu
 
 // ClaimWelcome moves a member's welcome from owed to sending and stores the
 // hash of the invitation token and its expiry with it. A leaver is never
-// claimed. integration.ErrConflict means there is nothing to send.
+// claimed. integration.ErrConflict means there is nothing to send. The
+// invitation item goes first: a claim that then fails leaves one naming a
+// token no one was sent, which redeems as spent and expires.
 func (s *Store) ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (engine.Member, error) {
+	if err := s.putInvite(ctx, tenant, tokenHash, invite{EmployeeID: employeeID, ExpiresAt: expires}); err != nil {
+		return engine.Member{}, fmt.Errorf("claim welcome: %w", err)
+	}
 	item, err := s.transition(ctx, key(memberPK(tenant), memberSK(employeeID)), "welcome",
 		integration.MailOwed, integration.MailSending, &condition{
 			expr:   aws.String("#status <> :leaver"),

@@ -15,8 +15,12 @@ import (
 func memberPK(tenant string) string { return "T#" + tenant + "#M" }
 func memberSK(id string) string     { return "E#" + id }
 
+const emailSK = "EMAIL"
+
+func emailPK(tenant, email string) string { return "T#" + tenant + "#EMAIL#" + email }
+
 func emailKey(tenant, email string) map[string]types.AttributeValue {
-	return key("T#"+tenant+"#EMAIL#"+email, "EMAIL")
+	return key(emailPK(tenant, email), emailSK)
 }
 
 // memberFormat is the member item's format version. memberUpdate writes
@@ -124,6 +128,10 @@ func decodeMemberState(a map[string]types.AttributeValue, m *engine.Member) erro
 	}
 	if m.UpdatedAt, err = parseTime(text(a, "updatedAt")); err != nil {
 		return fmt.Errorf("updatedAt: %w", err)
+	}
+	// Written by RedeemInvite alone, never by a plan.
+	if m.JoinedAt, err = parseTime(text(a, "joinedAt")); err != nil {
+		return fmt.Errorf("joinedAt: %w", err)
 	}
 	return nil
 }

@@ -48,6 +48,9 @@ type Member struct {
 	LastChange Kind
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// JoinedAt is when the member redeemed their invitation (the
+	// platform's call, not a plan's): zero until then.
+	JoinedAt time.Time
 }
 
 // EmployeeID is the member's unique key.

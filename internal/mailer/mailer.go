@@ -9,9 +9,7 @@ package mailer
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,7 +85,7 @@ func New(store Store, sender Sender, cfg Config, log *slog.Logger, now func() ti
 		return nil, errors.New("mailer: every dependency is required")
 	}
 	if cfg.InviteTTL <= 0 {
-		cfg.InviteTTL = 14 * 24 * time.Hour
+		cfg.InviteTTL = integration.InviteTTL
 	}
 	if cfg.WelcomesPerDay <= 0 {
 		cfg.WelcomesPerDay = DefaultWelcomesPerDay
@@ -330,14 +328,12 @@ func describe(s integration.Status) string {
 	return "failed"
 }
 
-// newToken is a one-time invitation token and the hash that is stored: a
-// leaked table does not leak working links.
+// newToken is a one-time invitation token and the hash that is stored.
 func newToken() (token, hash string) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	token = base64.RawURLEncoding.EncodeToString(b[:])
-	sum := sha256.Sum256([]byte(token))
-	return token, hex.EncodeToString(sum[:])
+	return token, integration.InviteHash(token)
 }

@@ -45,6 +45,8 @@ type Store interface {
 	MemberLog(ctx context.Context, tenant, employeeID, cursor string, limit int) ([]integration.LogEntry, string, error)
 
 	ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (engine.Member, error)
+	RedeemInvite(ctx context.Context, tenant, tokenHash string) (engine.Member, error)
+	MemberByEmail(ctx context.Context, tenant, email string) (engine.Member, error)
 	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
 	ClaimSummary(ctx context.Context, tenant, runID string) error
 	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
@@ -106,6 +108,8 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"concurrency: ten runs queued at once", testConcurrentQueueRuns},
 		{"held decisions", testHeldDecisions},
 		{"concurrency: approve and discard at once", testConcurrentDecisions},
+		{"invitations", testInvites},
+		{"concurrency: redeemers at once", testConcurrentRedeemers},
 		{"mail claims", testMailClaims},
 		{"summary copies", testSummaryCopies},
 		{"daily mail quotas", testMailQuotas},

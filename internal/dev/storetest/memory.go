@@ -44,6 +44,11 @@ type Memory struct {
 	slots map[string]string
 	// buckets are the tenants' rate-limit buckets, by limit name.
 	buckets map[id]ratelimit.Bucket
+
+	// invites are the invitations issued, by tenant and token hash;
+	// liveInvite is each member's one live token hash.
+	invites    map[id]invite
+	liveInvite map[id]string
 }
 
 var _ Store = (*Memory)(nil)
@@ -82,6 +87,8 @@ func NewMemory(now func() time.Time) *Memory {
 		copies:       map[copyID]integration.MailState{},
 		quotas:       map[quotaID]int{},
 		buckets:      map[id]ratelimit.Bucket{},
+		invites:      map[id]invite{},
+		liveInvite:   map[id]string{},
 	}
 }
 
@@ -454,10 +461,11 @@ func (m *Memory) MemberLog(_ context.Context, tenant, employeeID, cursor string,
 
 // ClaimWelcome moves a member's welcome from owed to sending; a leaver is
 // never claimed. integration.ErrConflict means there is nothing to send.
-// The invitation's hash is not kept: no port reads it back.
-func (m *Memory) ClaimWelcome(_ context.Context, tenant, employeeID, _ string, _ time.Time) (engine.Member, error) {
+func (m *Memory) ClaimWelcome(_ context.Context, tenant, employeeID, tokenHash string, expires time.Time) (engine.Member, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// As on DynamoDB, the invitation is recorded before the claim.
+	m.invites[id{tenant, tokenHash}] = invite{employeeID: employeeID, expires: expires}
 	k := id{tenant, employeeID}
 	mem, ok := m.members[k]
 	if !ok || mem.Welcome != engine.WelcomeOwed || mem.Status == engine.StatusLeaver {
@@ -465,6 +473,7 @@ func (m *Memory) ClaimWelcome(_ context.Context, tenant, employeeID, _ string, _
 	}
 	mem.Welcome = engine.WelcomeSending
 	m.members[k] = mem
+	m.liveInvite[k] = tokenHash
 	return mem, nil
 }
 
