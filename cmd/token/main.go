@@ -1,7 +1,9 @@
 // Command token prints a signed admin token for the local stack
 // (`make token TENANT=demo EMAIL=admin@northwind.example`), signed by the
 // local issuer whose key the local API server verifies against. It creates
-// the key on first use.
+// the key on first use. With -platform it prints a platform API token
+// instead, as the benefits platform's backend would get by client
+// credentials (`-platform -scope "peoplesync/members.read"`).
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/dev/devstack"
@@ -38,12 +41,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 	email := fs.String("email", "", "admin's email address (required)")
 	ttl := fs.Duration("ttl", 12*time.Hour, "how long the token is valid")
 	keyPath := fs.String("key", "", "issuer key file (default <repo root>/"+localissuer.DefaultPath+")")
+	platform := fs.Bool("platform", false, "print a platform API token instead of an admin one")
+	scope := fs.String("scope", "", "space-separated scopes of the platform token (required with -platform)")
+	audience := fs.String("audience", localissuer.DefaultPlatformAudience, "audience of the platform token")
+	client := fs.String("client", "local-platform", "client id of the platform token")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *platform {
+		return runPlatform(fs, set, *keyPath, *audience, *client, *scope, *ttl, stdout)
 	}
 	switch {
 	case fs.NArg() > 0:
 		return usage(fs, "unexpected arguments %q", fs.Args())
+	case set["scope"] || set["audience"] || set["client"]:
+		return usage(fs, "-scope, -audience and -client are for -platform tokens")
 	case *tenant == "":
 		return usage(fs, "-tenant is required")
 	case !integration.ValidTenantID(*tenant):
@@ -53,15 +67,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case *ttl <= 0:
 		return usage(fs, "-ttl must be positive")
 	}
-	path := *keyPath
-	if path == "" {
-		root, err := devstack.RepoRoot()
-		if err != nil {
-			return err
-		}
-		path = filepath.Join(root, localissuer.DefaultPath)
-	}
-	iss, err := localissuer.LoadOrCreate(path, localissuer.DefaultIssuer, localissuer.DefaultAudience)
+	iss, err := loadIssuer(*keyPath)
 	if err != nil {
 		return err
 	}
@@ -71,6 +77,45 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	_, err = fmt.Fprintln(stdout, token)
 	return err
+}
+
+// runPlatform prints a platform token; set holds the flags given.
+func runPlatform(fs *flag.FlagSet, set map[string]bool, keyPath, audience, client, scope string, ttl time.Duration, stdout io.Writer) error {
+	switch {
+	case fs.NArg() > 0:
+		return usage(fs, "unexpected arguments %q", fs.Args())
+	case set["tenant"] || set["email"]:
+		// A platform token acts for no tenant or admin: one given here
+		// would be silently dropped.
+		return usage(fs, "-tenant and -email are for admin tokens, not -platform")
+	case strings.TrimSpace(scope) == "":
+		return usage(fs, "-scope is required with -platform")
+	case ttl <= 0:
+		return usage(fs, "-ttl must be positive")
+	}
+	iss, err := loadIssuer(keyPath)
+	if err != nil {
+		return err
+	}
+	token, err := iss.MachineToken(audience, client, strings.Fields(scope), ttl)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, token)
+	return err
+}
+
+// loadIssuer loads the local issuer from keyPath, by default the repo's
+// key file the local API server reads too.
+func loadIssuer(keyPath string) (*localissuer.Issuer, error) {
+	if keyPath == "" {
+		root, err := devstack.RepoRoot()
+		if err != nil {
+			return nil, err
+		}
+		keyPath = filepath.Join(root, localissuer.DefaultPath)
+	}
+	return localissuer.LoadOrCreate(keyPath, localissuer.DefaultIssuer, localissuer.DefaultAudience)
 }
 
 func usage(fs *flag.FlagSet, format string, a ...any) error {

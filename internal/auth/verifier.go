@@ -67,11 +67,21 @@ type tokenClaims struct {
 // header extension, and returns the Principal from its claims. Errors wrap
 // ErrUnauthenticated.
 func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) {
+	var claims tokenClaims
+	if err := v.parse(ctx, token, &claims); err != nil {
+		return Principal{}, err
+	}
+	return FromClaims(map[string]string{ClaimTenant: claims.TenantID, ClaimEmail: claims.Email})
+}
+
+// parse makes the checks Verify documents, whatever the token is for, and
+// decodes the token's claims into claims.
+func (v *Verifier) parse(ctx context.Context, token string, claims jwt.Claims) error {
 	if token == "" {
-		return Principal{}, fmt.Errorf("%w: empty token", ErrUnauthenticated)
+		return fmt.Errorf("%w: empty token", ErrUnauthenticated)
 	}
 	if len(token) > maxTokenBytes {
-		return Principal{}, fmt.Errorf("%w: token over %d bytes", ErrUnauthenticated, maxTokenBytes)
+		return fmt.Errorf("%w: token over %d bytes", ErrUnauthenticated, maxTokenBytes)
 	}
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{rs256}),
@@ -113,22 +123,22 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 		}
 		return key, nil
 	}
-	var claims tokenClaims
-	parsed, err := parser.ParseWithClaims(token, &claims, keyFunc)
+	parsed, err := parser.ParseWithClaims(token, claims, keyFunc)
 	if keyErr != nil {
-		return Principal{}, keyErr
+		return keyErr
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("%w: %s", ErrUnauthenticated, reason(parsed, err))
+		return fmt.Errorf("%w: %s", ErrUnauthenticated, reason(parsed, err))
 	}
-	var iat time.Time
-	if claims.IssuedAt != nil {
-		iat = claims.IssuedAt.Time
+	// The claims embed jwt.RegisteredClaims, whose getters never fail.
+	var iat, exp time.Time
+	if d, _ := claims.GetIssuedAt(); d != nil {
+		iat = d.Time
 	}
-	if err := checkLifetime(iat, claims.ExpiresAt.Time); err != nil {
-		return Principal{}, err
+	if d, _ := claims.GetExpirationTime(); d != nil {
+		exp = d.Time
 	}
-	return FromClaims(map[string]string{ClaimTenant: claims.TenantID, ClaimEmail: claims.Email})
+	return checkLifetime(iat, exp)
 }
 
 // reason names what the parser refused in a few words of our own: its

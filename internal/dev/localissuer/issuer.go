@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -31,6 +32,9 @@ const (
 	DefaultPath     = ".local/issuer.pem"
 	DefaultIssuer   = "http://127.0.0.1:8080/local-issuer"
 	DefaultAudience = "peoplesync-local"
+	// DefaultPlatformAudience is the platform API's audience, for
+	// machine tokens.
+	DefaultPlatformAudience = "peoplesync-platform"
 )
 
 const (
@@ -38,7 +42,8 @@ const (
 	pemKeyType = "PRIVATE KEY" // PKCS #8
 )
 
-// Issuer signs admin tokens for one issuer name and audience.
+// Issuer signs admin tokens for one issuer name and audience, and
+// platform tokens for the same issuer and an audience of their own.
 type Issuer struct {
 	key      *rsa.PrivateKey
 	kid      string
@@ -172,7 +177,7 @@ func (i *Issuer) Token(tenant, email string, ttl time.Duration) (string, error) 
 		return "", fmt.Errorf("sign token: ttl %v is not from 1s to %v", ttl, auth.MaxTokenLifetime)
 	}
 	now := time.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+	return i.sign(jwt.MapClaims{
 		"iss":            i.issuer,
 		"aud":            i.audience,
 		"sub":            p.Email,
@@ -182,6 +187,45 @@ func (i *Issuer) Token(tenant, email string, ttl time.Duration) (string, error) 
 		"nbf":            now.Unix(),
 		"exp":            now.Add(ttl).Unix(),
 	})
+}
+
+// MachineToken signs a platform (machine-to-machine) token for client with
+// scopes, for audience (the platform API's, never the admin one the Issuer
+// was made with), valid for ttl from now. Like Token it refuses what the
+// verifier would refuse.
+func (i *Issuer) MachineToken(audience, client string, scopes []string, ttl time.Duration) (string, error) {
+	// A platform token for the admin audience would only be refused later,
+	// by the admin verifier, as a token without a tenant.
+	if audience == "" || audience == i.audience {
+		return "", fmt.Errorf("sign machine token: audience %q is not a platform audience", audience)
+	}
+	m, err := auth.MachineFromClaims(map[string]string{auth.ClaimClient: client, auth.ClaimScope: strings.Join(scopes, " ")})
+	if err != nil {
+		return "", fmt.Errorf("sign machine token for client %q, scopes %q: %w", client, scopes, err)
+	}
+	// Joined and split again, a scope holding a space would become two.
+	if !slices.Equal(m.Scopes, scopes) {
+		return "", fmt.Errorf("sign machine token: scopes %q: each must be one word, none empty", scopes)
+	}
+	if ttl <= 0 || ttl > auth.MaxTokenLifetime {
+		return "", fmt.Errorf("sign machine token: ttl %v is not from 1s to %v", ttl, auth.MaxTokenLifetime)
+	}
+	now := time.Now()
+	return i.sign(jwt.MapClaims{
+		"iss":            i.issuer,
+		"aud":            audience,
+		"sub":            m.Client,
+		auth.ClaimClient: m.Client,
+		auth.ClaimScope:  strings.Join(scopes, " "),
+		"iat":            now.Unix(),
+		"nbf":            now.Unix(),
+		"exp":            now.Add(ttl).Unix(),
+	})
+}
+
+// sign signs claims with the issuer's key, naming it in the kid header.
+func (i *Issuer) sign(claims jwt.MapClaims) (string, error) {
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	tok.Header["kid"] = i.kid
 	signed, err := tok.SignedString(i.key)
 	if err != nil {
@@ -216,5 +260,5 @@ func (i *Issuer) Keys() auth.KeySource {
 // Issuer is the "iss" the tokens carry.
 func (i *Issuer) Issuer() string { return i.issuer }
 
-// Audience is the "aud" the tokens carry.
+// Audience is the "aud" the admin tokens carry.
 func (i *Issuer) Audience() string { return i.audience }

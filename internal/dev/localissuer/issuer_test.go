@@ -265,3 +265,80 @@ func TestKidIsKeyDigest(t *testing.T) {
 		t.Fatalf("kid = %q, want %q", k.Kid, want)
 	}
 }
+
+func TestMachineTokenVerifiesForThePlatformOnly(t *testing.T) {
+	iss := newIssuer(t)
+	platform, err := auth.NewVerifier(iss.Issuer(), localissuer.DefaultPlatformAudience, iss.Keys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := auth.NewVerifier(iss.Issuer(), iss.Audience(), iss.Keys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scopes := []string{auth.ScopeMembersRead, auth.ScopeInvitationsRedeem}
+	token, err := iss.MachineToken(localissuer.DefaultPlatformAudience, "local-platform", scopes, auth.MaxTokenLifetime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := platform.VerifyMachine(context.Background(), token)
+	if err != nil {
+		t.Fatalf("VerifyMachine: %v", err)
+	}
+	if m.Client != "local-platform" || !m.Has(auth.ScopeMembersRead) || !m.Has(auth.ScopeInvitationsRedeem) || len(m.Scopes) != 2 {
+		t.Fatalf("machine = %+v", m)
+	}
+	var claims map[string]any
+	decodeSegment(t, strings.Split(token, ".")[1], &claims)
+	if claims["aud"] != localissuer.DefaultPlatformAudience || claims["sub"] != "local-platform" ||
+		claims["client_id"] != "local-platform" || claims["scope"] != auth.ScopeMembersRead+" "+auth.ScopeInvitationsRedeem {
+		t.Errorf("claims = %v", claims)
+	}
+	for _, c := range []string{"tenant_id", "email"} {
+		if _, ok := claims[c]; ok {
+			t.Errorf("machine token has a %s claim", c)
+		}
+	}
+	if _, err := admin.Verify(context.Background(), token); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("admin Verify of a machine token err = %v, want ErrUnauthenticated", err)
+	}
+
+	adminToken, err := iss.Token("demo", "admin@northwind.example", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := platform.VerifyMachine(context.Background(), adminToken); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("VerifyMachine of an admin token err = %v, want ErrUnauthenticated", err)
+	}
+	// Even a verifier for the admin audience does not take an admin token
+	// as a machine one.
+	if _, err := admin.VerifyMachine(context.Background(), adminToken); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("VerifyMachine of an admin token for its own audience err = %v, want ErrUnauthenticated", err)
+	}
+}
+
+func TestMachineTokenRefusesBadInput(t *testing.T) {
+	iss := newIssuer(t)
+	aud, scopes := localissuer.DefaultPlatformAudience, []string{auth.ScopeMembersRead}
+	for _, tc := range []struct {
+		name, audience, client string
+		scopes                 []string
+		ttl                    time.Duration
+	}{
+		{"no audience", "", "p", scopes, time.Hour},
+		{"admin audience", localissuer.DefaultAudience, "p", scopes, time.Hour},
+		{"no client", aud, "", scopes, time.Hour},
+		{"client with a space", aud, "local platform", scopes, time.Hour},
+		{"client too long", aud, strings.Repeat("c", 129), scopes, time.Hour},
+		{"no scopes", aud, "p", nil, time.Hour},
+		{"empty scope", aud, "p", []string{auth.ScopeMembersRead, ""}, time.Hour},
+		{"scope with a space", aud, "p", []string{"a b"}, time.Hour},
+		{"zero ttl", aud, "p", scopes, 0},
+		{"negative ttl", aud, "p", scopes, -time.Minute},
+		{"ttl too long", aud, "p", scopes, auth.MaxTokenLifetime + time.Second},
+	} {
+		if tok, err := iss.MachineToken(tc.audience, tc.client, tc.scopes, tc.ttl); err == nil {
+			t.Errorf("%s: MachineToken = %q, want an error", tc.name, tok)
+		}
+	}
+}
