@@ -10,6 +10,9 @@
 //
 //	member.created | member.updated | member.closed | member.reactivated
 //	  {"tenantId","runId","employeeId","previousEmployeeId"?,"fields":[...],"status","occurredAt"}
+//	member.joined
+//	  {"tenantId","employeeId","status","occurredAt"} (no runId: the member
+//	  redeemed an invitation through the platform API, no import did it)
 //	import.completed | import.held
 //	  {"tenantId","runId","trigger","status","counts":{...},"heldReason"?,"failureReason"?,"errorFile","finishedAt"}
 package events
@@ -37,6 +40,7 @@ const (
 	MemberUpdated     = "member.updated"
 	MemberClosed      = "member.closed"
 	MemberReactivated = "member.reactivated"
+	MemberJoined      = "member.joined"
 	ImportCompleted   = "import.completed"
 	ImportHeld        = "import.held"
 )
@@ -63,6 +67,14 @@ type Member struct {
 	Fields             []string      `json:"fields"`
 	Status             engine.Status `json:"status"`
 	OccurredAt         time.Time     `json:"occurredAt"`
+}
+
+// Joined is a member.joined event's detail.
+type Joined struct {
+	TenantID   string        `json:"tenantId"`
+	EmployeeID string        `json:"employeeId"`
+	Status     engine.Status `json:"status"`
+	OccurredAt time.Time     `json:"occurredAt"`
 }
 
 // Import is an import event's detail.
