@@ -164,7 +164,9 @@ func TestRedeemALeaver(t *testing.T) {
 	}
 	// A leaver closed after its welcome went out.
 	m, _ := e.store.GetMember(context.Background(), "acme", "E2")
-	closed := storetest.Change(engine.KindClose, m, func(m *engine.Member) { m.Status, m.LeftOn, m.PurgeOn = engine.StatusLeaver, "2026-03-10", "2026-05-09" })
+	closed := storetest.Change(engine.KindClose, m, func(m *engine.Member) {
+		m.Status, m.LeftOn, m.PurgeOn = engine.StatusLeaver, "2026-03-10", "2026-05-09"
+	})
 	if _, err := e.store.Apply(context.Background(), "acme", "r2", []engine.Change{closed}, nil); err != nil {
 		t.Fatal(err)
 	}
