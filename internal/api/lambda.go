@@ -1,28 +1,24 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
+	"github.com/peoplesync/peoplesync/internal/gateway"
 )
-
-type claimsKey struct{}
 
 // FromGatewayClaims authenticates with the claims API Gateway's JWT
 // authorizer validated (issuer, audience, signature, expiry) and passed on,
 // checking what the authorizer cannot: the token's lifetime. A request that
 // did not come through the authorizer has none: 401.
 func FromGatewayClaims(r *http.Request) (auth.Principal, error) {
-	claims, _ := r.Context().Value(claimsKey{}).(map[string]string)
-	return auth.FromGatewayClaims(claims)
+	return auth.FromGatewayClaims(gateway.Claims(r))
 }
 
 // FromBearer authenticates by verifying the bearer token itself, where no
@@ -44,44 +40,14 @@ func FromBearer(v *auth.Verifier) Authenticator {
 // into a bare 500 without the request id.
 func (s *Server) HandleGateway(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	rec := httptest.NewRecorder()
-	if req, err := gatewayRequest(ctx, ev); err != nil {
-		s.refuse(ctx, rec, ev.RequestContext.RequestID, err)
+	if req, err := gateway.Request(ctx, ev); err != nil {
+		var bad *gateway.BadEvent
+		errors.As(err, &bad)
+		s.refuse(ctx, rec, ev.RequestContext.RequestID, fmt.Errorf("%w: %w", invalid(bad.Message), err))
 	} else {
 		s.ServeHTTP(rec, req)
 	}
-	resp := events.APIGatewayV2HTTPResponse{StatusCode: rec.Code, Headers: map[string]string{}, Body: rec.Body.String()}
-	for k, v := range rec.Header() {
-		resp.Headers[k] = strings.Join(v, ", ")
-	}
-	return resp, nil
-}
-
-// gatewayRequest is the request an event stands for. Its errors hold the
-// *Error (a 400) to answer with.
-func gatewayRequest(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Request, error) {
-	body := []byte(ev.Body)
-	if ev.IsBase64Encoded {
-		var err error
-		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
-			return nil, fmt.Errorf("%w: decode the body: %w", invalid("The body is not valid base64."), err)
-		}
-	}
-	target := ev.RawPath
-	if ev.RawQueryString != "" {
-		target += "?" + ev.RawQueryString
-	}
-	req, err := http.NewRequestWithContext(context.WithValue(ctx, claimsKey{}, claimsOf(ev)), ev.RequestContext.HTTP.Method, target, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("%w: build the request: %w", invalid("The request's method or path cannot be read."), err)
-	}
-	for k, v := range ev.Headers {
-		req.Header.Set(k, v)
-	}
-	if len(ev.Cookies) > 0 {
-		req.Header.Set("Cookie", strings.Join(ev.Cookies, "; "))
-	}
-	req.Header.Set("X-Request-Id", ev.RequestContext.RequestID)
-	return req, nil
+	return gateway.Response(rec), nil
 }
 
 // refuse answers an event that makes no request as ServeHTTP answers a bad
@@ -95,11 +61,4 @@ func (s *Server) refuse(ctx context.Context, w http.ResponseWriter, gatewayID st
 		s.log.Warn("gateway event refused", "requestId", requestID(r), "error", err)
 		s.writeError(w, r, err)
 	})
-}
-
-func claimsOf(ev events.APIGatewayV2HTTPRequest) map[string]string {
-	if a := ev.RequestContext.Authorizer; a != nil && a.JWT != nil {
-		return a.JWT.Claims
-	}
-	return nil
 }
