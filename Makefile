@@ -9,7 +9,7 @@ MOTO := $(VENV)/bin/moto_server
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 
-.PHONY: all tools local test lint-template fuzz token build clean build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunction bench
+.PHONY: all tools local test lint-template fuzz token build clean build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunction build-PlatformFunction bench
 
 all: build
 
@@ -91,7 +91,7 @@ bin/%/bootstrap: FORCE
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
-build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunction: build-%Function:
+build-ApiFunction build-SchedulerFunction build-WorkerFunction build-MailerFunction build-PlatformFunction: build-%Function:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
 
 clean:

@@ -25,6 +25,7 @@ import (
 	"github.com/peoplesync/peoplesync/internal/files"
 	"github.com/peoplesync/peoplesync/internal/mailer"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
+	"github.com/peoplesync/peoplesync/internal/platform"
 	"github.com/peoplesync/peoplesync/internal/queue"
 	"github.com/peoplesync/peoplesync/internal/scheduler"
 	"github.com/peoplesync/peoplesync/internal/secrets"
@@ -80,6 +81,7 @@ var (
 	_ worker.Store    = (*dynamo.Store)(nil)
 	_ scheduler.Store = (*dynamo.Store)(nil)
 	_ mailer.Store    = (*dynamo.Store)(nil)
+	_ platform.Store  = (*dynamo.Store)(nil)
 )
 
 // The environment each function needs, as template.yaml sets it.
@@ -87,6 +89,7 @@ var (
 	WorkerEnv    = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "MAIL_QUEUE_URL", "EVENT_BUS_NAME"}
 	SchedulerEnv = []string{"TABLE_NAME", "IMPORTS_QUEUE_URL"}
 	MailerEnv    = []string{"TABLE_NAME", "SES_FROM", "SES_SEND_RATE", "DASHBOARD_URL", "INVITE_BASE_URL"}
+	PlatformEnv  = []string{"TABLE_NAME", "EVENT_BUS_NAME"}
 	APIEnv       = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "IMPORTS_QUEUE_URL"}
 )
 
@@ -140,6 +143,12 @@ func Worker(c Clients, env map[string]string, log *slog.Logger, now func() time.
 // Scheduler assembles the scheduler.
 func Scheduler(c Clients, env map[string]string, log *slog.Logger, now func() time.Time) (*scheduler.Scheduler, error) {
 	return scheduler.New(store(c, env, now), queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]), log, now)
+}
+
+// Platform assembles the platform API; authn reads the machine client
+// (platform.FromGatewayClaims in Lambda).
+func Platform(c Clients, env map[string]string, log *slog.Logger, now func() time.Time, authn platform.Authenticator) (*platform.Server, error) {
+	return platform.New(store(c, env, now), events.NewPublisher(c.EventBridge, env["EVENT_BUS_NAME"]), authn, log)
 }
 
 // Mailer assembles the mailer.

@@ -122,6 +122,19 @@ func checkSample(t *testing.T, path, typ string, props any, data []byte) {
 		if a := ev.RequestContext.Authorizer; a != nil && a.JWT != nil {
 			claims = a.JWT.Claims
 		}
+		if prop(props, "Auth", "Authorizer") == "PlatformJWT" {
+			// The platform's machine token, with the route's scope.
+			scopes := strings.Fields(claims["scope"])
+			for _, want := range stringList(prop(props, "Auth", "AuthorizationScopes")) {
+				if !slices.Contains(scopes, want) {
+					t.Errorf("%s: the token's scopes %v lack the route's %s", path, scopes, want)
+				}
+			}
+			if claims["client_id"] == "" || claims["tenant_id"] != "" || claims["email"] != "" || ev.PathParameters["tenantId"] != sampleTenant {
+				t.Errorf("%s: claims %v, path %v: want a platform client's, for the sample tenant", path, claims, ev.PathParameters)
+			}
+			break
+		}
 		if !public && (claims["tenant_id"] != sampleTenant || claims["email"] != sampleAdmin) {
 			t.Errorf("%s: JWT authorizer claims %v, want the sample tenant's admin", path, claims)
 		}
@@ -317,7 +330,7 @@ func seedTenant(t *testing.T, ctx context.Context, store *dynamo.Store, sealer *
 // emulator and the PeopleHR sandbox, with every sample in events/.
 func TestFunctionsUnderRIE(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the four functions")
+		t.Skip("builds and runs every function")
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -329,7 +342,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	bin := t.TempDir()
 	start := time.Now()
 	buildNative(t, ctx, bin)
-	t.Logf("built the four functions for this machine in %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("built every function for this machine in %v", time.Since(start).Round(time.Millisecond))
 
 	tpl := loadTemplate(t)
 	cfg := devstack.AWSConfig(moto.Endpoint())
@@ -654,6 +667,51 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	api("Publish", 200)
 	api("Revoke", 200)
 
+	// 5. The platform: the sample's invitation, issued as the mailer
+	// would, redeemed; the member read by id and by address.
+	var redeem struct{ Token string }
+	var redeemEv events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(readEvent(t, "platform/RedeemInvitation.json"), &redeemEv); err != nil || json.Unmarshal([]byte(redeemEv.Body), &redeem) != nil {
+		t.Fatalf("the redeem sample: %v", err)
+	}
+	invited := ""
+	ms, err := store.Members(ctx, sampleTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Welcome == engine.WelcomeOwed {
+			invited = m.EmployeeID()
+			break
+		}
+	}
+	if _, err := store.ClaimWelcome(ctx, sampleTenant, invited, integration.InviteHash(redeem.Token), time.Now().Add(integration.InviteTTL)); err != nil {
+		t.Fatalf("issue the sample's invitation to %q: %v", invited, err)
+	}
+	platform := func(name string, status int) map[string]any {
+		t.Helper()
+		var resp events.APIGatewayV2HTTPResponse
+		inv := invoke("platform", readEvent(t, "platform/"+name+".json"))
+		if err := json.Unmarshal(inv.Payload, &resp); err != nil {
+			t.Fatalf("%s: answer %s: %v", name, inv.Payload, err)
+		}
+		var body map[string]any
+		if resp.StatusCode != status || json.Unmarshal([]byte(resp.Body), &body) != nil {
+			t.Errorf("%s: %d %s, want %d and a JSON object", name, resp.StatusCode, tail(resp.Body, 500), status)
+		}
+		return body
+	}
+	if m := platform("RedeemInvitation", 200); m["employeeId"] != invited || m["status"] != string(engine.StatusActive) {
+		t.Errorf("RedeemInvitation: %v, want %s active", m, invited)
+	}
+	platform("RedeemInvitation", 409)
+	if m := platform("PlatformGetMember", 200); m["email"] != sampleEmail {
+		t.Errorf("PlatformGetMember: %v", m)
+	}
+	if m := platform("PlatformFindMember", 200); m["employeeId"] != sampleEmployee {
+		t.Errorf("PlatformFindMember: %v", m)
+	}
+
 	for dir, f := range fns {
 		f.Stop()
 		if !f.Exited() {
@@ -673,6 +731,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 func measureColdStarts(t *testing.T, ctx context.Context, rie, bin string, tpl *devstack.Template, res *devstack.Resources, peoplehr, home string) {
 	trivial := map[string][]byte{
 		"api":       readEvent(t, "api/OpenAPI.json"),
+		"platform":  readEvent(t, "platform/PlatformGetMember.json"),
 		"scheduler": readEvent(t, "scheduler/Tick.json"), // nothing is due any more
 		"worker":    []byte(`{"Records":[]}`),
 		"mailer":    []byte(`{"Records":[]}`),

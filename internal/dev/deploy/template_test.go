@@ -212,6 +212,7 @@ func TestFunctionEnvironmentMatchesWiring(t *testing.T) {
 		"SchedulerFunction": wiring.SchedulerEnv,
 		"WorkerFunction":    wiring.WorkerEnv,
 		"MailerFunction":    wiring.MailerEnv,
+		"PlatformFunction":  wiring.PlatformEnv,
 	}
 	// Read with os.Getenv where set, so not in wiring's required lists.
 	optional := map[string]bool{"LOG_LEVEL": true, "SES_CONFIGURATION_SET": true, "EGRESS_IP": true}

@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
+	"github.com/peoplesync/peoplesync/internal/dev/stack"
 )
 
 // Malformed and hostile requests get a clear 4xx with the error envelope,
 // and change nothing: the integration's version is the same afterwards.
 func TestBadRequestsChangeNothing(t *testing.T) {
-	base, c, unchanged := untouchable(t)
+	_, base, c, unchanged := untouchable(t)
 
 	huge := `{"timeZone":"` + strings.Repeat("x", 70<<10) + `"}`
 	tests := []struct {
@@ -98,7 +99,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 // untouchable serves a stack with tenant acme authorized, and returns its
 // base URL, acme's client, and a check that nothing changed since: the same
 // integration version and no run started.
-func untouchable(t *testing.T) (string, *apiClient, func()) {
+func untouchable(t *testing.T) (*stack.Stack, string, *apiClient, func()) {
 	t.Helper()
 	st := newStack(t, &clock{now: time.Now()}, peoplehrtest.DemoEmployees(), nil)
 	base := serveAPI(t, st)
@@ -106,7 +107,7 @@ func untouchable(t *testing.T) (string, *apiClient, func()) {
 	c.must(200, "POST", "/integration/authorization", map[string]any{"apiKey": peoplehrtest.DefaultAPIKey}, nil)
 	var before struct{ Version int }
 	c.must(200, "GET", "/integration", nil, &before)
-	return base, c, func() {
+	return st, base, c, func() {
 		t.Helper()
 		var after struct{ Version int }
 		c.must(200, "GET", "/integration", nil, &after)

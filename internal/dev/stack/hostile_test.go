@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/peoplesync/peoplesync/internal/auth"
 )
 
 // hostileValues are what attackers and accidents put in JSON fields.
@@ -28,9 +30,14 @@ var hostileIDs = []string{
 // and routes: each gets a 4xx with the error envelope, and together they
 // change nothing.
 func TestHostileRequestsGet4xxAndChangeNothing(t *testing.T) {
-	base, c, unchanged := untouchable(t)
+	st, base, c, unchanged := untouchable(t)
+	machine, err := st.PlatformToken(auth.ScopeMembersRead, auth.ScopeInvitationsRedeem)
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	type req struct{ method, path, body string }
+	// token is the admin's unless a request names another.
+	type req struct{ method, path, body, token string }
 	var reqs []req
 	jsonOf := func(v any) string {
 		b, err := json.Marshal(v)
@@ -54,27 +61,39 @@ func TestHostileRequestsGet4xxAndChangeNothing(t *testing.T) {
 			if field == "summaryRecipients" {
 				body[field] = []any{v}
 			}
-			reqs = append(reqs, req{"PUT", "/integration/settings", jsonOf(body)})
+			reqs = append(reqs, req{"PUT", "/integration/settings", jsonOf(body), ""})
 		}
 	}
 	for _, v := range hostileValues {
 		reqs = append(reqs,
-			req{"PUT", "/integration/mapping", jsonOf(map[string]any{"uniqueKey": "EmployeeId", "fields": map[string]any{"email": v}})},
-			req{"PUT", "/integration/mapping", jsonOf(map[string]any{"uniqueKey": v, "fields": map[string]any{"email": "EmailId"}})},
-			req{"POST", "/integration/authorization", jsonOf(map[string]any{"apiKey": v})},
+			req{"PUT", "/integration/mapping", jsonOf(map[string]any{"uniqueKey": "EmployeeId", "fields": map[string]any{"email": v}}), ""},
+			req{"PUT", "/integration/mapping", jsonOf(map[string]any{"uniqueKey": v, "fields": map[string]any{"email": "EmailId"}}), ""},
+			req{"POST", "/integration/authorization", jsonOf(map[string]any{"apiKey": v}), ""},
+			// The platform's redemption, with its own token.
+			req{"POST", "/platform/tenants/acme/invitations/redeem", jsonOf(map[string]any{"token": v}), machine},
 		)
 	}
 	for _, id := range hostileIDs {
 		for _, p := range []string{"/imports/%s", "/imports/%s/errors"} {
-			reqs = append(reqs, req{"GET", fmt.Sprintf(p, id), ""})
+			reqs = append(reqs, req{"GET", fmt.Sprintf(p, id), "", ""})
 		}
 		for _, p := range []string{"/imports/%s/approve", "/imports/%s/discard"} {
-			reqs = append(reqs, req{"POST", fmt.Sprintf(p, id), ""})
+			reqs = append(reqs, req{"POST", fmt.Sprintf(p, id), "", ""})
 		}
-		reqs = append(reqs, req{"GET", "/members/" + id, ""},
-			req{"GET", "/imports?cursor=" + url.QueryEscape(id), ""},
-			req{"GET", "/members?cursor=" + url.QueryEscape(id) + "&status=active", ""})
+		reqs = append(reqs, req{"GET", "/members/" + id, "", ""},
+			req{"GET", "/imports?cursor=" + url.QueryEscape(id), "", ""},
+			req{"GET", "/members?cursor=" + url.QueryEscape(id) + "&status=active", "", ""},
+			req{"GET", "/platform/tenants/" + id + "/members/E1", "", machine},
+			req{"GET", "/platform/tenants/acme/members/" + id, "", machine},
+			req{"GET", "/platform/tenants/acme/members?email=" + url.QueryEscape(id), "", machine},
+			req{"POST", "/platform/tenants/" + id + "/invitations/redeem", `{"token":"x"}`, machine})
 	}
+	// Each kind of token on the other's routes.
+	for _, p := range []string{"/platform/tenants/acme/members/PW0002", "/platform/tenants/acme/members?email=oliver.jones@acme.example"} {
+		reqs = append(reqs, req{"GET", p, "", ""})
+	}
+	reqs = append(reqs, req{"POST", "/platform/tenants/acme/invitations/redeem", `{"token":"x"}`, ""},
+		req{"GET", "/integration", "", machine}, req{"GET", "/members", "", machine}, req{"POST", "/imports", "", machine})
 	if len(reqs) < 200 {
 		t.Fatalf("only %d requests", len(reqs))
 	}
@@ -84,7 +103,11 @@ func TestHostileRequestsGet4xxAndChangeNothing(t *testing.T) {
 			// A path Go's client refuses to send is refused before us.
 			continue
 		}
-		httpReq.Header.Set("Authorization", "Bearer "+c.token)
+		token := c.token
+		if r.token != "" {
+			token = r.token
+		}
+		httpReq.Header.Set("Authorization", "Bearer "+token)
 		httpReq.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(httpReq)
 		if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/mailer"
+	"github.com/peoplesync/peoplesync/internal/platform"
 	"github.com/peoplesync/peoplesync/internal/queue"
 	"github.com/peoplesync/peoplesync/internal/scheduler"
 	"github.com/peoplesync/peoplesync/internal/secrets"
@@ -81,6 +82,7 @@ type Stack struct {
 	WorkerSQS sqsHandler
 	MailerSQS sqsHandler
 	API       *api.Server
+	Platform  *platform.Server
 	Issuer    *localissuer.Issuer
 	WorkerEnv map[string]string
 	sqs       *sqs.Client
@@ -146,7 +148,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	for fn, overrides := range map[string]map[string]string{
 		"WorkerFunction":    {"PEOPLEHR_BASE_URL": base},
 		"ApiFunction":       {"PEOPLEHR_BASE_URL": base, "TENANT_RATE_LIMITS": "read=10000/10000 write=10000/10000", "EGRESS_IP": o.EgressIP},
-		"SchedulerFunction": nil, "MailerFunction": nil,
+		"SchedulerFunction": nil, "MailerFunction": nil, "PlatformFunction": nil,
 	} {
 		if envs[fn], err = devstack.FunctionEnv(tpl, s.Resources, fn, overrides); err != nil {
 			return nil, err
@@ -182,6 +184,13 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	if s.API, err = wiring.API(s.Clients, envs["ApiFunction"], s.log, s.now, api.FromBearer(verifier)); err != nil {
+		return nil, err
+	}
+	machines, err := auth.NewVerifier(s.Issuer.Issuer(), localissuer.DefaultPlatformAudience, s.Issuer.Keys())
+	if err != nil {
+		return nil, err
+	}
+	if s.Platform, err = wiring.Platform(s.Clients, envs["PlatformFunction"], s.log, s.now, platform.FromBearer(machines)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -226,8 +235,17 @@ func (s *Stack) StartConsumers(ctx context.Context) {
 func (s *Stack) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /local-issuer/jwks.json", s.Issuer.JWKSHandler())
+	// API Gateway sends /platform/ to the platform's function, behind the
+	// authorizer for machine tokens; the rest to the admin API.
+	mux.Handle("/platform/", s.Platform)
 	mux.Handle("/", s.API)
 	return mux
+}
+
+// PlatformToken is a signed machine token of the platform's backend with
+// scopes, as the identity provider would issue it.
+func (s *Stack) PlatformToken(scopes ...string) (string, error) {
+	return s.Issuer.MachineToken(localissuer.DefaultPlatformAudience, "local-platform", scopes, time.Hour)
 }
 
 // Token is a signed admin token for tenant, as the identity provider would
