@@ -62,6 +62,9 @@ type Options struct {
 	// EgressIP stands in for the address of the template's fixed egress
 	// (FixedEgress), which moto cannot create; empty for none.
 	EgressIP string
+	// InviteBaseURL is where welcome links point, such as a local
+	// stand-in's join page; empty keeps the template's default.
+	InviteBaseURL string
 }
 
 // Stack is the running service.
@@ -142,13 +145,18 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		s.Sandbox = peoplehrtest.New(peoplehrtest.Options{Employees: o.Employees})
 		base = s.Sandbox.URL()
 	}
+	var mailerEnv map[string]string
+	if o.InviteBaseURL != "" {
+		mailerEnv = map[string]string{"INVITE_BASE_URL": o.InviteBaseURL}
+	}
 	envs := make(map[string]map[string]string, 3)
 	// The stack's tests send hundreds of requests a second as one tenant, so
 	// its API's per-tenant limits are out of reach (internal/api tests them).
 	for fn, overrides := range map[string]map[string]string{
 		"WorkerFunction":    {"PEOPLEHR_BASE_URL": base},
 		"ApiFunction":       {"PEOPLEHR_BASE_URL": base, "TENANT_RATE_LIMITS": "read=10000/10000 write=10000/10000", "EGRESS_IP": o.EgressIP},
-		"SchedulerFunction": nil, "MailerFunction": nil, "PlatformFunction": nil,
+		"MailerFunction":    mailerEnv,
+		"SchedulerFunction": nil, "PlatformFunction": nil,
 	} {
 		if envs[fn], err = devstack.FunctionEnv(tpl, s.Resources, fn, overrides); err != nil {
 			return nil, err
