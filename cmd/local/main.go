@@ -1,8 +1,9 @@
 // Command local runs the whole service on this machine (`make local`): the
 // AWS emulators with the template's resources, the PeopleHR sandbox with
 // sample employees, a demo tenant, its first import at once and a scheduled
-// one soon after, the emails they send. It runs until Ctrl-C and stops
-// everything it started.
+// one soon after, the emails they send, and the benefits platform's
+// development stand-in whose join page the welcome links open. It runs
+// until Ctrl-C and stops everything it started.
 package main
 
 import (
@@ -13,15 +14,18 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/peoplesync/peoplesync/internal/auth"
 	"github.com/peoplesync/peoplesync/internal/dev/devstack"
 	"github.com/peoplesync/peoplesync/internal/dev/localissuer"
 	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
+	"github.com/peoplesync/peoplesync/internal/dev/platformdev"
 	"github.com/peoplesync/peoplesync/internal/dev/stack"
 	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/integration"
@@ -55,6 +59,14 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The welcome links name the stand-in's address, so it is taken before
+	// the stack starts; it serves once the API it calls is up.
+	joinLn, err := listen(envOr("JOIN_ADDR", "127.0.0.1:8081"), "the platform's stand-in")
+	if err != nil {
+		return err
+	}
+	defer joinLn.Close()
+	joinURL := "http://" + joinLn.Addr().String()
 	fmt.Println("Starting the local stack (moto, SES emulator, PeopleHR sandbox)...")
 	st, err := stack.Start(ctx, stack.Options{
 		Prefix:          "local-",
@@ -63,18 +75,37 @@ func run(ctx context.Context) error {
 		Log:             log,
 		Tick:            tick,
 		Issuer:          issuer,
+		InviteBaseURL:   joinURL + "/join",
 	})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	st.StartConsumers(ctx)
-	apiURL, stopAPI, err := serveAPI(st, envOr("API_ADDR", "127.0.0.1:8080"))
+	apiLn, err := listen(envOr("API_ADDR", "127.0.0.1:8080"), "the API")
 	if err != nil {
 		return err
 	}
-	defer stopAPI()
-	printEndpoints(st, apiURL)
+	apiURL := "http://" + apiLn.Addr().String()
+	defer serve(apiLn, st.Handler())()
+	standIn, err := platformdev.New(platformdev.Config{
+		APIBaseURL: apiURL,
+		Token:      func(context.Context) (string, error) { return st.PlatformToken(auth.ScopeInvitationsRedeem) },
+		Client:     &http.Client{Timeout: 10 * time.Second},
+		Programme: func(ctx context.Context, tenant string) (string, error) {
+			in, err := st.Store.GetIntegration(ctx, tenant)
+			if err != nil {
+				return "", fmt.Errorf("read tenant %s: %w", tenant, err)
+			}
+			return in.ProgrammeName, nil
+		},
+		Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer serve(joinLn, standIn)()
+	printEndpoints(st, apiURL, joinURL)
 	if err := printWalkthrough(st, apiURL); err != nil {
 		return err
 	}
@@ -93,9 +124,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	fmt.Println("\n1. \"Import data now\" for the demo tenant...")
-	if err := report(ctx, st, queued.RunID); err != nil {
+	sent, err := report(ctx, st, queued.RunID)
+	if err != nil {
 		return err
 	}
+	printJoinLink(sent, joinURL)
 
 	if st.Sandbox != nil {
 		st.Sandbox.Update(changeDemo)
@@ -103,7 +136,7 @@ func run(ctx context.Context) error {
 	}
 	fmt.Printf("\n2. The scheduled import of %s (hourly at :%02d; the scheduler ticks every %s)...\n",
 		firstSlot.Local().Format("15:04"), firstSlot.Minute(), tick)
-	if err := report(ctx, st, integration.SlotRunID(firstSlot)); err != nil {
+	if _, err := report(ctx, st, integration.SlotRunID(firstSlot)); err != nil {
 		return err
 	}
 	fmt.Printf("\nAdmin console (the demo tenant's admin): %s\n", consoleURL)
@@ -112,24 +145,29 @@ func run(ctx context.Context) error {
 	return nil
 }
 
-// serveAPI serves the API (and the local issuer's keys) on addr, or on a
-// free port of 127.0.0.1 when addr is taken.
-func serveAPI(st *stack.Stack, addr string) (string, func(), error) {
+// listen listens on addr, or on a free port of 127.0.0.1 when addr is
+// taken.
+func listen(addr, what string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		fmt.Printf("(%s is taken: the API gets a free port)\n", addr)
-		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			return "", nil, err
-		}
+	if err == nil {
+		return ln, nil
 	}
-	srv := &http.Server{Handler: st.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("(%s is taken: %s gets a free port)\n", addr, what)
+	if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("listen for %s: %w", what, err)
+	}
+	return ln, nil
+}
+
+// serve serves h on ln until the function it returns shuts it down.
+func serve(ln net.Listener, h http.Handler) func() {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }() // ends with Shutdown
-	stop := func() {
+	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}
-	return "http://" + ln.Addr().String(), stop, nil
 }
 
 // printWalkthrough prints the curl lines that take a new tenant through
@@ -196,17 +234,17 @@ func changeDemo(es []peoplehrtest.Employee) []peoplehrtest.Employee {
 }
 
 // report waits for a run, prints its counts, its error file and the emails
-// it caused.
-func report(ctx context.Context, st *stack.Stack, runID string) error {
+// it caused, and answers those emails.
+func report(ctx context.Context, st *stack.Stack, runID string) ([]devstack.Email, error) {
 	wait, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	before, err := st.SES.Sent(ctx)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("read the emails sent: %w", err)
 	}
 	run, err := st.WaitFinished(wait, demoTenant, runID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c := run.Counts
 	fmt.Printf(`   Import %s (%s) finished: %s
@@ -225,7 +263,7 @@ func report(ctx context.Context, st *stack.Stack, runID string) error {
 	var after []devstack.Email
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(250 * time.Millisecond) {
 		if after, err = st.SES.Sent(ctx); err != nil {
-			return err
+			return nil, fmt.Errorf("read the emails sent: %w", err)
 		}
 		if len(after) >= want || time.Now().After(deadline) {
 			break
@@ -238,7 +276,25 @@ func report(ctx context.Context, st *stack.Stack, runID string) error {
 	if n := len(after) - len(before); n > 5 {
 		fmt.Printf("     ... and %d more\n", n-5)
 	}
-	return nil
+	return after[len(before):], nil
+}
+
+// printJoinLink prints the link of one welcome among sent, for the user to
+// join as that member through the platform's stand-in.
+func printJoinLink(sent []devstack.Email, joinURL string) {
+	link := regexp.MustCompile(regexp.QuoteMeta(joinURL+"/join?") + `\S+`)
+	for _, e := range sent {
+		if l := link.FindString(e.Text); l != "" && strings.HasPrefix(e.Subject, "Welcome to ") {
+			fmt.Printf(`
+   Join as %s: open their welcome email's link (the benefits
+   platform's development stand-in) and press Join:
+     %s
+   Afterwards the admin console's Members page shows them joined (Active).
+`, strings.Join(e.To, ", "), l)
+			return
+		}
+	}
+	fmt.Println("\n   (No welcome email links to the stand-in: nothing to join yet.)")
 }
 
 func printErrorFile(ctx context.Context, st *stack.Stack, key string) {
@@ -277,13 +333,14 @@ Or in a browser, the admin console (each link signs in for 12 hours):
 	return demoURL, nil
 }
 
-func printEndpoints(st *stack.Stack, apiURL string) {
+func printEndpoints(st *stack.Stack, apiURL, joinURL string) {
 	fmt.Printf(`
 Endpoints (127.0.0.1 only):
   API:                  %s   (OpenAPI at /openapi.json)
   AWS emulator (moto):  %s   table %s
   SES emulator:         %s/   (every email sent, in a browser)
-`, apiURL, st.Moto.Endpoint(), st.WorkerEnv["TABLE_NAME"], st.SES.Endpoint())
+  Platform stand-in:    %s/join   (development only: the welcome links' join page)
+`, apiURL, st.Moto.Endpoint(), st.WorkerEnv["TABLE_NAME"], st.SES.Endpoint(), joinURL)
 	if st.Sandbox != nil {
 		fmt.Printf("  PeopleHR sandbox:     %s   (POST /Employee, key %s)\n", st.Sandbox.URL(), peoplehrtest.DefaultAPIKey)
 	}
