@@ -94,7 +94,7 @@ func goldenCases() []goldenCase {
 			DateFormat: "dd/MM/yyyy", WelcomeEmail: true, SummaryRecipients: []string{"hr@acme.example"},
 			CloseMissingMembers: true, MassChangeThresholdPercent: 15, EmailWhenNothingChanged: true,
 			Scope:         []engine.ScopeRule{{Source: "EmploymentType", Op: engine.ScopeNotIn, Values: []string{"Contractor", "Temp"}}},
-			WelcomeTiming: integration.WelcomeOnStartDate,
+			WelcomeTiming: integration.WelcomeOnStartDate, InviteReminders: true,
 		},
 		Mapping: engine.Mapping{UniqueKey: "EmployeeId", Fields: map[string]string{"email": "EmailId", "firstName": "FirstName"}},
 		Key: &integration.SealedKey{Ciphertext: []byte("sealed by kms"), Last4: "c0de",
@@ -605,5 +605,23 @@ func fill(t *testing.T, v reflect.Value, path string) {
 		v.SetMapIndex(k, e)
 	default:
 		t.Fatalf("%s: no value to fill a %s with", path, v.Type())
+	}
+}
+
+// An integration stored in format 1, before reminders existed, reads as
+// it did then, with reminders on (the default they came with).
+func TestIntegrationFormat1ReadsWithReminders(t *testing.T) {
+	var want *integration.Integration
+	for _, tc := range goldenCases() {
+		if tc.kind == "integration" {
+			want = tc.want.(*integration.Integration)
+		}
+	}
+	got, err := decodeIntegration(readGolden(t, "integration-v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || !got.Settings.InviteReminders {
+		t.Errorf("format 1 decodes as\n%+v\nwant\n%+v", got, want)
 	}
 }

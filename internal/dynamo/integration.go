@@ -16,8 +16,10 @@ const integrationSK = "INTEGRATION"
 
 func tenantPK(tenant string) string { return "T#" + tenant }
 
-// integrationFormat is the integration item's format version.
-const integrationFormat = 1
+// integrationFormat is the integration item's format version. Format 2
+// added settings.inviteReminders; format 1 items were written before
+// reminders existed and read as reminders on, the default they came with.
+const integrationFormat = 2
 
 type integrationItem struct {
 	PK            string       `json:"PK"`
@@ -57,6 +59,9 @@ type settingsItem struct {
 	EmailWhenNothingChanged    bool            `json:"emailWhenNothingChanged"`
 	Scope                      []scopeRuleItem `json:"scope"`
 	WelcomeTiming              string          `json:"welcomeTiming"`
+	// InviteReminders is absent in format 1 (and in the due index, which
+	// carries no format): absent is on.
+	InviteReminders *bool `json:"inviteReminders,omitempty"`
 }
 
 // scopeRuleItem is engine.ScopeRule as stored; the two convert into each
@@ -85,7 +90,8 @@ func toSettingsItem(s *integration.Settings) settingsItem {
 		DateFormat: s.DateFormat, WelcomeEmail: s.WelcomeEmail, SummaryRecipients: s.SummaryRecipients,
 		CloseMissingMembers: s.CloseMissingMembers, MassChangeThresholdPercent: s.MassChangeThresholdPercent,
 		EmailWhenNothingChanged: s.EmailWhenNothingChanged, WelcomeTiming: s.WelcomeTiming,
-		Scope: mapSlice(s.Scope, func(r engine.ScopeRule) scopeRuleItem { return scopeRuleItem(r) }),
+		Scope:           mapSlice(s.Scope, func(r engine.ScopeRule) scopeRuleItem { return scopeRuleItem(r) }),
+		InviteReminders: &s.InviteReminders,
 	}
 }
 
@@ -95,7 +101,8 @@ func (it *settingsItem) settings() integration.Settings {
 		DateFormat: it.DateFormat, WelcomeEmail: it.WelcomeEmail, SummaryRecipients: it.SummaryRecipients,
 		CloseMissingMembers: it.CloseMissingMembers, MassChangeThresholdPercent: it.MassChangeThresholdPercent,
 		EmailWhenNothingChanged: it.EmailWhenNothingChanged, WelcomeTiming: it.WelcomeTiming,
-		Scope: mapSlice(it.Scope, func(r scopeRuleItem) engine.ScopeRule { return engine.ScopeRule(r) }),
+		Scope:           mapSlice(it.Scope, func(r scopeRuleItem) engine.ScopeRule { return engine.ScopeRule(r) }),
+		InviteReminders: it.InviteReminders == nil || *it.InviteReminders,
 	}
 }
 
@@ -131,8 +138,11 @@ func encodeIntegration(in *integration.Integration) (map[string]types.AttributeV
 }
 
 func decodeIntegration(item map[string]types.AttributeValue) (*integration.Integration, error) {
-	if err := checkFormat("integration "+text(item, "PK"), item, integrationFormat); err != nil {
+	what := "integration " + text(item, "PK")
+	if v, err := formatOf(what, item, 1); err != nil {
 		return nil, err
+	} else if v != 1 && v != integrationFormat {
+		return nil, unknownFormat(what, v, integrationFormat)
 	}
 	var it integrationItem
 	if err := unmarshal(item, &it); err != nil {

@@ -36,6 +36,11 @@ func (s *Store) transition(ctx context.Context, k map[string]types.AttributeValu
 		i++
 		n, p := fmt.Sprintf("#s%d", i), fmt.Sprintf(":s%d", i)
 		names[n], values[p] = name, v
+		if w, ok := v.(setIfAbsent); ok {
+			values[p] = w.AttributeValue
+			expr += ", " + n + " = if_not_exists(" + n + ", " + p + ")"
+			continue
+		}
 		expr += ", " + n + " = " + p
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -51,6 +56,9 @@ func (s *Store) transition(ctx context.Context, k map[string]types.AttributeValu
 	}
 	return out.Attributes, nil
 }
+
+// setIfAbsent is a value transition sets only where the item has none.
+type setIfAbsent struct{ types.AttributeValue }
 
 // ClaimWelcome moves a member's welcome from owed to sending and stores the
 // hash of the invitation token and its expiry with it. A leaver is never
@@ -77,12 +85,16 @@ func (s *Store) ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash 
 }
 
 // FinishWelcome records the outcome of a claimed welcome: sent, failed, or
-// owed again when the send certainly did not happen.
+// owed again when the send certainly did not happen. A sent one is the
+// member's latest invitation, and its first unless one went before.
 func (s *Store) FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error {
+	now := str(formatTime(s.now()))
+	sets := map[string]types.AttributeValue{"welcomeResult": str(result), "welcomeAt": now}
+	if to == integration.MailSent {
+		sets["lastInviteAt"], sets["invitedAt"] = now, setIfAbsent{now}
+	}
 	_, err := s.transition(ctx, key(memberPK(tenant), memberSK(employeeID)), "welcome",
-		integration.MailSending, to, nil, map[string]types.AttributeValue{
-			"welcomeResult": str(result), "welcomeAt": str(formatTime(s.now())),
-		})
+		integration.MailSending, to, nil, sets)
 	if err != nil {
 		return fmt.Errorf("finish welcome: %w", err)
 	}

@@ -133,7 +133,7 @@ func decodeMemberState(a map[string]types.AttributeValue, m *engine.Member) erro
 	if m.JoinedAt, err = parseTime(text(a, "joinedAt")); err != nil {
 		return fmt.Errorf("joinedAt: %w", err)
 	}
-	return nil
+	return decodeInvitations(a, m)
 }
 
 // text reads a text attribute; absent is "".

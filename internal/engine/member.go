@@ -51,6 +51,10 @@ type Member struct {
 	// JoinedAt is when the member redeemed their invitation (the
 	// platform's call, not a plan's): zero until then.
 	JoinedAt time.Time
+	// InvitedAt is when the first invitation went out and Reminders how
+	// many reminders followed it (the mailer's, not a plan's).
+	InvitedAt time.Time
+	Reminders int
 }
 
 // EmployeeID is the member's unique key.

@@ -42,6 +42,9 @@ type Settings struct {
 	// WelcomeTiming is when a new member's welcome goes: WelcomeOnCreation
 	// or WelcomeOnStartDate (pre-hires get theirs on their first day).
 	WelcomeTiming string `json:"welcomeTiming"`
+	// InviteReminders reminds invited members who have not joined,
+	// ReminderDays after their first invitation.
+	InviteReminders bool `json:"inviteReminders"`
 }
 
 // When welcome emails go.
@@ -70,6 +73,7 @@ func DefaultSettings() Settings {
 		MassChangeThresholdPercent: d.MassChangeThresholdPercent,
 		Scope:                      []engine.ScopeRule{},
 		WelcomeTiming:              WelcomeOnCreation,
+		InviteReminders:            true,
 	}
 }
 

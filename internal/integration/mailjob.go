@@ -7,6 +7,9 @@ const (
 	MailWelcome MailKind = "welcome"
 	MailSummary MailKind = "summary"
 	MailReauth  MailKind = "reauthorize"
+	// MailReminder reminds an invited member who has not joined, with a
+	// fresh link.
+	MailReminder MailKind = "reminder"
 )
 
 // MailJob is a mail queue message.
@@ -15,4 +18,6 @@ type MailJob struct {
 	TenantID   string   `json:"tenantId"`
 	EmployeeID string   `json:"employeeId,omitempty"`
 	RunID      string   `json:"runId,omitempty"`
+	// Reminder is which reminder (1, 2...) a reminder job asks for.
+	Reminder int `json:"reminder,omitempty"`
 }

@@ -30,6 +30,10 @@ type Store interface {
 	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
 	ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (engine.Member, error)
 	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
+	ScheduleReminder(ctx context.Context, tenant, employeeID string, n int, at time.Time) error
+	ClaimReminder(ctx context.Context, tenant, employeeID string, n int, tokenHash string, expires time.Time) (engine.Member, error)
+	FinishReminder(ctx context.Context, tenant, employeeID string, n int, to integration.MailState) error
+	CancelReminders(ctx context.Context, tenant, employeeID string) error
 	ClaimSummary(ctx context.Context, tenant, runID string) error
 	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
 	ClaimSummaryCopy(ctx context.Context, tenant, runID, recipient string) error
@@ -113,6 +117,8 @@ func (m *Mailer) Handle(ctx context.Context, job integration.MailJob) error {
 		return m.summary(ctx, in, job.RunID, log.With("runId", job.RunID))
 	case integration.MailReauth:
 		return m.reauth(ctx, in, log)
+	case integration.MailReminder:
+		return m.reminder(ctx, in, job.EmployeeID, job.Reminder, log.With("employeeId", job.EmployeeID, "reminder", job.Reminder))
 	}
 	return fmt.Errorf("unknown mail kind %q", job.Kind)
 }
@@ -136,20 +142,109 @@ func (m *Mailer) welcome(ctx context.Context, in *integration.Integration, emplo
 		}
 		return errors.Join(err, serr)
 	}
+	msg, err := m.invitation(welcomeTemplate, in, &member, token, expires)
+	if err != nil {
+		return err
+	}
+	sent := false
+	err = m.send(ctx, msg, log, func(to integration.MailState, result string) error {
+		sent = to == integration.MailSent
+		return m.store.FinishWelcome(ctx, in.TenantID, employeeID, to, result)
+	})
+	if err == nil && sent && member.Reminders == 0 {
+		// A resend's welcome keeps the reminders counted from the first.
+		invitedAt := member.InvitedAt
+		if invitedAt.IsZero() {
+			invitedAt = m.now()
+		}
+		m.scheduleReminder(ctx, in, employeeID, 1, invitedAt, log)
+	}
+	return err
+}
+
+// invitation composes a welcome or a reminder: the member's name, the
+// programme, a link with the token and the tenant, when it expires.
+func (m *Mailer) invitation(t template, in *integration.Integration, member *engine.Member, token string, expires time.Time) (email.Message, error) {
 	name := member.Values[engine.PreferredName]
 	if name == "" {
 		name = member.Values[engine.FirstName]
 	}
 	link := m.cfg.InviteBaseURL + "?" + url.Values{"tenant": {in.TenantID}, "token": {token}}.Encode()
-	msg, err := compose(welcomeTemplate, []string{member.Email()}, map[string]any{
+	return compose(t, []string{member.Email()}, map[string]any{
 		"Name": name, "Programme": in.ProgrammeName, "Link": link, "Expires": expires.UTC().Format("2 January 2006"),
 	})
+}
+
+// scheduleReminder makes reminder n of a member first invited at
+// invitedAt due on its local day, if the tenant wants reminders and there
+// is an nth. A failure is logged, not returned: the email it follows went
+// out, and retrying the job would not send it again anyway.
+func (m *Mailer) scheduleReminder(ctx context.Context, in *integration.Integration, employeeID string, n int, invitedAt time.Time, log *slog.Logger) {
+	if !in.Settings.InviteReminders {
+		return
+	}
+	zone, err := time.LoadLocation(in.Settings.TimeZone)
+	if err != nil {
+		log.Error("reminder not scheduled: the tenant's time zone does not load", "timeZone", in.Settings.TimeZone, "error", err)
+		return
+	}
+	at, ok := integration.ReminderDue(invitedAt, zone, n)
+	if !ok {
+		return
+	}
+	if err := m.store.ScheduleReminder(ctx, in.TenantID, employeeID, n, at); err != nil {
+		log.Error("reminder not scheduled", "reminder", n, "error", err)
+	}
+}
+
+// reminder sends reminder n to an invited member who has not joined, with
+// a fresh link, and schedules the next. A member who joined or left, or a
+// tenant that turned reminders off, gets none, and nothing stays due.
+func (m *Mailer) reminder(ctx context.Context, in *integration.Integration, employeeID string, n int, log *slog.Logger) error {
+	if !in.Settings.InviteReminders {
+		log.Info("reminders are off for the tenant: none sent")
+		return m.store.CancelReminders(ctx, in.TenantID, employeeID)
+	}
+	token, hash := newToken()
+	expires := m.now().Add(m.cfg.InviteTTL)
+	member, err := m.store.ClaimReminder(ctx, in.TenantID, employeeID, n, hash, expires)
+	if errors.Is(err, integration.ErrConflict) {
+		log.Info("no reminder owed: joined, left, already sent or being sent")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	return m.send(ctx, msg, log, func(to integration.MailState, result string) error {
-		return m.store.FinishWelcome(ctx, in.TenantID, employeeID, to, result)
+	if err := m.quota(ctx, in.TenantID, integration.MailWelcome, log); err != nil {
+		// Left owed and due again tomorrow, its day's quota spent.
+		serr := m.store.FinishReminder(ctx, in.TenantID, employeeID, n, integration.MailOwed)
+		if errors.Is(err, errDeferred) && serr == nil {
+			m.scheduleAt(ctx, in, employeeID, n, m.now().Add(24*time.Hour), log)
+			return nil
+		}
+		return errors.Join(err, serr)
+	}
+	msg, err := m.invitation(reminderTemplate, in, &member, token, expires)
+	if err != nil {
+		return errors.Join(err, m.store.FinishReminder(ctx, in.TenantID, employeeID, n, integration.MailOwed))
+	}
+	sent := false
+	err = m.send(ctx, msg, log, func(to integration.MailState, _ string) error {
+		sent = to == integration.MailSent
+		// A refused address is not reminded again: failed is final.
+		return m.store.FinishReminder(ctx, in.TenantID, employeeID, n, to)
 	})
+	if err == nil && sent {
+		m.scheduleReminder(ctx, in, employeeID, n+1, member.InvitedAt, log)
+	}
+	return err
+}
+
+// scheduleAt makes reminder n due again at at.
+func (m *Mailer) scheduleAt(ctx context.Context, in *integration.Integration, employeeID string, n int, at time.Time, log *slog.Logger) {
+	if err := m.store.ScheduleReminder(ctx, in.TenantID, employeeID, n, at); err != nil {
+		log.Error("deferred reminder not scheduled again", "reminder", n, "error", err)
+	}
 }
 
 func (m *Mailer) summary(ctx context.Context, in *integration.Integration, runID string, log *slog.Logger) error {

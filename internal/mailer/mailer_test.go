@@ -51,6 +51,7 @@ func (s *sender) messages() []email.Message {
 }
 
 type env struct {
+	clk    *storetest.Clock
 	store  *storetest.Memory
 	sender *sender
 	m      *mailer.Mailer
@@ -58,8 +59,14 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clk := storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
-	e := &env{store: storetest.NewMemory(clk.Now), sender: &sender{}}
+	return newEnvAt(t, time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
+}
+
+// newEnvAt is newEnv with the clock at start.
+func newEnvAt(t *testing.T, start time.Time) *env {
+	t.Helper()
+	clk := storetest.NewClock(start)
+	e := &env{clk: clk, store: storetest.NewMemory(clk.Now), sender: &sender{}}
 	in := &integration.Integration{TenantID: tenant, ProgrammeName: "Acme Perks", AdminEmail: "Admin@Acme.example", Settings: integration.DefaultSettings()}
 	in.Settings.SummaryRecipients = []string{"hr@acme.example", "admin@acme.example"}
 	if err := e.store.PutIntegration(context.Background(), in); err != nil {

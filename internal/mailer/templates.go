@@ -59,6 +59,27 @@ If you were not expecting this email, you can ignore it.
 </body></html>
 `)
 
+var reminderTemplate = mustTemplate(
+	`Reminder: your {{.Programme}} account is waiting`,
+	`Hello {{.Name}},
+
+{{.Programme}} opened a benefits account for you, and it is still waiting.
+
+Set your password with this link (it works once, until {{.Expires}}; any earlier link no longer works):
+{{.Link}}
+
+If you were not expecting this email, you can ignore it.
+`,
+	`<!doctype html>
+<html lang="en"><body style="font-family:sans-serif;color:#1a1a1a">
+<p>Hello {{.Name}},</p>
+<p>{{.Programme}} opened a benefits account for you, and it is still waiting.</p>
+<p><a href="{{.Link}}" style="background:#0b57d0;color:#fff;padding:10px 16px;border-radius:4px;text-decoration:none">Set your password</a></p>
+<p>The link works once, until {{.Expires}}; any earlier link no longer works.</p>
+<p style="color:#555">If you were not expecting this email, you can ignore it.</p>
+</body></html>
+`)
+
 var summaryTemplate = mustTemplate(
 	`{{.Programme}}: PeopleHR import {{.Status}}`,
 	`The PeopleHR import of {{.Finished}} {{.Status}}.

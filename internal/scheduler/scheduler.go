@@ -1,9 +1,14 @@
-// Package scheduler queues the imports whose slot has come. Each tick reads
+// Package scheduler queues the imports whose slot has come, and the
+// invitation reminders whose local day and hour have come. Each tick reads
 // the sparse due index (never the table), queues one job per due tenant
 // with the slot's deterministic run id, and only then advances the tenant
 // to its next slot. A tick that crashes between the two queues the same
 // slot again on the next tick, which SQS FIFO deduplication (run id) turns
 // into one job; two ticks at once both queue (one job) and one advances.
+//
+// A due reminder stays due until the mailer claims it, which takes it out
+// of the index: a tick queues it again if the mailer has not yet, and the
+// claim (conditional on the reminders sent) makes the copies no-ops.
 package scheduler
 
 import (
@@ -20,10 +25,11 @@ import (
 	"github.com/peoplesync/peoplesync/internal/logging"
 )
 
-// Store reads due integrations and advances their schedule.
+// Store reads due integrations and reminders, and advances schedules.
 type Store interface {
 	DueIntegrations(ctx context.Context, bucket int, now time.Time) ([]integration.Due, error)
 	AdvanceSchedule(ctx context.Context, tenant string, slot, next, dueAt time.Time) error
+	DueReminders(ctx context.Context, bucket int, now time.Time) ([]integration.DueReminder, error)
 }
 
 // Jobs queues import jobs.
@@ -31,26 +37,34 @@ type Jobs interface {
 	Send(ctx context.Context, jobs ...integration.Job) error
 }
 
+// Mail queues mail jobs.
+type Mail interface {
+	Send(ctx context.Context, jobs ...integration.MailJob) error
+}
+
 // Scheduler runs ticks.
 type Scheduler struct {
 	store Store
 	jobs  Jobs
+	mail  Mail
 	log   *slog.Logger
 	now   func() time.Time
 }
 
 // New builds a Scheduler; now is the clock (time.Now in Lambda).
-func New(store Store, jobs Jobs, log *slog.Logger, now func() time.Time) (*Scheduler, error) {
-	if store == nil || jobs == nil || log == nil || now == nil {
+func New(store Store, jobs Jobs, mail Mail, log *slog.Logger, now func() time.Time) (*Scheduler, error) {
+	if store == nil || jobs == nil || mail == nil || log == nil || now == nil {
 		return nil, errors.New("scheduler: every dependency is required")
 	}
-	return &Scheduler{store: store, jobs: jobs, log: log, now: now}, nil
+	return &Scheduler{store: store, jobs: jobs, mail: mail, log: log, now: now}, nil
 }
 
 // Result is what one tick did.
 type Result struct {
 	Queued   int
 	Advanced int
+	// Reminders is how many due reminders were queued.
+	Reminders int
 }
 
 // jobsPerSend is SQS's batch limit: due tenants are queued ten to a
@@ -95,9 +109,45 @@ func (s *Scheduler) Tick(ctx context.Context) (Result, error) {
 		total.Queued += r.Queued
 		total.Advanced += r.Advanced
 	}
-	err := errors.Join(append(errs, sendErrs...)...)
-	log.Info("scheduler tick", "queued", total.Queued, "advanced", total.Advanced, "failed", err != nil)
+	var remindErr error
+	total.Reminders, remindErr = s.reminders(ctx, now)
+	err := errors.Join(append(append(errs, sendErrs...), remindErr)...)
+	log.Info("scheduler tick", "queued", total.Queued, "advanced", total.Advanced, "reminders", total.Reminders, "failed", err != nil)
 	return total, err
+}
+
+// reminders queues every due reminder, the shards read in parallel. What
+// is not queued stays due for the next tick.
+func (s *Scheduler) reminders(ctx context.Context, now time.Time) (int, error) {
+	var g errgroup.Group
+	g.SetLimit(4)
+	queued := make([]int, integration.DueBuckets)
+	errs := make([]error, integration.DueBuckets)
+	for b := range integration.DueBuckets {
+		g.Go(func() error {
+			due, err := s.store.DueReminders(ctx, b, now)
+			if err != nil {
+				errs[b] = err
+				return nil
+			}
+			jobs := make([]integration.MailJob, len(due))
+			for i, r := range due {
+				jobs[i] = integration.MailJob{Kind: integration.MailReminder, TenantID: r.TenantID, EmployeeID: r.EmployeeID, Reminder: r.N}
+			}
+			if err := s.mail.Send(ctx, jobs...); err != nil {
+				errs[b] = fmt.Errorf("queue reminders: %w", err)
+				return nil
+			}
+			queued[b] = len(jobs)
+			return nil
+		})
+	}
+	_ = g.Wait() // errors are collected per shard
+	total := 0
+	for _, n := range queued {
+		total += n
+	}
+	return total, errors.Join(errs...)
 }
 
 // queue sends one batch of due slots, then advances each tenant.

@@ -64,22 +64,36 @@ func (failingAdvance) AdvanceSchedule(context.Context, string, time.Time, time.T
 	return errors.New("advance schedule: connection reset")
 }
 
+// mailbox records the mail jobs sent.
+type mailbox struct {
+	mu   sync.Mutex
+	jobs []integration.MailJob
+}
+
+func (m *mailbox) Send(_ context.Context, jobs ...integration.MailJob) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.jobs = append(m.jobs, jobs...)
+	return nil
+}
+
 type env struct {
 	clk   *storetest.Clock
 	store *storetest.Memory
 	jobs  *queue
+	mail  *mailbox
 	s     *scheduler.Scheduler
 }
 
 func newEnv(t *testing.T, wrap func(*storetest.Memory) scheduler.Store) *env {
 	t.Helper()
-	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &queue{}}
+	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &queue{}, mail: &mailbox{}}
 	e.store = storetest.NewMemory(e.clk.Now)
 	var store scheduler.Store = e.store
 	if wrap != nil {
 		store = wrap(e.store)
 	}
-	s, err := scheduler.New(store, e.jobs, slog.New(slog.DiscardHandler), e.clk.Now)
+	s, err := scheduler.New(store, e.jobs, e.mail, slog.New(slog.DiscardHandler), e.clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +206,7 @@ func TestATickThatCannotAdvanceIsRepairedByTheNext(t *testing.T) {
 		t.Fatalf("tick %+v, want queued and not advanced", res)
 	}
 
-	healed, err := scheduler.New(broken.store, broken.jobs, slog.New(slog.DiscardHandler), broken.clk.Now)
+	healed, err := scheduler.New(broken.store, broken.jobs, broken.mail, slog.New(slog.DiscardHandler), broken.clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,5 +248,51 @@ func TestATenantFarBehindRunsOnce(t *testing.T) {
 	}
 	if res := e.tick(t); res.Queued != 0 {
 		t.Errorf("the missed slots were queued: %+v", res)
+	}
+}
+
+// Reminders are queued once their time has passed, as reminder jobs
+// naming the member and the reminder, from every shard; a tick before
+// queues nothing.
+func TestATickQueuesDueReminders(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	var ms []engine.Member
+	for i := range 40 {
+		ms = append(ms, storetest.NewMember(fmt.Sprintf("E%02d", i), fmt.Sprintf("e%02d@x.example", i)))
+	}
+	if _, err := e.store.Apply(ctx, "acme", "r1", storetest.Creates(ms...), nil); err != nil {
+		t.Fatal(err)
+	}
+	at := e.clk.Now().Add(72 * time.Hour)
+	for i, m := range ms {
+		id := m.EmployeeID()
+		if _, err := e.store.ClaimWelcome(ctx, "acme", id, "h"+id, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.FinishWelcome(ctx, "acme", id, integration.MailSent, "m"); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 { // half are due on day 3, half later
+			if err := e.store.ScheduleReminder(ctx, "acme", id, 1, at); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := e.store.ScheduleReminder(ctx, "acme", id, 2, at.Add(7*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res := e.tick(t); res.Reminders != 0 || len(e.mail.jobs) != 0 {
+		t.Fatalf("before their time: %+v, %d jobs", res, len(e.mail.jobs))
+	}
+	e.clk.Add(72*time.Hour + time.Second)
+	if res := e.tick(t); res.Reminders != 20 {
+		t.Errorf("queued %d reminders, want the 20 due", res.Reminders)
+	}
+	seen := map[string]bool{}
+	for _, j := range e.mail.jobs {
+		if j.Kind != integration.MailReminder || j.TenantID != "acme" || j.Reminder != 1 || seen[j.EmployeeID] {
+			t.Errorf("job %+v", j)
+		}
+		seen[j.EmployeeID] = true
 	}
 }

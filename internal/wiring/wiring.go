@@ -87,7 +87,7 @@ var (
 // The environment each function needs, as template.yaml sets it.
 var (
 	WorkerEnv    = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "MAIL_QUEUE_URL", "EVENT_BUS_NAME"}
-	SchedulerEnv = []string{"TABLE_NAME", "IMPORTS_QUEUE_URL"}
+	SchedulerEnv = []string{"TABLE_NAME", "IMPORTS_QUEUE_URL", "MAIL_QUEUE_URL"}
 	MailerEnv    = []string{"TABLE_NAME", "SES_FROM", "SES_SEND_RATE", "DASHBOARD_URL", "INVITE_BASE_URL"}
 	PlatformEnv  = []string{"TABLE_NAME", "EVENT_BUS_NAME"}
 	APIEnv       = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "IMPORTS_QUEUE_URL"}
@@ -142,7 +142,7 @@ func Worker(c Clients, env map[string]string, log *slog.Logger, now func() time.
 
 // Scheduler assembles the scheduler.
 func Scheduler(c Clients, env map[string]string, log *slog.Logger, now func() time.Time) (*scheduler.Scheduler, error) {
-	return scheduler.New(store(c, env, now), queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]), log, now)
+	return scheduler.New(store(c, env, now), queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]), queue.NewMail(c.SQS, env["MAIL_QUEUE_URL"]), log, now)
 }
 
 // Platform assembles the platform API; authn reads the machine client

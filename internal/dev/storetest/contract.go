@@ -47,6 +47,12 @@ type Store interface {
 	ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (engine.Member, error)
 	RedeemInvite(ctx context.Context, tenant, tokenHash string) (engine.Member, error)
 	MemberByEmail(ctx context.Context, tenant, email string) (engine.Member, error)
+	ScheduleReminder(ctx context.Context, tenant, employeeID string, n int, at time.Time) error
+	DueReminders(ctx context.Context, bucket int, now time.Time) ([]integration.DueReminder, error)
+	ClaimReminder(ctx context.Context, tenant, employeeID string, n int, tokenHash string, expires time.Time) (engine.Member, error)
+	FinishReminder(ctx context.Context, tenant, employeeID string, n int, to integration.MailState) error
+	CancelReminders(ctx context.Context, tenant, employeeID string) error
+	ResendInvite(ctx context.Context, tenant, employeeID string) error
 	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
 	ClaimSummary(ctx context.Context, tenant, runID string) error
 	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
@@ -76,6 +82,13 @@ func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
 }
 
 // Add moves the clock on by d.
@@ -110,6 +123,9 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"concurrency: approve and discard at once", testConcurrentDecisions},
 		{"invitations", testInvites},
 		{"concurrency: redeemers at once", testConcurrentRedeemers},
+		{"reminders", testReminders},
+		{"concurrency: reminder claims at once", testConcurrentReminderClaims},
+		{"resends", testResends},
 		{"mail claims", testMailClaims},
 		{"summary copies", testSummaryCopies},
 		{"daily mail quotas", testMailQuotas},

@@ -49,6 +49,8 @@ type Memory struct {
 	// liveInvite is each member's one live token hash.
 	invites    map[id]invite
 	liveInvite map[id]string
+	// invitations are the members' invitation histories.
+	invitations map[id]invitation
 }
 
 var _ Store = (*Memory)(nil)
@@ -89,6 +91,7 @@ func NewMemory(now func() time.Time) *Memory {
 		buckets:      map[id]ratelimit.Bucket{},
 		invites:      map[id]invite{},
 		liveInvite:   map[id]string{},
+		invitations:  map[id]invitation{},
 	}
 }
 
@@ -487,6 +490,9 @@ func (m *Memory) FinishWelcome(_ context.Context, tenant, employeeID string, to 
 		return fmt.Errorf("finish welcome: %w", integration.ErrConflict)
 	}
 	mem.Welcome = engine.Welcome(to)
+	if to == integration.MailSent && mem.InvitedAt.IsZero() {
+		mem.InvitedAt = m.now()
+	}
 	m.members[k] = mem
 	return nil
 }
