@@ -50,6 +50,19 @@ func (j *jobs) Send(_ context.Context, js ...integration.Job) error {
 	return nil
 }
 
+// mailbox records the mail jobs queued.
+type mailbox struct {
+	mu   sync.Mutex
+	sent []integration.MailJob
+}
+
+func (m *mailbox) Send(_ context.Context, js ...integration.MailJob) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, js...)
+	return nil
+}
+
 // links signs nothing: the link names the key and how long it works.
 type links struct{}
 
@@ -61,6 +74,7 @@ type env struct {
 	clk   *storetest.Clock
 	store *storetest.Memory
 	jobs  *jobs
+	mail  *mailbox
 	s     *api.Server
 }
 
@@ -68,7 +82,7 @@ type env struct {
 // X-Tenant.
 func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option) *env {
 	t.Helper()
-	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}}
+	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}, mail: &mailbox{}}
 	e.store = storetest.NewMemory(e.clk.Now)
 	sb := peoplehrtest.New(peoplehrtest.Options{Employees: employees})
 	t.Cleanup(sb.Close)
@@ -76,7 +90,7 @@ func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option)
 		tenant := r.Header.Get("X-Tenant")
 		return auth.Principal{TenantID: tenant, Email: "admin@" + tenant + ".example"}, nil
 	}
-	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, links{}, authn, slog.New(slog.DiscardHandler), e.clk.Now, opts...)
+	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, e.mail, links{}, authn, slog.New(slog.DiscardHandler), e.clk.Now, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func TestSavesHonourIfMatch(t *testing.T) {
 					before.State = integration.StateLive
 				}
 				store := seeded(t, before)
-				s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Links }{}, authn, slog.New(slog.DiscardHandler), time.Now)
+				s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Mail }{}, struct{ Links }{}, authn, slog.New(slog.DiscardHandler), time.Now)
 				if err != nil {
 					t.Fatal(err)
 				}

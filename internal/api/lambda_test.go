@@ -88,7 +88,7 @@ func TestGatewayAnswersEveryErrorInTheEnvelope(t *testing.T) {
 				return FromGatewayClaims(r)
 			}
 			store := seeded(t, integration.Integration{TenantID: "acme", Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping(), Version: 1})
-			s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Links }{}, authn, log, time.Now)
+			s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Mail }{}, struct{ Links }{}, authn, log, time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +161,7 @@ func TestRefusedTokenReasonIsLoggedNotShown(t *testing.T) {
 		t.Run(reason, func(t *testing.T) {
 			var logs bytes.Buffer
 			store := seeded(t, integration.Integration{TenantID: "acme", Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping(), Version: 1})
-			s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Links }{}, FromGatewayClaims, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
+			s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Mail }{}, struct{ Links }{}, FromGatewayClaims, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}

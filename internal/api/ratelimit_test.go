@@ -102,7 +102,7 @@ func TestRateLimitFailsOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Links }{}, headerTenant, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now, WithRateLimits(brokenBuckets{}, DefaultLimits))
+	s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Mail }{}, struct{ Links }{}, headerTenant, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now, WithRateLimits(brokenBuckets{}, DefaultLimits))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func headerTenant(r *http.Request) (auth.Principal, error) {
 
 func limitedServer(t *testing.T, store *storetest.Memory, l Limits, logs *bytes.Buffer, now func() time.Time) *Server {
 	t.Helper()
-	s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Links }{}, headerTenant, slog.New(slog.NewJSONHandler(logs, nil)), now, WithRateLimits(store, l))
+	s, err := New(store, struct{ Feed }{}, &plainKeys{}, acceptedJobs{}, struct{ Mail }{}, struct{ Links }{}, headerTenant, slog.New(slog.NewJSONHandler(logs, nil)), now, WithRateLimits(store, l))
 	if err != nil {
 		t.Fatal(err)
 	}

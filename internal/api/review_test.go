@@ -44,7 +44,7 @@ func TestReviewRefusesInvalidStoredSetup(t *testing.T) {
 			if err := store.PutIntegration(context.Background(), in); err != nil {
 				t.Fatal(err)
 			}
-			s, err := New(store, peoplehr.New(sb.URL()), &plainKeys{}, struct{ Jobs }{}, struct{ Links }{}, authn, slog.New(slog.DiscardHandler), time.Now)
+			s, err := New(store, peoplehr.New(sb.URL()), &plainKeys{}, struct{ Jobs }{}, struct{ Mail }{}, struct{ Links }{}, authn, slog.New(slog.DiscardHandler), time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,6 +39,14 @@ type Store interface {
 	ListMembers(ctx context.Context, tenant string, status engine.Status, cursor string, limit int) ([]engine.Member, string, error)
 	HeldPlan(ctx context.Context, tenant, runID string) ([]engine.Change, error)
 	MemberLog(ctx context.Context, tenant, employeeID, cursor string, limit int) ([]integration.LogEntry, string, error)
+	// ResendInvite owes a member its welcome again (integration's errors
+	// say why not).
+	ResendInvite(ctx context.Context, tenant, employeeID string) error
+}
+
+// Mail queues mail jobs.
+type Mail interface {
+	Send(ctx context.Context, jobs ...integration.MailJob) error
 }
 
 // Feed reads a tenant's PeopleHR employees.
@@ -79,6 +87,8 @@ type Server struct {
 	// tokens, when set, keeps each tenant's buckets for limits.
 	tokens TokenTaker
 	limits Limits
+	// mail queues the welcomes an admin resends.
+	mail Mail
 	// egressIP, when set, is the one address the service's calls to
 	// PeopleHR come from (template.yaml's FixedEgress): the setup help
 	// tells admins with an IP-restricted key to allow it.
@@ -95,11 +105,11 @@ func WithEgressIP(ip netip.Addr) Option {
 }
 
 // New builds the API; every dependency is required, options are not.
-func New(store Store, feed Feed, keys Keys, jobs Jobs, links Links, authn Authenticator, log *slog.Logger, now func() time.Time, opts ...Option) (*Server, error) {
-	if store == nil || feed == nil || keys == nil || jobs == nil || links == nil || authn == nil || log == nil || now == nil {
+func New(store Store, feed Feed, keys Keys, jobs Jobs, mail Mail, links Links, authn Authenticator, log *slog.Logger, now func() time.Time, opts ...Option) (*Server, error) {
+	if store == nil || feed == nil || keys == nil || jobs == nil || mail == nil || links == nil || authn == nil || log == nil || now == nil {
 		return nil, errors.New("api: every dependency is required")
 	}
-	s := &Server{store: store, feed: feed, keys: keys, jobs: jobs, links: links, authn: authn, log: log, now: now, mux: http.NewServeMux()}
+	s := &Server{store: store, feed: feed, keys: keys, jobs: jobs, mail: mail, links: links, authn: authn, log: log, now: now, mux: http.NewServeMux()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -135,6 +145,8 @@ func (s *Server) table() []route {
 		{"GET /members", s.listMembers},
 		{"GET /members/{employeeId}", s.getMember},
 		{"GET /members/{employeeId}/log", s.memberLog},
+		{"POST /members/{employeeId}/invitation", s.resendOne},
+		{"POST /invitations/resend", s.resendAll},
 	}
 }
 

@@ -100,6 +100,7 @@ type settingsBody struct {
 	EmailWhenNothingChanged    *bool               `json:"emailWhenNothingChanged"`
 	Scope                      *[]engine.ScopeRule `json:"scope"`
 	WelcomeTiming              *string             `json:"welcomeTiming"`
+	InviteReminders            *bool               `json:"inviteReminders"`
 }
 
 func (b settingsBody) apply(st *integration.Settings) []FieldProblem {
@@ -114,7 +115,8 @@ func (b settingsBody) apply(st *integration.Settings) []FieldProblem {
 	set(&st.TimeZone, b.TimeZone)
 	set(&st.DateFormat, b.DateFormat)
 	set(&st.WelcomeTiming, b.WelcomeTiming)
-	for dst, v := range map[*bool]*bool{&st.WelcomeEmail: b.WelcomeEmail, &st.CloseMissingMembers: b.CloseMissingMembers, &st.EmailWhenNothingChanged: b.EmailWhenNothingChanged} {
+	for dst, v := range map[*bool]*bool{&st.WelcomeEmail: b.WelcomeEmail, &st.CloseMissingMembers: b.CloseMissingMembers,
+		&st.EmailWhenNothingChanged: b.EmailWhenNothingChanged, &st.InviteReminders: b.InviteReminders} {
 		if v != nil {
 			*dst = *v
 		}

@@ -68,7 +68,7 @@ func TestAuthorizeKey(t *testing.T) {
 			authn := func(*http.Request) (auth.Principal, error) {
 				return auth.Principal{TenantID: "acme", Email: "admin@acme.example"}, nil
 			}
-			s, err := New(store, feed, keys, struct{ Jobs }{}, struct{ Links }{}, authn, slog.New(slog.DiscardHandler), time.Now)
+			s, err := New(store, feed, keys, struct{ Jobs }{}, struct{ Mail }{}, struct{ Links }{}, authn, slog.New(slog.DiscardHandler), time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func TestPeopleHRWordsAreLoggedNotShown(t *testing.T) {
 			authn := func(*http.Request) (auth.Principal, error) {
 				return auth.Principal{TenantID: "acme", Email: "admin@acme.example"}, nil
 			}
-			s, err := New(storetest.NewMemory(time.Now), peoplehr.New(srv.URL), &plainKeys{}, struct{ Jobs }{}, struct{ Links }{}, authn, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
+			s, err := New(storetest.NewMemory(time.Now), peoplehr.New(srv.URL), &plainKeys{}, struct{ Jobs }{}, struct{ Mail }{}, struct{ Links }{}, authn, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -99,12 +99,17 @@ type memberView struct {
 	Welcome   engine.Welcome    `json:"welcome"`
 	CreatedAt *time.Time        `json:"createdAt"`
 	UpdatedAt *time.Time        `json:"updatedAt"`
+	// The invitation: first sent, reminders since, joined.
+	InvitedAt *time.Time `json:"invitedAt"`
+	Reminders int        `json:"reminders"`
+	JoinedAt  *time.Time `json:"joinedAt"`
 }
 
 func viewMember(m *engine.Member) memberView {
 	v := memberView{
 		Fields: map[string]string{}, Status: m.Status, LeftOn: m.LeftOn, PurgeOn: m.PurgeOn,
 		Welcome: m.Welcome, CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt),
+		InvitedAt: utc(m.InvitedAt), Reminders: m.Reminders, JoinedAt: utc(m.JoinedAt),
 	}
 	for f := range engine.NumFields {
 		if m.Values[f] != "" {

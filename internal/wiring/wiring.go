@@ -90,7 +90,7 @@ var (
 	SchedulerEnv = []string{"TABLE_NAME", "IMPORTS_QUEUE_URL", "MAIL_QUEUE_URL"}
 	MailerEnv    = []string{"TABLE_NAME", "SES_FROM", "SES_SEND_RATE", "DASHBOARD_URL", "INVITE_BASE_URL"}
 	PlatformEnv  = []string{"TABLE_NAME", "EVENT_BUS_NAME"}
-	APIEnv       = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "IMPORTS_QUEUE_URL"}
+	APIEnv       = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "IMPORTS_QUEUE_URL", "MAIL_QUEUE_URL"}
 )
 
 // API assembles the setup and import API. Its PeopleHR calls are bounded
@@ -121,6 +121,7 @@ func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Tim
 		peoplehr.New(env["PEOPLEHR_BASE_URL"], peoplehr.WithLogger(log), peoplehr.WithMaxAttempts(2), peoplehr.WithAttemptTimeout(12*time.Second)),
 		secrets.NewSealer(c.KMS, env["KEYS_KEY_ID"]),
 		queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]),
+		queue.NewMail(c.SQS, env["MAIL_QUEUE_URL"]),
 		files.NewLinks(c.S3Presign, env["ERROR_FILES_BUCKET"]),
 		authn, log, now,
 		opts...,
