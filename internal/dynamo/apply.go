@@ -125,6 +125,9 @@ func (a *applier) creates(ctx context.Context, cs []*engine.Change, now time.Tim
 		if err := a.s.batchWrite(ctx, owners); err != nil {
 			return fmt.Errorf("claim addresses: %w", err)
 		}
+		for _, m := range members {
+			stampItem(m.PutRequest.Item, a.s.now())
+		}
 		if err := a.s.batchWrite(ctx, members); err != nil {
 			return fmt.Errorf("write members: %w", err)
 		}
@@ -368,6 +371,7 @@ func (s *Store) write(ctx context.Context, u unit) error {
 	if len(u.items) > 1 {
 		return s.transact(ctx, []unit{u})
 	}
+	stampChanges(u.items, s.now())
 	var err error
 	switch it := u.items[0]; {
 	case it.Put != nil:
@@ -390,6 +394,7 @@ func (s *Store) transact(ctx context.Context, units []unit) error {
 	for _, u := range units {
 		items = append(items, u.items...)
 	}
+	stampChanges(items, s.now())
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	return err
 }

@@ -235,13 +235,43 @@ func TestDecodeUnversioned(t *testing.T) {
 	}
 }
 
+// TestDecodeMemberFormat1 reads a member as format 1 stored it: format 2
+// without the change index's keys.
+func TestDecodeMemberFormat1(t *testing.T) {
+	want := goldenCases()[0]
+	for _, tc := range []struct {
+		name string
+		fmt  types.AttributeValue // nil: unversioned
+	}{
+		{"versioned", num(1)},
+		{"unversioned", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			item := readGolden(t, want.kind)
+			delete(item, changePKAttr)
+			delete(item, changeSKAttr)
+			delete(item, formatAttr)
+			if tc.fmt != nil {
+				item[formatAttr] = tc.fmt
+			}
+			got, err := want.decode(item)
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if !reflect.DeepEqual(got, want.want) {
+				t.Errorf("decodes as\n%+v\nwant\n%+v", got, want.want)
+			}
+		})
+	}
+}
+
 func TestDecodeUnknownFormat(t *testing.T) {
 	versions := []struct {
 		attr types.AttributeValue
 		want string
 	}{
 		{&types.AttributeValueMemberN{Value: "7"}, "format 7,"},
-		{&types.AttributeValueMemberN{Value: "2"}, "format 2,"},
+		{&types.AttributeValueMemberN{Value: "3"}, "format 3,"}, // the next of any kind's
 		{&types.AttributeValueMemberN{Value: "1.5"}, `format version "1.5"`},
 		{&types.AttributeValueMemberS{Value: "1"}, "format version is not a number"},
 	}

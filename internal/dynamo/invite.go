@@ -129,18 +129,21 @@ func (s *Store) redeemOnce(ctx context.Context, tenant, hash string, inv invite)
 	}
 	joined := m
 	integration.Join(&joined, now)
+	names := map[string]string{"#status": "status"}
+	values := map[string]types.AttributeValue{
+		":active": str(string(joined.Status)), ":true": &types.AttributeValueMemberBOOL{Value: true},
+		":now": str(formatTime(now)), ":next": num(joined.Version), ":hash": str(hash), ":version": num(m.Version),
+	}
+	changed := setChangeKeys(names, values, tenant, inv.EmployeeID, now)
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table,
 		Key:       key(memberPK(tenant), memberSK(inv.EmployeeID)),
-		UpdateExpression: aws.String("SET #status = :active, accepted = :true, joinedAt = :now, updatedAt = :now, version = :next " +
-			"REMOVE inviteHash, inviteExpiresAt"),
-		ConditionExpression:      aws.String("inviteHash = :hash AND version = :version"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":active": str(string(joined.Status)), ":true": &types.AttributeValueMemberBOOL{Value: true},
-			":now": str(formatTime(now)), ":next": num(joined.Version), ":hash": str(hash), ":version": num(m.Version),
-		},
-		ReturnValues: types.ReturnValueAllNew,
+		UpdateExpression: aws.String("SET #status = :active, accepted = :true, joinedAt = :now, updatedAt = :now, version = :next, " +
+			changed + " REMOVE inviteHash, inviteExpiresAt"),
+		ConditionExpression:       aws.String("inviteHash = :hash AND version = :version"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if conditionFailed(err) {
 		return engine.Member{}, integration.ErrConflict

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,15 @@ func emailKey(tenant, email string) map[string]types.AttributeValue {
 // memberFormat is the member item's format version. memberUpdate writes
 // only the attributes that changed, so a new format must also make it
 // rewrite an item of the old one whole.
-const memberFormat = 1
+//
+// Format 2 adds the change index's keys (changes.go); format 1 is the same
+// item without them, so it decodes alike, and every member write (create,
+// update, redemption) sets them with fmt = 2, which makes a format 1 item
+// whole format 2. Only the mailer's welcome transitions leave them be.
+const memberFormat = 2
+
+// memberFormats are the member formats this build reads.
+var memberFormats = []int64{1, memberFormat}
 
 // memberAttrs are a member's stored attributes other than its key and
 // bookkeeping (version, times): the ones a plan changes. Blank values are
@@ -84,14 +93,19 @@ func memberItem(tenant, runID string, m *engine.Member, now time.Time) map[strin
 	putBookkeeping(item, &stored)
 	item["PK"], item["SK"] = str(memberPK(tenant)), str(memberSK(m.EmployeeID()))
 	item[formatAttr] = num(memberFormat)
+	item[changePKAttr], item[changeSKAttr] = str(changePK(tenant)), str(changeKey(now, m.EmployeeID()))
 	return item
 }
 
 func decodeMember(item map[string]types.AttributeValue) (engine.Member, error) {
 	var m engine.Member
 	what := "member item " + text(item, "SK")
-	if err := checkFormat(what, item, memberFormat); err != nil {
+	v, err := formatOf(what, item, 1)
+	if err != nil {
 		return m, err
+	}
+	if !slices.Contains(memberFormats, v) {
+		return m, unknownFormat(what, v, memberFormat)
 	}
 	for f := range engine.NumFields {
 		m.Values[f] = text(item, f.String())
@@ -184,7 +198,8 @@ func (s *Store) memberUpdate(tenant, runID string, c *engine.Change, now time.Ti
 		":v": num(before.Version), ":next": num(before.Version + 1), ":now": str(formatTime(now)),
 		":run": str(runID), ":change": str(string(c.Kind)),
 	}
-	sets := []string{"#version = :next", "#updatedAt = :now", "#run = :run", "#change = :change"}
+	sets := []string{"#version = :next", "#updatedAt = :now", "#run = :run", "#change = :change",
+		setChangeKeys(names, values, tenant, before.EmployeeID(), now)}
 	var removes []string
 	i := 0
 	for name, v := range neu {

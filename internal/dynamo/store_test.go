@@ -264,3 +264,79 @@ func TestStaleEmailOwnerIsFreedForAClaim(t *testing.T) {
 		t.Errorf("a held address was taken: %+v", conflicts)
 	}
 }
+
+// A member written before the change index (format 1, or unversioned) is
+// in the listing that starts a mirror, and its next write, an import's
+// update or a redemption, leaves a whole format 2 item, in the index at
+// the write's time.
+func TestOldMemberWriteJoinsTheChangeIndex(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fmt   types.AttributeValue // nil: unversioned
+		write func(t *testing.T, s *dynamo.Store, old engine.Member)
+	}{
+		{"update of format 1", &types.AttributeValueMemberN{Value: "1"}, func(t *testing.T, s *dynamo.Store, old engine.Member) {
+			mustApply(t, s, "t1", []engine.Change{
+				storetest.Change(engine.KindUpdate, old, func(m *engine.Member) { m.Values[engine.JobTitle] = "Lead" }),
+			})
+		}},
+		{"redemption of unversioned", nil, func(t *testing.T, s *dynamo.Store, _ engine.Member) {
+			ctx := context.Background()
+			if _, err := s.ClaimWelcome(ctx, "t1", "E1", "hash-E1", storetest.Start.Add(72*time.Hour)); err != nil {
+				t.Fatalf("claim welcome: %v", err)
+			}
+			if _, err := s.RedeemInvite(ctx, "t1", "hash-E1"); err != nil {
+				t.Fatalf("redeem: %v", err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := storetest.NewClock(storetest.Start)
+			s, c, table := newStore(t, nil, clk.Now)
+			ctx := context.Background()
+			s1 := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+			item := map[string]types.AttributeValue{
+				"PK": s1("T#t1#M"), "SK": s1("E#E1"), "employeeId": s1("E1"), "email": s1("e1@x.example"),
+				"status": s1("invited"), "welcome": s1("owed"), "version": &types.AttributeValueMemberN{Value: "1"},
+				"lastRunId": s1("run-old"), "lastChange": s1("create"),
+				"createdAt": s1("2026-01-05T02:00:00Z"), "updatedAt": s1("2026-01-05T02:00:00Z"),
+			}
+			if tc.fmt != nil {
+				item["fmt"] = tc.fmt
+			}
+			if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
+				t.Fatal(err)
+			}
+			listed, cursor, err := s.ChangedMembers(ctx, "t1", "", 10)
+			if err != nil || len(listed) != 1 || listed[0].EmployeeID() != "E1" {
+				t.Fatalf("listing from the start: %v %v", err, listed)
+			}
+
+			clk.Add(time.Hour)
+			tc.write(t, s, listed[0])
+			out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: map[string]types.AttributeValue{"PK": s1("T#t1#M"), "SK": s1("E#E1")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"fmt": "2", "GSI2PK": "T#t1#CHG", "GSI2SK": "2026-03-10T10:00:00.000000000Z#E1"}
+			for name, v := range want {
+				got := ""
+				switch a := out.Item[name].(type) {
+				case *types.AttributeValueMemberS:
+					got = a.Value
+				case *types.AttributeValueMemberN:
+					got = a.Value
+				}
+				if got != v {
+					t.Errorf("%s is %q, want %q", name, got, v)
+				}
+			}
+
+			clk.Add(2 * time.Minute)
+			changed, _, err := s.ChangedMembers(ctx, "t1", cursor, 10)
+			if err != nil || len(changed) != 1 || changed[0].Version != 2 {
+				t.Errorf("changed since the listing: %v %+v", err, changed)
+			}
+		})
+	}
+}

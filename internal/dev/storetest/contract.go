@@ -109,6 +109,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"runs", testRuns},
 		{"run pages", testRunPages},
 		{"member pages and status filter", testMemberPages},
+		{"members changed since a cursor", testChangedMembers},
 		{"provisioning log pages", testLogPages},
 		{"apply: writes, conflicts and replays", testApply},
 		{"apply: one owner per address", testAddresses},
