@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,11 @@ type Store interface {
 	GetMember(ctx context.Context, tenant, employeeID string) (engine.Member, error)
 	MemberByEmail(ctx context.Context, tenant, email string) (engine.Member, error)
 	RedeemInvite(ctx context.Context, tenant, tokenHash string) (engine.Member, error)
+	// ChangedMembers reads a page of at most limit (at least 1) members
+	// changed after cursor ("" is the start), leavers included, and the
+	// cursor to read on from; a cursor it did not give wraps
+	// integration.ErrBadCursor.
+	ChangedMembers(ctx context.Context, tenant, cursor string, limit int) ([]engine.Member, string, error)
 }
 
 // Events publishes lifecycle events.
@@ -73,7 +79,7 @@ func (s *Server) routes() []route {
 	return []route{
 		{"POST /platform/tenants/{tenantId}/invitations/redeem", auth.ScopeInvitationsRedeem, s.redeem},
 		{"GET /platform/tenants/{tenantId}/members/{employeeId}", auth.ScopeMembersRead, s.member},
-		{"GET /platform/tenants/{tenantId}/members", auth.ScopeMembersRead, s.memberByEmail},
+		{"GET /platform/tenants/{tenantId}/members", auth.ScopeMembersRead, s.members},
 	}
 }
 
@@ -160,6 +166,52 @@ func (s *Server) member(w http.ResponseWriter, r *http.Request, tenant string) e
 	return s.answer(w, tenant, m, err)
 }
 
+// Pages of changes hold 1 to maxPage members, defaultPage unless ?limit=
+// says otherwise.
+const (
+	defaultPage = 100
+	maxPage     = 500
+)
+
+// changesView is a page of members changed since a cursor. Next is always
+// given: the platform keeps it and asks with it again, later, for what
+// changed since.
+type changesView struct {
+	Members []memberView `json:"members"`
+	Next    string       `json:"next"`
+}
+
+// members is the lookup by ?email= or, without it, the page of members
+// changed since ?changedSince= (absent or empty: from the start) that
+// lets the platform mirror the directory and catch up on missed events.
+func (s *Server) members(w http.ResponseWriter, r *http.Request, tenant string) error {
+	q := r.URL.Query()
+	if q.Has("email") {
+		return s.memberByEmail(w, r, tenant)
+	}
+	limit := defaultPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPage {
+			return &apiError{http.StatusBadRequest, "invalid_request", fmt.Sprintf("Give ?limit= a whole number from 1 to %d.", maxPage)}
+		}
+		limit = n
+	}
+	ms, next, err := s.store.ChangedMembers(r.Context(), tenant, q.Get("changedSince"), limit)
+	if errors.Is(err, integration.ErrBadCursor) {
+		return &apiError{http.StatusBadRequest, "invalid_request", "Give ?changedSince= a cursor this API gave (next), or nothing to start over."}
+	}
+	if err != nil {
+		return fmt.Errorf("changed members: %w", err)
+	}
+	page := changesView{Members: make([]memberView, 0, len(ms)), Next: next}
+	for i := range ms {
+		page.Members = append(page.Members, viewMember(tenant, &ms[i]))
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
 func (s *Server) memberByEmail(w http.ResponseWriter, r *http.Request, tenant string) error {
 	email := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("email")))
 	if !engine.ValidEmail(email) {
@@ -199,7 +251,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// memberView is a member as the platform reads it.
+// memberView is a member as the platform reads it. UpdatedAt tells a
+// mirror which of two copies of a member is newer: a page of changes may
+// give one more than once.
 type memberView struct {
 	TenantID   string            `json:"tenantId"`
 	EmployeeID string            `json:"employeeId"`
@@ -207,6 +261,7 @@ type memberView struct {
 	Status     engine.Status     `json:"status"`
 	Access     accessView        `json:"access"`
 	JoinedAt   *time.Time        `json:"joinedAt"`
+	UpdatedAt  time.Time         `json:"updatedAt"`
 	Fields     map[string]string `json:"fields"`
 }
 
@@ -221,7 +276,7 @@ type accessView struct {
 func viewMember(tenant string, m *engine.Member) memberView {
 	v := memberView{
 		TenantID: tenant, EmployeeID: m.EmployeeID(), Email: m.Email(), Status: m.Status,
-		Access: accessView{Level: "full"}, Fields: map[string]string{},
+		Access: accessView{Level: "full"}, UpdatedAt: m.UpdatedAt.UTC(), Fields: map[string]string{},
 	}
 	if m.Status == engine.StatusLeaver {
 		v.Access = accessView{Level: "restricted", LeftOn: m.LeftOn, DeletesOn: m.PurgeOn}

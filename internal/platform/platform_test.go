@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -206,6 +207,88 @@ func TestReadMembers(t *testing.T) {
 	}
 }
 
+// changes reads one page of changes and returns the status, the members'
+// ids, the page itself and its next cursor.
+func (e *env) changes(t *testing.T, tenant, query string) (int, []string, []map[string]any, string) {
+	t.Helper()
+	status, body := e.call(t, []string{auth.ScopeMembersRead}, http.MethodGet, "/platform/tenants/"+tenant+"/members"+query, "")
+	raw, isList := body["members"].([]any)
+	if status == http.StatusOK && !isList {
+		t.Fatalf("%s: no members list in %v", query, body)
+	}
+	var ids []string
+	var ms []map[string]any
+	for _, r := range raw {
+		m, _ := r.(map[string]any)
+		ids, ms = append(ids, m["employeeId"].(string)), append(ms, m)
+	}
+	next, _ := body["next"].(string)
+	if status == http.StatusOK && next == "" {
+		t.Fatalf("%s: no next cursor in %v", query, body)
+	}
+	return status, ids, ms, next
+}
+
+// A mirror pages through the directory from the start, then through what
+// changed since, leavers included.
+func TestChangedMembers(t *testing.T) {
+	e := newEnv(t)
+	e.clk.Add(2 * time.Minute) // changes show a minute after they are made
+	_, first, _, next := e.changes(t, "acme", "?limit=2")
+	_, second, page, next := e.changes(t, "acme", "?limit=2&changedSince="+next)
+	if !slices.Equal(first, []string{"E1", "E2"}) || !slices.Equal(second, []string{"L1"}) {
+		t.Fatalf("pages %v then %v", first, second)
+	}
+	if a, _ := page[0]["access"].(map[string]any); a["level"] != "restricted" || page[0]["status"] != "leaver" ||
+		page[0]["updatedAt"] != storetest.Start.Format(time.RFC3339) {
+		t.Errorf("the leaver reads as %v", page[0])
+	}
+	if _, ids, _, again := e.changes(t, "acme", "?changedSince="+next); len(ids) != 0 || again != next {
+		t.Errorf("nothing changed, yet %v (next %q, was %q)", ids, again, next)
+	}
+
+	e.clk.Add(time.Hour)
+	if status, _ := e.call(t, []string{both}, http.MethodPost, "/platform/tenants/acme/invitations/redeem", `{"token":"tok-E2"}`); status != http.StatusOK {
+		t.Fatalf("redeem: %d", status)
+	}
+	e.clk.Add(2 * time.Minute)
+	_, ids, page, _ := e.changes(t, "acme", "?changedSince="+next)
+	if !slices.Equal(ids, []string{"E2"}) || page[0]["status"] != "active" {
+		t.Errorf("changed since: %v %v", ids, page)
+	}
+	if _, ids, _, _ := e.changes(t, "acme", "?changedSince="); !slices.Equal(ids, []string{"E1", "L1", "E2"}) {
+		t.Errorf("from the start, in the order written: %v", ids)
+	}
+	if _, ids, _, _ := e.changes(t, "globex", ""); len(ids) != 0 {
+		t.Errorf("another tenant's: %v", ids)
+	}
+}
+
+func TestChangedMembersRefuses(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		query  string
+		status int
+	}{
+		{"?limit=1", http.StatusOK},
+		{"?limit=500", http.StatusOK},
+		{"?limit=0", http.StatusBadRequest},
+		{"?limit=501", http.StatusBadRequest},
+		{"?limit=-1", http.StatusBadRequest},
+		{"?limit=ten", http.StatusBadRequest},
+		{"?changedSince=not-a-cursor", http.StatusBadRequest},
+		{"?changedSince=RSNFMQ", http.StatusBadRequest},  // a member page's cursor
+		{"?email=&changedSince=", http.StatusBadRequest}, // with email, the lookup
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			status, body := e.call(t, []string{auth.ScopeMembersRead}, http.MethodGet, "/platform/tenants/acme/members"+tc.query, "")
+			if status != tc.status || (status != http.StatusOK && code(body) != "invalid_request") {
+				t.Errorf("%d %v, want %d", status, body, tc.status)
+			}
+		})
+	}
+}
+
 // Each route takes a token with its own scope and nothing less.
 func TestScopesAndTokens(t *testing.T) {
 	e := newEnv(t)
@@ -219,6 +302,8 @@ func TestScopesAndTokens(t *testing.T) {
 		{"no token", nil, http.MethodGet, "/platform/tenants/acme/members/E1", http.StatusUnauthorized},
 		{"read without its scope", []string{auth.ScopeInvitationsRedeem}, http.MethodGet, "/platform/tenants/acme/members/E1", http.StatusForbidden},
 		{"redeem without its scope", []string{auth.ScopeMembersRead}, http.MethodPost, "/platform/tenants/acme/invitations/redeem", http.StatusForbidden},
+		{"changes with no token", nil, http.MethodGet, "/platform/tenants/acme/members?changedSince=", http.StatusUnauthorized},
+		{"changes without their scope", []string{auth.ScopeInvitationsRedeem}, http.MethodGet, "/platform/tenants/acme/members?limit=5", http.StatusForbidden},
 		{"no such route", []string{both}, http.MethodGet, "/platform/tenants/acme/integration", http.StatusNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
