@@ -124,14 +124,21 @@ func TestProvisionTemplate(t *testing.T) {
 		if tbl.BillingModeSummary == nil || tbl.BillingModeSummary.BillingMode != ddbtypes.BillingModePayPerRequest {
 			t.Errorf("billing mode %+v", tbl.BillingModeSummary)
 		}
-		if len(tbl.GlobalSecondaryIndexes) != 1 {
+		gsis := map[string]ddbtypes.GlobalSecondaryIndexDescription{}
+		for _, g := range tbl.GlobalSecondaryIndexes {
+			gsis[aws.ToString(g.IndexName)] = g
+		}
+		if len(gsis) != 2 {
 			t.Fatalf("GSIs: %+v", tbl.GlobalSecondaryIndexes)
 		}
-		gsi := tbl.GlobalSecondaryIndexes[0]
-		if aws.ToString(gsi.IndexName) != "GSI1" || keys(gsi.KeySchema) != "GSI1PK HASH, GSI1SK RANGE" ||
+		if gsi := gsis["GSI1"]; keys(gsi.KeySchema) != "GSI1PK HASH, GSI1SK RANGE" || gsi.Projection == nil ||
 			gsi.Projection.ProjectionType != ddbtypes.ProjectionTypeInclude ||
 			strings.Join(gsi.Projection.NonKeyAttributes, ",") != "tenantId,nextRunAt,settings" {
-			t.Errorf("GSI %s: %s, %s %v", aws.ToString(gsi.IndexName), keys(gsi.KeySchema), gsi.Projection.ProjectionType, gsi.Projection.NonKeyAttributes)
+			t.Errorf("GSI1: %s, %+v", keys(gsi.KeySchema), gsi.Projection)
+		}
+		if gsi := gsis["GSI2"]; keys(gsi.KeySchema) != "GSI2PK HASH, GSI2SK RANGE" || gsi.Projection == nil ||
+			gsi.Projection.ProjectionType != ddbtypes.ProjectionTypeAll || gsi.IndexStatus != ddbtypes.IndexStatusActive {
+			t.Errorf("GSI2: %s, %+v", keys(gsi.KeySchema), gsi.Projection)
 		}
 		ttl, err := clients.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(res.Ref("Table"))})
 		if err != nil {
