@@ -71,6 +71,15 @@ type runView struct {
 	Approves      string              `json:"approves"`
 	ErrorFile     bool                `json:"errorFile"`
 	FailureReason string              `json:"failureReason"`
+	// Members are the directory's totals as the run left it, null when it
+	// planned nothing.
+	Members *membersView `json:"members"`
+}
+
+type membersView struct {
+	Members         int `json:"members"`
+	Joined          int `json:"joined"`
+	JoinedSinceLast int `json:"joinedSinceLast"`
 }
 
 func viewRun(r *integration.Run) runView {
@@ -80,6 +89,7 @@ func viewRun(r *integration.Run) runView {
 		Phase: r.Phase, Processed: r.Processed, Total: r.Total, Counts: r.Counts,
 		HeldReason: r.HeldReason, Resolution: r.Resolution, Approves: r.Approves,
 		ErrorFile: r.ErrorFileKey != "", FailureReason: r.FailureReason,
+		Members: (*membersView)(r.Members),
 	}
 }
 

@@ -82,6 +82,7 @@ func goldenCases() []goldenCase {
 		HeldReason: "would close 12 of 100 active members", FailureReason: "PeopleHR was unavailable",
 		ErrorFileKey: "errors/acme/" + goldenRun + ".csv", Summary: integration.MailOwed,
 		Approves: "20260309T090000000000Z-schedule", Resolution: "approved by admin@acme.example",
+		Members: &integration.MemberTotals{Members: 118, Joined: 40, JoinedSinceLast: 3},
 	}
 
 	entry := integration.LogEntry{EmployeeID: "E042", RunID: goldenRun, Action: "update", Reason: "changed in PeopleHR",
@@ -664,5 +665,24 @@ func TestIntegrationFormat1ReadsWithReminders(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) || !got.Settings.InviteReminders {
 		t.Errorf("format 1 decodes as\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// A run stored in format 1, before the directory's totals were counted,
+// reads as it did then: without them.
+func TestRunFormat1ReadsWithoutTotals(t *testing.T) {
+	var want integration.Run
+	for _, tc := range goldenCases() {
+		if tc.kind == "run" {
+			want = *tc.want.(*integration.Run)
+		}
+	}
+	want.Members = nil
+	got, err := decodeRun(readGolden(t, "run-v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("format 1 decodes as\n%+v\nwant\n%+v", *got, want)
 	}
 }

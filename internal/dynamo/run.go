@@ -16,8 +16,9 @@ import (
 func runPK(tenant string) string { return "T#" + tenant + "#R" }
 func runSK(runID string) string  { return "R#" + runID }
 
-// runFormat is the run item's format version.
-const runFormat = 1
+// runFormat is the run item's format version. Format 2 added members (the
+// directory's totals); format 1 runs read without them.
+const runFormat = 2
 
 type runItem struct {
 	PK            string                `json:"PK"`
@@ -41,6 +42,14 @@ type runItem struct {
 	Summary       integration.MailState `json:"summary,omitempty"`
 	Approves      string                `json:"approves,omitempty"`
 	Resolution    string                `json:"resolution,omitempty"`
+	Members       *memberTotalsItem     `json:"members,omitempty"`
+}
+
+// memberTotalsItem is integration.MemberTotals as stored.
+type memberTotalsItem struct {
+	Members         int `json:"members"`
+	Joined          int `json:"joined"`
+	JoinedSinceLast int `json:"joinedSinceLast"`
 }
 
 // countsItem is engine.Counts as stored, named here rather than by the
@@ -134,6 +143,7 @@ func encodeRun(r *integration.Run) (map[string]types.AttributeValue, error) {
 		Phase: r.Phase, Processed: r.Processed, Total: r.Total, Counts: countsItem(r.Counts),
 		HeldReason: r.HeldReason, FailureReason: r.FailureReason, ErrorFileKey: r.ErrorFileKey,
 		Summary: r.Summary, Approves: r.Approves, Resolution: r.Resolution,
+		Members: (*memberTotalsItem)(r.Members),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode run: %w", err)
@@ -151,8 +161,11 @@ func (s *Store) GetRun(ctx context.Context, tenant, runID string) (*integration.
 }
 
 func decodeRun(item map[string]types.AttributeValue) (*integration.Run, error) {
-	if err := checkFormat("run "+text(item, "SK"), item, runFormat); err != nil {
+	what := "run " + text(item, "SK")
+	if v, err := formatOf(what, item, 1); err != nil {
 		return nil, err
+	} else if v != 1 && v != runFormat {
+		return nil, unknownFormat(what, v, runFormat)
 	}
 	var it runItem
 	if err := unmarshal(item, &it); err != nil {
@@ -163,6 +176,7 @@ func decodeRun(item map[string]types.AttributeValue) (*integration.Run, error) {
 		Phase: it.Phase, Processed: it.Processed, Total: it.Total, Counts: engine.Counts(it.Counts),
 		HeldReason: it.HeldReason, FailureReason: it.FailureReason, ErrorFileKey: it.ErrorFileKey,
 		Summary: it.Summary, Approves: it.Approves, Resolution: it.Resolution,
+		Members: (*integration.MemberTotals)(it.Members),
 	}
 	if err := parseTimes([]timeAttr{{&r.QueuedAt, it.QueuedAt}, {&r.StartedAt, it.StartedAt}, {&r.FinishedAt, it.FinishedAt}}); err != nil {
 		return nil, fmt.Errorf("decode run: %w", err)

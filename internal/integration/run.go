@@ -75,6 +75,19 @@ type Run struct {
 	// ResolutionDiscarded followed by the admin's email; empty while it
 	// waits. It is set once, by a conditional write: the first decision wins.
 	Resolution string
+	// Members counts the directory as the run left it; nil for a run that
+	// planned nothing (failed before) and for runs recorded before it was
+	// counted.
+	Members *MemberTotals
+}
+
+// MemberTotals are how many members there are and how many have joined.
+type MemberTotals struct {
+	// Members are the members who are not leavers; Joined those of them
+	// who redeemed an invitation.
+	Members, Joined int
+	// JoinedSinceLast joined between the run before this one and this one.
+	JoinedSinceLast int
 }
 
 // The decisions on a held run, as Resolution begins.

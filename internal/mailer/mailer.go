@@ -265,7 +265,7 @@ func (m *Mailer) summary(ctx context.Context, in *integration.Integration, runID
 	data := map[string]any{
 		"Programme": in.ProgrammeName, "Status": describe(run.Status), "Reason": reason,
 		"Finished": run.FinishedAt.UTC().Format("2 January 2006 15:04 UTC"), "Counts": run.Counts,
-		"ErrorFile": run.ErrorFileKey != "", "Dashboard": m.cfg.DashboardURL,
+		"ErrorFile": run.ErrorFileKey != "", "Dashboard": m.cfg.DashboardURL, "Members": run.Members,
 	}
 	// Each recipient gets their own email, claimed on its own: one To: with
 	// every address would make the service a relay that shows each

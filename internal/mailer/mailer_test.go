@@ -184,13 +184,15 @@ func TestASummaryIsSentOnce(t *testing.T) {
 		status integration.Status
 		want   []string
 	}{
-		{integration.StatusSucceededWithErrors, []string{"Acme Perks: PeopleHR import succeeded with errors", "Created: 4", "Errors: 1", "An error file lists"}},
+		{integration.StatusSucceededWithErrors, []string{"Acme Perks: PeopleHR import succeeded with errors", "Created: 4", "Errors: 1", "An error file lists",
+			"Joined since the last import: 3", "Joined so far: 40 of 118 members"}},
 		{integration.StatusHeld, []string{"Acme Perks: PeopleHR import is held for your approval", "Nothing was applied: 12 of 20 active members would be closed. Approve or discard"}},
 	} {
 		t.Run(string(tt.status), func(t *testing.T) {
 			e := newEnv(t)
 			run := &integration.Run{TenantID: tenant, RunID: "r1", Status: tt.status, Summary: integration.MailOwed, ErrorFileKey: "errors/acme/r1.csv",
-				Counts: engine.Counts{Created: 4, Errors: 1, Total: 5}, FinishedAt: time.Date(2026, 3, 10, 9, 5, 0, 0, time.UTC)}
+				Counts: engine.Counts{Created: 4, Errors: 1, Total: 5}, FinishedAt: time.Date(2026, 3, 10, 9, 5, 0, 0, time.UTC),
+				Members: &integration.MemberTotals{Members: 118, Joined: 40, JoinedSinceLast: 3}}
 			if tt.status == integration.StatusHeld {
 				run.HeldReason = "12 of 20 active members would be closed"
 			}

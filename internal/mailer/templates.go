@@ -95,7 +95,10 @@ Leavers skipped: {{.Counts.SkippedLeavers}}
 Errors: {{.Counts.Errors}}
 Warnings: {{.Counts.Warnings}}
 Records in PeopleHR: {{.Counts.Total}}
-{{if .ErrorFile}}
+{{with .Members}}
+Joined since the last import: {{.JoinedSinceLast}}
+Joined so far: {{.Joined}} of {{.Members}} members
+{{end}}{{if .ErrorFile}}
 An error file lists the rows with errors or warnings: download it from the dashboard.
 {{end}}
 Dashboard: {{.Dashboard}}
@@ -114,6 +117,8 @@ Dashboard: {{.Dashboard}}
 <tr><td>Errors</td><td>{{.Counts.Errors}}</td></tr>
 <tr><td>Warnings</td><td>{{.Counts.Warnings}}</td></tr>
 <tr><td>Records in PeopleHR</td><td>{{.Counts.Total}}</td></tr>
+{{with .Members}}<tr><td>Joined since the last import</td><td>{{.JoinedSinceLast}}</td></tr>
+<tr><td>Joined so far</td><td>{{.Joined}} of {{.Members}} members</td></tr>{{end}}
 </table>
 {{if .ErrorFile}}<p>An error file lists the rows with errors or warnings: download it from the dashboard.</p>{{end}}
 <p><a href="{{.Dashboard}}">Open the dashboard</a></p>

@@ -107,9 +107,15 @@ func (r *runner) execute(ctx context.Context) error {
 		return err
 	}
 	plan := planner.Plan(members)
+	since, err := r.lastRunStart(ctx)
+	if err != nil {
+		return err
+	}
 	if plan.Held {
+		run.Members = memberTotals(members, nil, since)
 		return r.hold(ctx, plan)
 	}
+	run.Members = memberTotals(members, plan.Changes, since)
 	before := appliedBefore(members, run.RunID)
 	r.resumedEvents(members)
 	welcomes := owedWelcomes(members)
@@ -563,4 +569,46 @@ func (r *runner) cancelled(ctx context.Context) error {
 	r.run.FailureReason = "The PeopleHR key was revoked: the run stopped after its current batch."
 	r.log.Warn("run cancelled: key revoked", "applied", c.Created+c.Updated+c.Closed+c.Reactivated)
 	return r.end(ctx, true)
+}
+
+// lastRunStart is when the tenant's run before this one started: members
+// who joined after it joined "since the last import". Zero when there was
+// none.
+func (r *runner) lastRunStart(ctx context.Context) (time.Time, error) {
+	runs, _, err := r.w.store.ListRuns(ctx, r.run.TenantID, "", 2)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the last run: %w", err)
+	}
+	for _, prev := range runs {
+		if prev.RunID != r.run.RunID {
+			return prev.StartedAt, nil
+		}
+	}
+	return time.Time{}, nil
+}
+
+// memberTotals counts the directory as changes leave members: those who
+// are not leavers, those of them who joined, and who joined after since.
+func memberTotals(members []engine.Member, changes []engine.Change, since time.Time) *integration.MemberTotals {
+	t := &integration.MemberTotals{}
+	count := func(m *engine.Member, n int) {
+		if m == nil || m.Status == engine.StatusLeaver {
+			return
+		}
+		t.Members += n
+		if m.Accepted {
+			t.Joined += n
+			if m.JoinedAt.After(since) {
+				t.JoinedSinceLast += n
+			}
+		}
+	}
+	for i := range members {
+		count(&members[i], 1)
+	}
+	for i := range changes {
+		count(changes[i].Before, -1)
+		count(&changes[i].After, 1)
+	}
+	return t
 }

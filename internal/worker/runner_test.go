@@ -109,3 +109,45 @@ func TestFetchFailureReasons(t *testing.T) {
 		})
 	}
 }
+
+// The directory's totals as a plan leaves it: leavers are not members,
+// joined members count once, and "since the last import" is after since.
+func TestMemberTotals(t *testing.T) {
+	since := time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
+	joined := func(id string, at time.Time) engine.Member {
+		m := member(id, "r0", engine.KindUpdate, engine.StatusActive, engine.WelcomeSent)
+		m.Accepted, m.JoinedAt = true, at
+		return m
+	}
+	members := []engine.Member{
+		joined("J1", since.Add(-time.Hour)),  // before the last import
+		joined("J2", since.Add(time.Hour)),   // since
+		joined("J3", since.Add(2*time.Hour)), // since, and closed by this plan
+		member("I1", "r0", engine.KindCreate, engine.StatusInvited, engine.WelcomeSent),
+		member("L1", "r0", engine.KindClose, engine.StatusLeaver, engine.WelcomeSent),
+	}
+	closed := members[2]
+	closed.Status = engine.StatusLeaver
+	created := member("N1", "r1", engine.KindCreate, engine.StatusInvited, engine.WelcomeOwed)
+	rehired := members[4]
+	rehired.Status = engine.StatusActive
+	changes := []engine.Change{
+		{Kind: engine.KindClose, Before: &members[2], After: closed},
+		{Kind: engine.KindCreate, After: created},
+		{Kind: engine.KindReactivate, Before: &members[4], After: rehired},
+	}
+	for _, tc := range []struct {
+		name    string
+		changes []engine.Change
+		want    integration.MemberTotals
+	}{
+		{"held: nothing applied", nil, integration.MemberTotals{Members: 4, Joined: 3, JoinedSinceLast: 2}},
+		{"applied", changes, integration.MemberTotals{Members: 5, Joined: 2, JoinedSinceLast: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := memberTotals(members, tc.changes, since); *got != tc.want {
+				t.Errorf("totals %+v, want %+v", *got, tc.want)
+			}
+		})
+	}
+}

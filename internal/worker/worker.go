@@ -18,6 +18,7 @@ import (
 type Store interface {
 	GetIntegration(ctx context.Context, tenant string) (*integration.Integration, error)
 	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
+	ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error)
 	CreateRun(ctx context.Context, r *integration.Run) error
 	SaveRun(ctx context.Context, r *integration.Run) error
 	Members(ctx context.Context, tenant string) ([]engine.Member, error)

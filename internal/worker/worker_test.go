@@ -220,6 +220,9 @@ func TestARunCreatesMembersAndQueuesTheirEmails(t *testing.T) {
 	if run.Status != integration.StatusSucceeded || run.Counts != want || run.Summary != integration.MailOwed {
 		t.Fatalf("run %s %+v summary %s, want succeeded %+v", run.Status, run.Counts, run.Summary, want)
 	}
+	if run.Members == nil || *run.Members != (integration.MemberTotals{Members: 4}) {
+		t.Errorf("member totals %+v, want 4 members, none joined", run.Members)
+	}
 	stored, err := e.store.GetRun(context.Background(), tenant, "r1")
 	if err != nil || stored.Status != integration.StatusSucceeded || stored.Phase != "" || stored.Processed != stored.Total || stored.FinishedAt.IsZero() {
 		t.Errorf("stored run %v %+v", err, stored)
