@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,11 @@ import (
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/logging"
 )
+
+// openAPI documents the routes (routes_test.go checks they agree).
+//
+//go:embed openapi.json
+var openAPI []byte
 
 // Store reads members and redeems invitations.
 type Store interface {
@@ -59,6 +65,11 @@ func New(store Store, evs Events, authn Authenticator, log *slog.Logger) (*Serve
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.guard(rt.scope, rt.h))
 	}
+	// The contract, for the platform's engineers: no data, no token.
+	s.mux.HandleFunc("GET /platform/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPI)
+	})
 	// Answered in the API's shape, not the mux's text.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "not_found", "No such route."})
@@ -68,7 +79,8 @@ func New(store Store, evs Events, authn Authenticator, log *slog.Logger) (*Serve
 
 type handler func(w http.ResponseWriter, r *http.Request, tenant string) error
 
-// route is one documented route and the scope it requires.
+// route is one documented route and the scope it requires; routes_test.go
+// checks them against openapi.json and template.yaml.
 type route struct {
 	pattern string
 	scope   string

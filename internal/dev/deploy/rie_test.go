@@ -711,6 +711,9 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	if m := platform("PlatformFindMember", 200); m["employeeId"] != sampleEmployee {
 		t.Errorf("PlatformFindMember: %v", m)
 	}
+	if doc := platform("PlatformOpenAPI", 200); doc["openapi"] == nil {
+		t.Errorf("PlatformOpenAPI: %v", doc)
+	}
 
 	for dir, f := range fns {
 		f.Stop()
