@@ -86,6 +86,8 @@ func TestHostileRequestsGet4xxAndChangeNothing(t *testing.T) {
 			req{"GET", "/platform/tenants/" + id + "/members/E1", "", machine},
 			req{"GET", "/platform/tenants/acme/members/" + id, "", machine},
 			req{"GET", "/platform/tenants/acme/members?email=" + url.QueryEscape(id), "", machine},
+			req{"GET", "/platform/tenants/acme/members?changedSince=" + url.QueryEscape(id), "", machine},
+			req{"GET", "/platform/tenants/acme/members?limit=" + url.QueryEscape(id), "", machine},
 			req{"POST", "/platform/tenants/" + id + "/invitations/redeem", `{"token":"x"}`, machine})
 	}
 	// Each kind of token on the other's routes.
