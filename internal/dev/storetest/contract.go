@@ -47,6 +47,7 @@ type Store interface {
 	ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (engine.Member, error)
 	RedeemInvite(ctx context.Context, tenant, tokenHash string) (engine.Member, error)
 	MemberByEmail(ctx context.Context, tenant, email string) (engine.Member, error)
+	ChangedMembers(ctx context.Context, tenant, cursor string, limit int) ([]engine.Member, string, error)
 	ScheduleReminder(ctx context.Context, tenant, employeeID string, n int, at time.Time) error
 	DueReminders(ctx context.Context, bucket int, now time.Time) ([]integration.DueReminder, error)
 	ClaimReminder(ctx context.Context, tenant, employeeID string, n int, tokenHash string, expires time.Time) (engine.Member, error)

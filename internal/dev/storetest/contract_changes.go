@@ -12,16 +12,10 @@ import (
 	"github.com/peoplesync/peoplesync/internal/integration"
 )
 
-// changeReader is a store the platform pages changes from. It is asserted
-// here rather than listed in Store, which other ports' work edits.
-type changeReader interface {
-	ChangedMembers(ctx context.Context, tenant, cursor string, limit int) ([]engine.Member, string, error)
-}
-
 // readChanges reads pages of changes from cursor until one is empty, and
 // returns the members read, in the order read, and the cursor to go on
 // from.
-func readChanges(t *testing.T, s changeReader, tenant, cursor string, limit int) ([]engine.Member, string) {
+func readChanges(t *testing.T, s Store, tenant, cursor string, limit int) ([]engine.Member, string) {
 	t.Helper()
 	var all []engine.Member
 	for range 50 {
@@ -51,10 +45,6 @@ func distinct(ms []engine.Member) []string {
 }
 
 func testChangedMembers(t *testing.T, s Store, clk *Clock) {
-	cs, ok := s.(changeReader)
-	if !ok {
-		t.Fatalf("%T reads no changes", s)
-	}
 	ctx := context.Background()
 	for _, run := range [][]string{{"E1", "E2"}, {"E3"}, {"E4", "E5"}} {
 		var ms []engine.Member
@@ -67,11 +57,11 @@ func testChangedMembers(t *testing.T, s Store, clk *Clock) {
 	apply(t, s, "t2", Creates(NewMember("OTHER", "o@x.example"))...)
 	clk.Add(time.Hour)
 
-	all, cursor := readChanges(t, cs, "t1", "", 2)
+	all, cursor := readChanges(t, s, "t1", "", 2)
 	if got := distinct(all); !slices.Equal(got, []string{"E1", "E2", "E3", "E4", "E5"}) {
 		t.Fatalf("from the start: %v", got)
 	}
-	if again, next := readChanges(t, cs, "t1", cursor, 2); len(again) != 0 || next == "" {
+	if again, next := readChanges(t, s, "t1", cursor, 2); len(again) != 0 || next == "" {
 		t.Errorf("nothing changed, yet: %v (next %q)", ids(again), next)
 	}
 
@@ -82,22 +72,22 @@ func testChangedMembers(t *testing.T, s Store, clk *Clock) {
 		Change(engine.KindClose, stored[3], leave),
 		Change(engine.KindUpdate, stored[4], func(m *engine.Member) { m.Values[engine.LastName] = "Okafor" }),
 	)
-	if early, _ := readChanges(t, cs, "t1", cursor, 2); len(early) != 0 {
+	if early, _ := readChanges(t, s, "t1", cursor, 2); len(early) != 0 {
 		t.Errorf("changes shown within the lag: %v", ids(early))
 	}
 	clk.Add(2 * time.Minute)
-	changed, next := readChanges(t, cs, "t1", cursor, 2)
+	changed, next := readChanges(t, s, "t1", cursor, 2)
 	if got := ids(changed); !slices.Equal(got, []string{"E2", "E4", "E5"}) {
 		t.Fatalf("changed since: %v, want E2 E4 E5 (in the order written)", got)
 	}
 	if changed[0].Values[engine.JobTitle] != "Lead" || changed[1].Status != engine.StatusLeaver {
 		t.Errorf("changes read as %+v", changed)
 	}
-	if after, _ := readChanges(t, cs, "t1", next, 2); len(after) != 0 {
+	if after, _ := readChanges(t, s, "t1", next, 2); len(after) != 0 {
 		t.Errorf("after the changes: %v", ids(after))
 	}
 
-	if other, _ := readChanges(t, cs, "t2", "", 2); !slices.Equal(ids(other), []string{"OTHER"}) {
+	if other, _ := readChanges(t, s, "t2", "", 2); !slices.Equal(ids(other), []string{"OTHER"}) {
 		t.Errorf("t2's changes: %v", ids(other))
 	}
 	for _, tc := range []struct{ name, cursor string }{
@@ -106,7 +96,7 @@ func testChangedMembers(t *testing.T, s Store, clk *Clock) {
 		{"cut short", cursor[:len(cursor)/2]},
 		{"garbage", base64.RawURLEncoding.EncodeToString([]byte(`{"after":"yesterday"}`))},
 	} {
-		if _, _, err := cs.ChangedMembers(ctx, "t1", tc.cursor, 2); !errors.Is(err, integration.ErrBadCursor) {
+		if _, _, err := s.ChangedMembers(ctx, "t1", tc.cursor, 2); !errors.Is(err, integration.ErrBadCursor) {
 			t.Errorf("%s cursor: %v, want a bad cursor", tc.name, err)
 		}
 	}
