@@ -107,18 +107,7 @@ func unbracket(s string) string {
 // authorizer lets through a token without iat or valid for a century, so
 // the lifetime is checked here before MachineFromClaims.
 func MachineFromGatewayClaims(claims map[string]string) (Machine, error) {
-	iat, err := numericDate(claims, "iat")
-	if err != nil {
-		return Machine{}, err
-	}
-	exp, err := numericDate(claims, "exp")
-	if err != nil {
-		return Machine{}, err
-	}
-	if exp.IsZero() {
-		return Machine{}, fmt.Errorf("%w: missing exp claim", ErrUnauthenticated)
-	}
-	if err := checkLifetime(iat, exp); err != nil {
+	if err := gatewayLifetime(claims); err != nil {
 		return Machine{}, err
 	}
 	return MachineFromClaims(claims)
