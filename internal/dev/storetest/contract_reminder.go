@@ -3,7 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
-	"sync"
+	"fmt"
 	"testing"
 	"time"
 
@@ -117,24 +117,10 @@ func testReminders(t *testing.T, s Store, clk *Clock) {
 func testConcurrentReminderClaims(t *testing.T, s Store, clk *Clock) {
 	apply(t, s, "t1", Creates(NewMember("E1", "e1@x.example"))...)
 	sendWelcome(t, s, clk, "t1", "E1", "h1")
-	const mailers = 8
-	errs := make([]error, mailers)
-	var wg sync.WaitGroup
-	for i := range mailers {
-		wg.Go(func() {
-			_, errs[i] = s.ClaimReminder(context.Background(), "t1", "E1", 1, "r"+string(rune('a'+i)), clk.Now().Add(time.Hour))
-		})
-	}
-	wg.Wait()
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, integration.ErrConflict):
-			t.Errorf("claim: %v", err)
-		}
-	}
+	won := race(t, integration.ErrConflict, func(i int) error {
+		_, err := s.ClaimReminder(context.Background(), "t1", "E1", 1, fmt.Sprintf("r%d", i), clk.Now().Add(time.Hour))
+		return err
+	})
 	if won != 1 {
 		t.Errorf("%d mailers claimed the reminder, want 1", won)
 	}
