@@ -1,8 +1,8 @@
 // Members, a page at a time, and each member's provisioning log. The log
 // shows personal values (old and new) to the tenant's admin: they are put
 // in the page as text and kept nowhere else, so they go with the page.
-import { api, ApiError } from './api.js';
-import { h, replace, notice, when, day, badge } from './ui.js';
+import { api, ApiError, sessionToken } from './api.js';
+import { h, replace, notice, when, day, badge, busy, confirmDialog, uid } from './ui.js';
 import { fieldLabels, label, logActionLabels, memberStatusLabels, welcomeLabels } from './labels.js';
 
 const pageSize = 25;
@@ -55,6 +55,41 @@ function pager(prefix, what, fetchPage, show) { // what: newer, older, [one, man
   return { load, elements: [position, h('nav', { 'aria-label': what[3], class: 'actions' }, newer, older)] };
 }
 
+// post sends a POST to an invitation route as api.js's calls do (the
+// session's token, the API's error envelope) and answers its JSON body.
+// A refused token is handed to the shell by a read through api.js, which
+// signs the tab out.
+async function post(path) {
+  const headers = { Accept: 'application/json' };
+  const token = sessionToken();
+  if (token) headers.Authorization = 'Bearer ' + token;
+  let resp;
+  try {
+    resp = await fetch(path, { method: 'POST', headers, cache: 'no-store', credentials: 'omit' });
+  } catch {
+    throw new ApiError(0, { error: { message: 'The service could not be reached. Check your connection and try again.' } });
+  }
+  let data = null;
+  try {
+    const text = await resp.text();
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!resp.ok) {
+    if (resp.status === 401) api.integration().catch(() => {});
+    throw new ApiError(resp.status, data);
+  }
+  return data;
+}
+
+const resendOne = (employeeId) => post('/members/' + encodeURIComponent(employeeId) + '/invitation');
+const resendAll = () => post('/invitations/resend');
+
+// maxResendCalls bounds a resend to everyone: each call works for up to
+// 15 seconds and says whether it saw every invited member.
+const maxResendCalls = 10;
+
 // The members: filtered by status, a page at a time, each linking to
 // their provisioning log.
 export async function membersView(ctx) {
@@ -82,26 +117,118 @@ export async function membersView(ctx) {
     h('h1', { tabindex: '-1' }, 'Members'),
     ctx.message ? notice('success', null, h('p', {}, ctx.message)) : null,
     h('p', { class: 'lead' }, 'The members your PeopleHR imports created, by employee ID. Open a member’s provisioning log to see what each import did to them, and why. Times are in ', tz, '.'),
+    resendAllSection(integ),
     filter,
     table,
     pages.elements);
   await pages.load(0);
 }
 
+// notJoinedText says how many members have not joined, from the last
+// import's count of the directory, or everyone when no import counted it.
+function notJoinedText(integ) {
+  const m = integ.lastRun && integ.lastRun.members;
+  if (!m || typeof m.members !== 'number' || typeof m.joined !== 'number') return null;
+  return Math.max(0, m.members - m.joined);
+}
+
+// resendAllSection offers to resend the invitation of every invited member
+// who has not joined, once the admin has confirmed how many that is.
+function resendAllSection(integ) {
+  const button = h('button', { type: 'button', class: 'button secondary', id: 'resend-all' }, 'Resend to everyone who has not joined');
+  const result = h('p', { id: 'resend-all-result', class: 'outcome', role: 'status', 'aria-live': 'polite' });
+  button.addEventListener('click', async () => {
+    const n = notJoinedText(integ);
+    const who = n === null ? 'everyone invited who has not joined' : `${n} ${n === 1 ? 'member' : 'members'} who ${n === 1 ? 'has' : 'have'} not joined`;
+    const yes = await confirmDialog({
+      title: n === null ? 'Resend the invitation to everyone who has not joined?' : `Resend the invitation to ${who}?`,
+      body: `The invitation goes again to ${who}${n === null ? '' : ' (as counted by the last import)'}, each with a fresh link: the link they had stops working. Members whose invitation was resent in the last 24 hours, or is on its way, are skipped.`,
+      yes: 'Resend the invitations',
+    });
+    if (!yes) return;
+    result.classList.remove('outcome-error');
+    await busy(button, 'Resending…', async () => {
+      let resent = 0;
+      let last = null;
+      try {
+        for (let i = 0; i < maxResendCalls; i += 1) {
+          // Each call starts again from the first member: those resent by an
+          // earlier call are among the next one's skipped.
+          const before = resent;
+          last = await resendAll();
+          resent += last.resent || 0;
+          last.skippedNew = Math.max(0, (last.skipped || 0) - before);
+          if (last.complete) break;
+        }
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        result.classList.add('outcome-error');
+        result.textContent = `${resent ? `Resent to ${resent} before a problem. ` : ''}Not every invitation was resent: ${err.message}`;
+        return;
+      }
+      result.textContent = `Resent to ${resent}; ${last.skippedNew} skipped (resent in the last day, or on its way).`
+        + (last.complete ? '' : ' Some members were not reached in time: press the button again for the rest.');
+    });
+    button.focus();
+  });
+  return h('section', { class: 'card', id: 'resend-all-card', 'aria-labelledby': 'resend-all-title' },
+    h('h2', { id: 'resend-all-title' }, 'Invitations'),
+    h('p', {}, 'Invited members get reminders on their own when reminders are on in the settings. To send the invitation again now, with a fresh link, use the button on a member, or:'),
+    h('div', { class: 'actions' }, button),
+    result);
+}
+
+// invitationCell shows a member's welcome email, when it was first sent
+// and how many reminders followed, and for an invited member who has not
+// joined, a button that sends it again.
+function invitationCell(m, id, tz) {
+  const local = (iso) => when(iso, tz).replace(` (${tz})`, '');
+  const cell = h('td', { class: 'invitation' },
+    label(welcomeLabels, m.welcome),
+    m.invitedAt ? h('span', { class: 'hint block' }, `Invited ${local(m.invitedAt)}`) : null,
+    m.reminders > 0 ? h('span', { class: 'hint block', 'data-reminders': String(m.reminders) }, `${m.reminders} ${m.reminders === 1 ? 'reminder' : 'reminders'} sent`) : null);
+  if (m.status !== 'invited' || m.joinedAt) return cell;
+  const outcomeId = uid('resend-outcome');
+  // Named in full by aria-label: busy() swaps the text while it works.
+  const button = h('button', { type: 'button', class: 'button secondary compact', 'data-resend': id, 'aria-describedby': outcomeId,
+    'aria-label': `Resend invitation to ${memberName(m.fields) || id}` }, 'Resend invitation');
+  const outcome = h('span', { class: 'outcome block', id: outcomeId, role: 'status', 'aria-live': 'polite' });
+  button.addEventListener('click', async () => {
+    replace(outcome);
+    outcome.classList.remove('outcome-error');
+    await busy(button, 'Sending…', async () => {
+      try {
+        await resendOne(id);
+        outcome.textContent = 'Queued: the invitation goes again in a moment, with a fresh link.';
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        outcome.classList.add('outcome-error');
+        outcome.textContent = err.message;
+      }
+    });
+    // busy disabled the button while it worked, which drops the focus.
+    button.focus();
+  });
+  cell.append(h('span', { class: 'block resend' }, button), outcome);
+  return cell;
+}
+
 function membersTable(members, tz, status) {
+  const local = (iso) => when(iso, tz).replace(` (${tz})`, '');
   return h('table', { class: 'members', id: 'members-table' },
     h('caption', { class: 'visually-hidden' }, status ? `Members: ${status}, by employee ID` : 'Members, by employee ID'),
     h('thead', {}, h('tr', {},
-      ['Employee ID', 'Name', 'Email address', 'Status', 'Welcome email', 'Last changed'].map((c) => h('th', { scope: 'col' }, c)))),
+      ['Employee ID', 'Name', 'Email address', 'Status', 'Invitation', 'Joined', 'Last changed'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, members.map((m) => {
       const id = m.fields.employeeId || '';
       return h('tr', { 'data-member': id },
         h('th', { scope: 'row' }, h('a', { href: logHref(id) }, id, hidden(`: provisioning log of ${memberName(m.fields) || id}`))),
         h('td', {}, memberName(m.fields) || '—'),
-        h('td', {}, m.fields.email || '—'),
+        h('td', { class: 'email' }, m.fields.email || '—'),
         h('td', {}, label(memberStatusLabels, m.status), m.status === 'leaver' && m.leftOn ? h('span', { class: 'hint block' }, `Left ${day(m.leftOn)}`) : null),
-        h('td', {}, label(welcomeLabels, m.welcome)),
-        h('td', { class: 'nowrap' }, when(m.updatedAt || m.createdAt, tz).replace(` (${tz})`, '')));
+        invitationCell(m, id, tz),
+        h('td', { class: 'nowrap joined' }, m.joinedAt ? local(m.joinedAt) : h('span', { class: 'hint' }, 'Not yet')),
+        h('td', { class: 'nowrap' }, local(m.updatedAt || m.createdAt)));
     })));
 }
 
@@ -154,7 +281,9 @@ function memberSummary(m, id, tz) {
       h('dt', {}, 'Email address'), h('dd', {}, m.fields.email || '—'),
       h('dt', {}, 'Status'), h('dd', { id: 'member-status' }, label(memberStatusLabels, m.status),
         m.leftOn ? `, left on ${day(m.leftOn)}` : '', m.purgeOn ? `, account deleted on ${day(m.purgeOn)}` : ''),
-      h('dt', {}, 'Welcome email'), h('dd', {}, label(welcomeLabels, m.welcome)),
+      h('dt', {}, 'Welcome email'), h('dd', {}, label(welcomeLabels, m.welcome),
+        m.invitedAt ? `, first sent ${when(m.invitedAt, tz)}` : '', m.reminders > 0 ? `, ${m.reminders} ${m.reminders === 1 ? 'reminder' : 'reminders'} sent` : ''),
+      h('dt', {}, 'Joined'), h('dd', { id: 'member-joined' }, m.joinedAt ? when(m.joinedAt, tz) : 'Not yet'),
       h('dt', {}, 'Created'), h('dd', {}, when(m.createdAt, tz))));
 }
 

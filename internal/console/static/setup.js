@@ -159,6 +159,11 @@ async function settingsStep(ctx, integ, body, etag) {
     h('legend', {}, 'When to send the welcome email'),
     timingRadio('on_creation', 'At the first import that finds the new member.'),
     timingRadio('on_start_date', `For pre-hires: the account is created at once and the email goes on their start date, in your time zone. Members who have already started get it at once.`));
+  // Reminders follow the first invitation: with no welcome email there is
+  // none to remind of, so the choice hides with the welcome's timing.
+  const reminders = checkbox('inviteReminders', 'Remind invited members who have not joined (on the 3rd and 10th day, at 09:00 local time)',
+    s.inviteReminders !== false,
+    'Counted from their first invitation, at 09:00 in the time zone above. Members who have joined or left get no reminder.');
   // PeopleHR's fields are read (a call to PeopleHR) only once a rule is
   // there to choose one for.
   const scope = scopeEditor(s.scope || [], integ.key ? ctx.signal : null);
@@ -180,6 +185,7 @@ async function settingsStep(ctx, integ, body, etag) {
       checkbox('welcomeEmail', 'Send new members a welcome email', s.welcomeEmail,
         'With a one-time link to set their password. When off, new members are created active with no email.'),
       welcomeTimingGroup,
+      reminders,
       field('summaryRecipients', 'Also send the import summary to', h('textarea', { id: 'summaryRecipients', name: 'summaryRecipients', rows: '3', autocomplete: 'off', spellcheck: 'false' },
         (s.summaryRecipients || []).join('\n')),
       `You get the summary of every import. Add other addresses here, one per line.`),
@@ -197,6 +203,7 @@ async function settingsStep(ctx, integ, body, etag) {
   const syncWeekday = () => {
     weekdayField.hidden = !form.querySelector('#frequency-weekly').checked;
     welcomeTimingGroup.hidden = !form.querySelector('#welcomeEmail').checked;
+    reminders.hidden = welcomeTimingGroup.hidden;
   };
   form.addEventListener('change', syncWeekday);
   syncWeekday();
@@ -213,6 +220,7 @@ async function settingsStep(ctx, integ, body, etag) {
       welcomeEmail: form.querySelector('#welcomeEmail').checked,
       summaryRecipients: form.querySelector('#summaryRecipients').value.split(/[\n,;]+/).map((a) => a.trim()).filter(Boolean),
       emailWhenNothingChanged: form.querySelector('#emailWhenNothingChanged').checked,
+      inviteReminders: form.querySelector('#inviteReminders').checked,
       closeMissingMembers: form.querySelector('#closeMissingMembers').checked,
       massChangeThresholdPercent: /^-?\d+(\.\d+)?$/.test(threshold) ? Number(threshold) : threshold,
       scope: scope.value(),
@@ -589,7 +597,7 @@ async function reviewStep(ctx, integ, body) {
         h('dt', {}, 'Schedule'), h('dd', {}, scheduleText(s)),
         h('dt', {}, 'Date format'), h('dd', {}, s.dateFormat),
         h('dt', {}, 'Welcome emails'), h('dd', { id: 'review-welcome' }, s.welcomeEmail
-          ? `On, sent ${(s.welcomeTiming === 'on_start_date' ? 'on the member’s start date' : 'when the member is created')}` : 'Off'),
+          ? `On, sent ${(s.welcomeTiming === 'on_start_date' ? 'on the member’s start date' : 'when the member is created')}${s.inviteReminders === false ? ', no reminders' : ', with reminders on the 3rd and 10th day'}` : 'Off'),
         h('dt', {}, 'Left out of the programme'), h('dd', { id: 'review-scope' }, (s.scope || []).length
           ? h('ul', { class: 'plain' }, s.scope.map((r) => h('li', {}, scopeRuleText(r))))
           : 'No one: every employee in PeopleHR is in'),

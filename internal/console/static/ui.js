@@ -201,3 +201,29 @@ export function confirmDialog({ title, body, yes, danger = false }) {
     dialog.showModal();
   });
 }
+
+// svgEl builds an SVG element as h builds an HTML one: attributes are set as
+// SVG presentation attributes (never a style), children as text.
+const svgNS = 'http://www.w3.org/2000/svg';
+export function svgEl(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(svgNS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+// dayOf is the calendar day (yyyy-mm-dd) of an RFC 3339 time in the given
+// IANA zone, '' for no time.
+export function dayOf(iso, timeZone) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  try {
+    return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: timeZone || undefined }).format(d);
+  } catch {
+    return d.toISOString().slice(0, 10);
+  }
+}
