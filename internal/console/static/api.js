@@ -166,6 +166,10 @@ export const api = {
     return call('GET', '/members?' + new URLSearchParams(q), { signal });
   },
   member: (employeeId, signal) => call('GET', '/members/' + encodeURIComponent(employeeId), { signal }),
+  // Invitations sent again with a fresh link: one member's, or everyone's
+  // who has not joined (answers {resent, skipped, complete}).
+  resendInvitation: (employeeId) => call('POST', '/members/' + encodeURIComponent(employeeId) + '/invitation'),
+  resendAll: () => call('POST', '/invitations/resend'),
   // A member's provisioning log, newest first. It holds personal values
   // for the admin's eyes: shown on the page, never kept by the browser.
   memberLog: (employeeId, cursor, limit = 20, signal) =>

@@ -1,7 +1,7 @@
 // Members, a page at a time, and each member's provisioning log. The log
 // shows personal values (old and new) to the tenant's admin: they are put
 // in the page as text and kept nowhere else, so they go with the page.
-import { api, ApiError, sessionToken } from './api.js';
+import { api, ApiError } from './api.js';
 import { h, replace, notice, when, day, badge, busy, confirmDialog, uid } from './ui.js';
 import { fieldLabels, label, logActionLabels, memberStatusLabels, welcomeLabels } from './labels.js';
 
@@ -54,37 +54,6 @@ function pager(prefix, what, fetchPage, show) { // what: newer, older, [one, man
   older.addEventListener('click', () => load(at + 1, older));
   return { load, elements: [position, h('nav', { 'aria-label': what[3], class: 'actions' }, newer, older)] };
 }
-
-// post sends a POST to an invitation route as api.js's calls do (the
-// session's token, the API's error envelope) and answers its JSON body.
-// A refused token is handed to the shell by a read through api.js, which
-// signs the tab out.
-async function post(path) {
-  const headers = { Accept: 'application/json' };
-  const token = sessionToken();
-  if (token) headers.Authorization = 'Bearer ' + token;
-  let resp;
-  try {
-    resp = await fetch(path, { method: 'POST', headers, cache: 'no-store', credentials: 'omit' });
-  } catch {
-    throw new ApiError(0, { error: { message: 'The service could not be reached. Check your connection and try again.' } });
-  }
-  let data = null;
-  try {
-    const text = await resp.text();
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!resp.ok) {
-    if (resp.status === 401) api.integration().catch(() => {});
-    throw new ApiError(resp.status, data);
-  }
-  return data;
-}
-
-const resendOne = (employeeId) => post('/members/' + encodeURIComponent(employeeId) + '/invitation');
-const resendAll = () => post('/invitations/resend');
 
 // maxResendCalls bounds a resend to everyone: each call works for up to
 // 15 seconds and says whether it saw every invited member.
@@ -155,7 +124,7 @@ function resendAllSection(integ) {
           // Each call starts again from the first member: those resent by an
           // earlier call are among the next one's skipped.
           const before = resent;
-          last = await resendAll();
+          last = await api.resendAll();
           resent += last.resent || 0;
           last.skippedNew = Math.max(0, (last.skipped || 0) - before);
           if (last.complete) break;
@@ -198,7 +167,7 @@ function invitationCell(m, id, tz) {
     outcome.classList.remove('outcome-error');
     await busy(button, 'Sending…', async () => {
       try {
-        await resendOne(id);
+        await api.resendInvitation(id);
         outcome.textContent = 'Queued: the invitation goes again in a moment, with a fresh link.';
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
