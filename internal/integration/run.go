@@ -48,6 +48,9 @@ const (
 	TriggerSchedule Trigger = "schedule"
 	TriggerManual   Trigger = "manual"
 	TriggerApproval Trigger = "approval"
+	// TriggerPeopleHRChange is a run PeopleHR's change notifications
+	// asked for (the tenant's listener URL).
+	TriggerPeopleHRChange Trigger = "peoplehr_change"
 )
 
 // Run is one import.
@@ -122,6 +125,9 @@ type Job struct {
 	Trigger  Trigger `json:"trigger"`
 	// Approves names the held run an approval run applies.
 	Approves string `json:"approves,omitempty"`
+	// NotBefore is when a change run's window of notifications closes:
+	// the worker waits for it, so the run reads what each of them names.
+	NotBefore time.Time `json:"notBefore,omitzero"`
 }
 
 // idTime is a run id's time: fixed-width digits to the microsecond, so ids
@@ -136,6 +142,20 @@ func idTime(t time.Time) string {
 // same id, so a scheduler that ticks twice queues one run.
 func SlotRunID(slot time.Time) string {
 	return idTime(slot) + "-schedule"
+}
+
+// ChangeWindow is how long PeopleHR's change notifications of a tenant are
+// gathered into one run: a burst of them (a payroll upload, a leaver's
+// many field changes) is one read of PeopleHR, a minute at worst.
+const ChangeWindow = 20 * time.Second
+
+// ChangeJob is the run a notification received at now asks for: the one
+// of its window, whose id every notification in the window shares (the
+// FIFO queue deduplicates them into one job), not before the window ends.
+func ChangeJob(tenant string, now time.Time) Job {
+	start := now.UTC().Truncate(ChangeWindow)
+	return Job{TenantID: tenant, RunID: idTime(start) + "-" + string(TriggerPeopleHRChange),
+		Trigger: TriggerPeopleHRChange, NotBefore: start.Add(ChangeWindow)}
 }
 
 // NewRunID is a run id that sorts by time, so a tenant's history reads

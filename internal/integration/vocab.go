@@ -15,7 +15,9 @@ func RunStatuses() []Status {
 func Phases() []Phase { return []Phase{PhaseFetching, PhasePlanning, PhaseApplying, PhaseEmailing} }
 
 // Triggers are every Trigger.
-func Triggers() []Trigger { return []Trigger{TriggerSchedule, TriggerManual, TriggerApproval} }
+func Triggers() []Trigger {
+	return []Trigger{TriggerSchedule, TriggerManual, TriggerApproval, TriggerPeopleHRChange}
+}
 
 // States are every integration State.
 func States() []State { return []State{StateDraft, StateLive, StateNeedsReauthorization} }

@@ -19,6 +19,7 @@ export const triggerLabels = {
   schedule: 'Scheduled',
   manual: 'Import data now',
   approval: 'Approval',
+  peoplehr_change: 'Changed in PeopleHR',
 };
 
 export const phaseLabels = {

@@ -54,6 +54,10 @@ type Store interface {
 	FinishReminder(ctx context.Context, tenant, employeeID string, n int, to integration.MailState) error
 	CancelReminders(ctx context.Context, tenant, employeeID string) error
 	ResendInvite(ctx context.Context, tenant, employeeID string) error
+	PutListener(ctx context.Context, tenant, hash string) (*integration.Listener, error)
+	DeleteListener(ctx context.Context, tenant string) error
+	GetListener(ctx context.Context, tenant string) (*integration.Listener, error)
+	ListenerTenant(ctx context.Context, hash string) (string, error)
 	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
 	ClaimSummary(ctx context.Context, tenant, runID string) error
 	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
@@ -128,6 +132,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"reminders", testReminders},
 		{"concurrency: reminder claims at once", testConcurrentReminderClaims},
 		{"resends", testResends},
+		{"listeners", testListeners},
 		{"mail claims", testMailClaims},
 		{"summary copies", testSummaryCopies},
 		{"daily mail quotas", testMailQuotas},

@@ -51,6 +51,10 @@ type Memory struct {
 	liveInvite map[id]string
 	// invitations are the members' invitation histories.
 	invitations map[id]invitation
+	// listeners are the tenants' listeners; hooks find a tenant by its
+	// listener's hash.
+	listeners map[string]listener
+	hooks     map[string]string
 }
 
 var _ Store = (*Memory)(nil)
@@ -92,6 +96,8 @@ func NewMemory(now func() time.Time) *Memory {
 		invites:      map[id]invite{},
 		liveInvite:   map[id]string{},
 		invitations:  map[id]invitation{},
+		listeners:    map[string]listener{},
+		hooks:        map[string]string{},
 	}
 }
 
