@@ -33,7 +33,8 @@ const (
 	// deadline, for the request that follows the wait.
 	throttleMargin = 10 * time.Second
 
-	actionGetAllEmployeeDetail = "GetAllEmployeeDetail"
+	actionGetAllEmployeeDetail  = "GetAllEmployeeDetail"
+	actionGetEmployeeDetailByID = "GetEmployeeDetailById"
 
 	// drainLimit bounds how much of an error response is read so the
 	// connection can be reused without trusting the server's body size.
@@ -192,12 +193,18 @@ type getAllRequest struct {
 func (c *Client) FetchAll(ctx context.Context, apiKey string, start func() func(rec map[string]string) error) (int, error) {
 	// Marshalling strings and a bool cannot fail.
 	body, _ := json.Marshal(getAllRequest{APIKey: apiKey, Action: actionGetAllEmployeeDetail, IncludeLeavers: true})
+	return c.call(ctx, apiKey, actionGetAllEmployeeDetail, body, start)
+}
+
+// call makes one logical call of action, retrying and waiting out the rate
+// limit as FetchAll describes, and returns what FetchAll returns.
+func (c *Client) call(ctx context.Context, apiKey, action string, body []byte, start func() func(rec map[string]string) error) (int, error) {
 	var spent retries
 	for attempt := 1; ; attempt++ {
 		began := time.Now()
 		n, err := c.attempt(ctx, body, start())
 		attrs := []slog.Attr{
-			slog.String("action", actionGetAllEmployeeDetail),
+			slog.String("action", action),
 			slog.Int("attempt", attempt),
 			slog.Duration("duration", time.Since(began)),
 		}
@@ -210,7 +217,7 @@ func (c *Client) FetchAll(ctx context.Context, apiKey string, start func() func(
 			return 0, err
 		}
 		if ctx.Err() != nil {
-			return 0, fmt.Errorf("peoplehr: fetching employees: %w", context.Cause(ctx))
+			return 0, fmt.Errorf("peoplehr: calling %s: %w", action, context.Cause(ctx))
 		}
 		perr.Attempts, perr.Waited = attempt, spent.throttled
 		delay, again := c.next(ctx, perr, &spent)

@@ -5,7 +5,10 @@
 // (ErrInvalidKey, ErrMissingPermission, ErrRateLimited, ErrUnavailable)
 // that setup and the import branch on. Outages are retried with backoff;
 // PeopleHR's rate limit is waited out apart, as long as the call's
-// deadline allows.
+// deadline allows. FetchEmployee re-reads one employee
+// (GetEmployeeDetailById) when a change notification names it, through
+// the same retries and decoder, and says ErrEmployeeNotFound when
+// PeopleHR no longer knows the employee.
 //
 // The whole directory comes back in one response with no paging, so the body
 // is never held in memory: records are handed to the caller one at a time and

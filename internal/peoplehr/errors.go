@@ -31,6 +31,10 @@ var (
 	// JSON, or not its envelope (an HTML page from a proxy, a changed
 	// format). Retrying at once would get the same answer.
 	ErrMalformed = errors.New("peoplehr: malformed response")
+	// ErrEmployeeNotFound: FetchEmployee asked for an employee PeopleHR
+	// does not know (Status 5 "EmployeeId does not exists.", Status 10,
+	// or an empty Result). The sync treats the employee as deleted.
+	ErrEmployeeNotFound = errors.New("peoplehr: employee not found")
 )
 
 // PeopleHR's in-band statuses that change what the client does; the others
@@ -83,6 +87,8 @@ func (e *Error) Error() string {
 		b.WriteString("PeopleHR is limiting API calls for this company (about 30 a minute)")
 	case e.kind == ErrMalformed:
 		b.WriteString("PeopleHR sent a malformed response")
+	case e.kind == ErrEmployeeNotFound:
+		b.WriteString("PeopleHR has no employee with this ID")
 	default:
 		b.WriteString("PeopleHR request failed")
 	}
@@ -156,6 +162,16 @@ func rateLimitMessage(message string) bool {
 	aboutCalls := strings.Contains(m, "call") || strings.Contains(m, "request")
 	return strings.Contains(m, "rate limit") || strings.Contains(m, "per minute") ||
 		aboutCalls && (strings.Contains(m, "limited to") || strings.Contains(m, "too many"))
+}
+
+// employeeUnknownMessage reports whether an in-band error says the
+// requested employee does not exist, as opposed to an ID PeopleHR refused
+// ("EmployeeId contains invalid data.", "... cannot be empty."). It is
+// only asked about FetchEmployee: FetchAll names no employee.
+func employeeUnknownMessage(status int, message string) bool {
+	m := strings.ToLower(message)
+	return status == statusValidation && strings.Contains(m, "employee") &&
+		(strings.Contains(m, "does not exist") || strings.Contains(m, "not found"))
 }
 
 // httpKind classifies a non-200 HTTP status.

@@ -17,7 +17,7 @@ import (
 const testKey = "3f2b8c1e-9d4a-4e7b-8c6d-5a1f0e2d3c4b"
 
 // sentinels are the errors callers branch on; an *Error matches at most one.
-var sentinels = []error{peoplehr.ErrInvalidKey, peoplehr.ErrMissingPermission, peoplehr.ErrRateLimited, peoplehr.ErrUnavailable, peoplehr.ErrMalformed}
+var sentinels = []error{peoplehr.ErrInvalidKey, peoplehr.ErrMissingPermission, peoplehr.ErrRateLimited, peoplehr.ErrUnavailable, peoplehr.ErrMalformed, peoplehr.ErrEmployeeNotFound}
 
 // response is one canned HTTP answer.
 type response struct {
