@@ -367,7 +367,12 @@ func (r *runner) finish(ctx context.Context, plan engine.Plan, in *integration.I
 		"unchanged", c.Unchanged, "closed", c.Closed, "reactivated", c.Reactivated,
 		"skippedLeavers", c.SkippedLeavers, "errors", c.Errors, "warnings", c.Warnings, "total", c.Total,
 		"resumed", r.resumed, "durationMs", r.w.now().Sub(run.StartedAt).Milliseconds())
-	return r.end(ctx, c.Changed() || c.Errors > 0 || c.Warnings > 0 || in.Settings.EmailWhenNothingChanged)
+	// A change run sends no summary of its own: PeopleHR's notifications
+	// can start one every 20 seconds, and the scheduled import's summary
+	// tells the admin what the directory has become. Held ones still do:
+	// they wait for the admin.
+	summary := c.Changed() || c.Errors > 0 || c.Warnings > 0 || in.Settings.EmailWhenNothingChanged
+	return r.end(ctx, summary && run.Trigger != integration.TriggerPeopleHRChange)
 }
 
 // end records the finished run and queues its summary if one is owed. The

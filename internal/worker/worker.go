@@ -124,6 +124,9 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 		return nil, fmt.Errorf("job without a valid tenant or run id")
 	}
 	log := logging.For(ctx, w.log).With("tenantId", job.TenantID, "runId", job.RunID)
+	if err := w.awaitWindow(ctx, job); err != nil {
+		return nil, err
+	}
 	run, err := w.startRun(ctx, job)
 	if err != nil {
 		return nil, err
@@ -162,6 +165,25 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 		log.Warn("lease not released: it will expire", "error", relErr)
 	}
 	return run, err
+}
+
+// awaitWindow waits, for a change run, until its window of notifications
+// has closed, so the run reads PeopleHR after every change they name; a
+// window never lasts longer than integration.ChangeWindow, whatever the job
+// says.
+func (w *Worker) awaitWindow(ctx context.Context, job integration.Job) error {
+	wait := min(job.NotBefore.Sub(w.now()), integration.ChangeWindow)
+	if job.Trigger != integration.TriggerPeopleHRChange || wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // heartbeat renews the lease until ctx ends. A lost lease stops the run,

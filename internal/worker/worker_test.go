@@ -542,3 +542,48 @@ func TestNewRefusesMissingPortsAndSpacings(t *testing.T) {
 		t.Error("a worker that saves progress every 0s")
 	}
 }
+
+// A change run waits for its window to close (on the real clock, at most
+// integration.ChangeWindow), then imports like any run, sends the welcomes
+// it owes and no summary of its own; a held one still tells the admin.
+func TestAChangeRunWaitsForItsWindowAndSendsNoSummary(t *testing.T) {
+	e := newEnv(t, staff(3))
+	change := integration.ChangeJob(tenant, e.clk.Now())
+	// The window closes 50 ms after now, on the clock the worker reads.
+	change.NotBefore = e.clk.Now().Add(50 * time.Millisecond)
+	start := time.Now()
+	run, err := e.w.Run(context.Background(), change)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 50*time.Millisecond {
+		t.Errorf("the run started %v after the job, before its window closed", waited)
+	}
+	if run.Trigger != integration.TriggerPeopleHRChange || run.Counts.Created != 3 || run.Summary != integration.MailNone {
+		t.Errorf("change run %s %+v summary %q, want 3 created and no summary", run.Trigger, run.Counts, run.Summary)
+	}
+	if got := e.mail.of(integration.MailWelcome); len(got) != 3 {
+		t.Errorf("welcomes queued for %v", got)
+	}
+	if got := e.mail.of(integration.MailSummary); len(got) != 0 {
+		t.Errorf("a change run queued summaries for %v", got)
+	}
+
+	// The next window's run finds every member missing: held, and the
+	// admin is told.
+	e.sandbox.SetEmployees(nil)
+	in := e.integration(t)
+	in.Settings.CloseMissingMembers = true
+	if err := e.store.PutIntegration(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	later := integration.ChangeJob(tenant, e.clk.Now().Add(time.Minute))
+	later.NotBefore = e.clk.Now().Add(time.Millisecond)
+	held, err := e.w.Run(context.Background(), later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held.Status != integration.StatusHeld || held.Summary != integration.MailOwed {
+		t.Errorf("held change run %s summary %q, want held with its summary owed", held.Status, held.Summary)
+	}
+}
