@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -75,6 +76,7 @@ type env struct {
 	store *storetest.Memory
 	jobs  *jobs
 	mail  *mailbox
+	logs  *bytes.Buffer // what the server logged, as JSON lines
 	s     *api.Server
 }
 
@@ -82,7 +84,7 @@ type env struct {
 // X-Tenant.
 func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option) *env {
 	t.Helper()
-	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}, mail: &mailbox{}}
+	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}, mail: &mailbox{}, logs: &bytes.Buffer{}}
 	e.store = storetest.NewMemory(e.clk.Now)
 	sb := peoplehrtest.New(peoplehrtest.Options{Employees: employees})
 	t.Cleanup(sb.Close)
@@ -90,7 +92,7 @@ func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option)
 		tenant := r.Header.Get("X-Tenant")
 		return auth.Principal{TenantID: tenant, Email: "admin@" + tenant + ".example"}, nil
 	}
-	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, e.mail, links{}, authn, slog.New(slog.DiscardHandler), e.clk.Now, opts...)
+	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, e.mail, links{}, authn, slog.New(slog.NewJSONHandler(e.logs, nil)), e.clk.Now, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,6 +127,8 @@ func TestParseLimits(t *testing.T) {
 		{"read=5/20 write=0/10", Limits{}, true},
 		{"read=5/20 write=1", Limits{}, true},
 		{"read=5/20 write=1/10 other=1/1", Limits{}, true},
+		{"read=5/20 write=1/10 hooks=2/3", Limits{Read: DefaultLimits.Read, Write: DefaultLimits.Write,
+			Hooks: ratelimit.Limit{Name: "hooks", Rate: 2, Burst: 3}}, false},
 		{"", Limits{}, true},
 	}
 	for _, tt := range tests {

@@ -42,6 +42,10 @@ type Store interface {
 	// ResendInvite owes a member its welcome again (integration's errors
 	// say why not).
 	ResendInvite(ctx context.Context, tenant, employeeID string) error
+	PutListener(ctx context.Context, tenant, hash string) (*integration.Listener, error)
+	DeleteListener(ctx context.Context, tenant string) error
+	GetListener(ctx context.Context, tenant string) (*integration.Listener, error)
+	ListenerTenant(ctx context.Context, hash string) (string, error)
 }
 
 // Mail queues mail jobs.
@@ -147,6 +151,8 @@ func (s *Server) table() []route {
 		{"GET /members/{employeeId}/log", s.memberLog},
 		{"POST /members/{employeeId}/invitation", s.resendOne},
 		{"POST /invitations/resend", s.resendAll},
+		{"POST /integration/listener", s.putListener},
+		{"DELETE /integration/listener", s.deleteListener},
 	}
 }
 
@@ -154,6 +160,9 @@ func (s *Server) routes() {
 	for _, rt := range s.table() {
 		s.mux.Handle(rt.pattern, s.authed(rt.h))
 	}
+	// PeopleHR's notifications carry no token: the listener's key is the
+	// credential (listener.go).
+	s.mux.HandleFunc("POST "+hookPath, s.hook)
 	s.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)

@@ -65,6 +65,13 @@ func (s *Server) view(ctx context.Context, in *integration.Integration) (integra
 	}
 	v := viewIntegration(in, last)
 	v.EgressIP = s.egressIP
+	l, err := s.store.GetListener(ctx, in.TenantID)
+	switch {
+	case err == nil:
+		v.Listener = &listenerView{CreatedAt: l.CreatedAt.UTC().Format(time.RFC3339)}
+	case !errors.Is(err, integration.ErrNotFound):
+		return integrationView{}, err
+	}
 	return v, nil
 }
 

@@ -28,6 +28,9 @@ type integrationView struct {
 	LastRun       *runView             `json:"lastRun"`
 	Version       int64                `json:"version"`
 	EgressIP      string               `json:"egressIp,omitempty"`
+	// Listener is the listener URL's creation, null without one (the URL
+	// itself is shown once, when made).
+	Listener *listenerView `json:"listener"`
 }
 
 func viewIntegration(in *integration.Integration, last *integration.Run) integrationView {
