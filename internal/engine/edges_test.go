@@ -57,6 +57,38 @@ func TestMassChangeThresholdIsExact(t *testing.T) {
 	}
 }
 
+// Closures already made by the day's change runs count with the plan's, of
+// the members active before them: 4 and then 4 of 50 at 10% is 8 of 50,
+// held, where 4 of 46 alone would not be.
+func TestClosuresAcrossChangeRunsAreHeldTogether(t *testing.T) {
+	for _, tt := range []struct {
+		before, closes int
+		held           bool
+		reason         string
+	}{
+		{0, 4, false, ""},
+		{4, 4, true, "8 of 50 active members"},
+		{1, 4, false, ""}, // 5 of 50: exactly 10%, and the floor
+		{-3, 4, false, ""},
+	} {
+		t.Run(fmt.Sprintf("%d then %d", tt.before, tt.closes), func(t *testing.T) {
+			active := 50 - max(0, tt.before)
+			p, err := NewPlanner(DefaultMapping(), DefaultSettings(), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range feedWithLeavers(active, tt.closes) {
+				p.Add(r)
+			}
+			p.AlsoClosed(tt.before)
+			plan := p.Plan(activeMembers(active))
+			if plan.Held != tt.held || !strings.Contains(plan.HeldReason, tt.reason) {
+				t.Errorf("held %v (%q), want %v (%q)", plan.Held, plan.HeldReason, tt.held, tt.reason)
+			}
+		})
+	}
+}
+
 // SPEC 2.3 "employee id change" (README, id changes): a relinked member is
 // brought in step exactly as an update would be, and keeps what an update
 // keeps.

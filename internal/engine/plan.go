@@ -114,6 +114,9 @@ type Planner struct {
 	cands    []candidate
 	byID     map[string]int
 	issues   []Issue
+	// closedBefore are closures already made since the last full import
+	// (AlsoClosed), held against the safeguard with this plan's.
+	closedBefore int
 }
 
 type candidate struct {
@@ -147,6 +150,13 @@ func NewPlanner(m Mapping, s Settings, now time.Time) (*Planner, error) {
 		byID:     make(map[string]int),
 	}, nil
 }
+
+// AlsoClosed counts n closures made since the last full import (runs of
+// PeopleHR's change notifications, within a day) against the mass change
+// safeguard with this plan's own, among the members active before them:
+// a burst of leavers split over several runs is held as one import of
+// them all would be.
+func (p *Planner) AlsoClosed(n int) { p.closedBefore = max(0, n) }
 
 // Today is the date the planner judges leaving dates against.
 func (p *Planner) Today() string { return p.today }
@@ -365,7 +375,7 @@ func (p *Planner) Plan(members []Member) Plan {
 	}
 	plan.Counts.Total = p.rows
 	plan.Counts.OutOfScope = outOfScope
-	plan.Held, plan.HeldReason = p.massChange(plan.Counts.Closed, active)
+	plan.Held, plan.HeldReason = p.massChange(plan.Counts.Closed+p.closedBefore, active+p.closedBefore)
 	// The records are in the plan now: let them go before the run applies
 	// it (Plan is called once).
 	p.cands, p.byID = nil, nil

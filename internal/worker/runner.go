@@ -93,6 +93,13 @@ func (r *runner) execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if run.Trigger == integration.TriggerPeopleHRChange {
+		closed, err := r.closedByChangeRuns(ctx)
+		if err != nil {
+			return err
+		}
+		planner.AlsoClosed(closed)
+	}
 	if in.InvalidKeyStreak > 0 {
 		if err := w.store.KeyAccepted(ctx, run.TenantID); err != nil {
 			return err
@@ -616,4 +623,37 @@ func memberTotals(members []engine.Member, changes []engine.Change, since time.T
 		count(&changes[i].After, 1)
 	}
 	return t
+}
+
+// changeRunsLookBack is how far back the closures of change runs count
+// against the safeguard with a change run's own.
+const changeRunsLookBack = 24 * time.Hour
+
+// closedByChangeRuns counts the members closed by the tenant's change runs
+// of the last day since its last full import, which looked at them all.
+func (r *runner) closedByChangeRuns(ctx context.Context) (int, error) {
+	since := r.w.now().Add(-changeRunsLookBack)
+	closed, cursor := 0, ""
+	for {
+		runs, next, err := r.w.store.ListRuns(ctx, r.run.TenantID, cursor, 50)
+		if err != nil {
+			return 0, fmt.Errorf("count the day's closures: %w", err)
+		}
+		for _, prev := range runs {
+			done := prev.Status == integration.StatusSucceeded || prev.Status == integration.StatusSucceededWithErrors
+			switch {
+			case prev.RunID == r.run.RunID || !done:
+			case prev.FinishedAt.Before(since):
+				return closed, nil
+			case prev.Trigger != integration.TriggerPeopleHRChange:
+				return closed, nil // a full import: it saw every closure before it
+			default:
+				closed += prev.Counts.Closed
+			}
+		}
+		if next == "" {
+			return closed, nil
+		}
+		cursor = next
+	}
 }

@@ -587,3 +587,41 @@ func TestAChangeRunWaitsForItsWindowAndSendsNoSummary(t *testing.T) {
 		t.Errorf("held change run %s summary %q, want held with its summary owed", held.Status, held.Summary)
 	}
 }
+
+// Leavers marked a few at a time, each batch a change run of its own, are
+// held together once they pass the safeguard, as one import of them all
+// would be; a full import starts the count again.
+func TestChangeRunsCountTheDaysClosuresTogether(t *testing.T) {
+	feed := staff(50)
+	e := newEnv(t, feed)
+	// Run ids sort by time, as the store lists runs.
+	e.run(t, integration.SlotRunID(e.clk.Now())) // the first, full import: 50 members
+	change := func(leavers int) *integration.Run {
+		t.Helper()
+		for i := range leavers {
+			feed[i] = left(feed[i])
+		}
+		e.sandbox.SetEmployees(feed)
+		e.clk.Add(time.Minute)
+		job := integration.ChangeJob(tenant, e.clk.Now())
+		job.NotBefore = time.Time{} // its window closed: run at once
+		run, err := e.w.Run(context.Background(), job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	if run := change(4); run.Status == integration.StatusHeld || run.Counts.Closed != 4 {
+		t.Fatalf("4 of 50: %s, %d closed", run.Status, run.Counts.Closed)
+	}
+	held := change(8) // 4 more: 8 of 50 in the day
+	if held.Status != integration.StatusHeld || !strings.Contains(held.HeldReason, "8 of 50 active members") {
+		t.Fatalf("4 more: %s %q, want held as 8 of 50", held.Status, held.HeldReason)
+	}
+	// A full import looks at them all again: 4 of the 46 it finds active
+	// is under the floor, and it applies them.
+	e.clk.Add(time.Minute)
+	if run := e.run(t, integration.SlotRunID(e.clk.Now())); run.Status == integration.StatusHeld || run.Counts.Closed != 4 {
+		t.Errorf("the full import after: %s, %d closed", run.Status, run.Counts.Closed)
+	}
+}
