@@ -3,11 +3,15 @@ package peoplehrtest
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultAPIKey is the key a server accepts, with the Employee permission,
@@ -70,6 +74,16 @@ type Options struct {
 	// FlushEvery is how many records are written between flushes
 	// (default 100), so clients see a big directory arrive in pieces.
 	FlushEvery int
+	// NotifyForm posts change notifications as form fields instead of
+	// JSON (SetNotifyForm changes it).
+	NotifyForm bool
+	// NotifyFaults and NotifySeed set the faults played on change
+	// notifications and the seed they are drawn from (SetNotifyFaults
+	// changes both).
+	NotifyFaults NotifyFaults
+	NotifySeed   uint64
+	// Logger receives failed notifications (default: discard).
+	Logger *slog.Logger
 }
 
 // Server is a running sandbox. All methods are safe for concurrent use.
@@ -77,8 +91,12 @@ type Server struct {
 	ts         *httptest.Server
 	legacy     bool
 	flushEvery int
-	quit       chan struct{} // closed by Close to release hanging handlers
+	quit       chan struct{} // closed by Close to release hanging handlers and stop notifying
 	closeOnce  sync.Once
+	log        *slog.Logger
+	notifyHTTP *http.Client
+
+	sent, answered atomic.Int64 // notifications posted, and answered 2xx
 
 	mu sync.Mutex
 	// employees is replaced, never modified in place, so a handler can
@@ -87,6 +105,14 @@ type Server struct {
 	keys      map[string]Permission
 	faults    []Fault
 	requests  int
+
+	listenerURL  *url.URL // nil: no listener
+	notifyForm   bool
+	notifyFaults NotifyFaults
+	rng          *rand.Rand
+	pending      int           // batches of notifications not yet done
+	idle         chan struct{} // closed when pending falls to 0
+	closed       bool
 }
 
 // New starts a sandbox on a free port of 127.0.0.1.
@@ -99,12 +125,23 @@ func New(opts Options) *Server {
 	if flushEvery < 1 {
 		flushEvery = defaultFlushEvery
 	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	s := &Server{
 		legacy:     opts.LegacyHistoryKeys,
 		flushEvery: flushEvery,
 		quit:       make(chan struct{}),
-		employees:  slices.Clone(opts.Employees),
-		keys:       map[string]Permission{key: PermissionEmployee},
+		log:        logger,
+		// A listener that redirects is misconfigured: its answer counts
+		// as a failure rather than sending the notification elsewhere.
+		notifyHTTP:   &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		employees:    slices.Clone(opts.Employees),
+		keys:         map[string]Permission{key: PermissionEmployee},
+		notifyForm:   opts.NotifyForm,
+		notifyFaults: opts.NotifyFaults,
+		rng:          newRand(opts.NotifySeed),
 	}
 	s.ts = httptest.NewServer(s.Handler())
 	return s
@@ -113,9 +150,17 @@ func New(opts Options) *Server {
 // URL is the base URL to give the client, e.g. "http://127.0.0.1:41234".
 func (s *Server) URL() string { return s.ts.URL }
 
-// Close releases any handler held by a fault and stops the server.
+// Close releases any handler held by a fault, stops notifying (a post in
+// flight finishes, within its timeout; no other starts), waits for the
+// notifying goroutines, and stops the server.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.quit) })
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.quit)
+	})
+	s.WaitNotified()
 	s.ts.Close()
 }
 
@@ -123,11 +168,19 @@ func (s *Server) Close() {
 // its choice while tests use URL.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 
-// SetEmployees replaces the directory.
+// SetEmployees replaces the directory and, when a listener is set,
+// notifies it of what changed without waiting for it.
 func (s *Server) SetEmployees(employees []Employee) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.employees = slices.Clone(employees)
+	s.replace(slices.Clone(employees))
+}
+
+// replace installs a directory the server owns; s.mu is held.
+func (s *Server) replace(employees []Employee) {
+	old := s.employees
+	s.employees = employees
+	s.notifyChange(old, employees)
 }
 
 // Employees returns a copy of the directory.
@@ -137,12 +190,13 @@ func (s *Server) Employees() []Employee {
 	return slices.Clone(s.employees)
 }
 
-// Update replaces the directory with fn's result, atomically. fn gets a copy
-// it may change; it must not call the Server, nor keep the slice it returns.
+// Update replaces the directory with fn's result, atomically, and
+// notifies as SetEmployees does. fn gets a copy it may change; it must not
+// call the Server, nor keep the slice it returns.
 func (s *Server) Update(fn func([]Employee) []Employee) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.employees = fn(slices.Clone(s.employees))
+	s.replace(fn(slices.Clone(s.employees)))
 }
 
 // AddKey adds or changes an API key.
