@@ -149,6 +149,11 @@ export const api = {
   // A new key replaces whatever is stored, whoever saved last: the key is
   // checked with PeopleHR, not against what the page read.
   authorize: (apiKey) => call('POST', '/integration/authorization', { body: { apiKey } }),
+  // The listener URL for PeopleHR's change notifications: a new one
+  // replaces any other, which stops working at once. The answer's url is
+  // the only time it is shown: the caller shows it and keeps it nowhere.
+  makeListener: () => call('POST', '/integration/listener'),
+  deleteListener: () => call('DELETE', '/integration/listener'),
   fields: (signal) => call('GET', '/integration/fields', { signal }),
   review: () => call('GET', '/integration/review'),
   importNow: () => call('POST', '/imports'),

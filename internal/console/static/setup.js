@@ -2,7 +2,7 @@
 import { api, ApiError, isConflict, versionTag } from './api.js';
 import {
   h, replace, notice, errorNotice, conflictNotice, saveRefusedNotice, busy, uid, scheduleText, when, day, weekdayNames, capital, countsTable,
-  scopeRuleText,
+  scopeRuleText, confirmDialog,
 } from './ui.js';
 import { dateFormatExamples, fieldLabels, keyErrorTitles, label, scopeOpLabels, welcomeTimingLabels } from './labels.js';
 
@@ -387,7 +387,14 @@ async function authorizeStep(ctx, integ, body) {
   const opener = h('button', { type: 'button', class: 'button', id: 'open-key-dialog' },
     integ.key ? 'Replace the API key' : 'Enter the API key');
   const next = h('p', { id: 'authorize-next', hidden: !integ.key }, h('a', { href: '#/setup/mapping', class: 'button secondary' }, 'Continue to field mapping'));
-  opener.addEventListener('click', () => keyDialog(ctx, opener, status, next));
+  // The listener card, once a key is stored (the key dialog adds it when
+  // the first key is accepted).
+  const listenerSlot = h('div', { id: 'listener-slot' });
+  const keyStored = (i) => {
+    if (i.key && !listenerSlot.firstChild) replace(listenerSlot, listenerCard(ctx, i));
+  };
+  keyStored(integ);
+  opener.addEventListener('click', () => keyDialog(ctx, opener, status, next, keyStored));
   replace(body,
     h('p', { class: 'lead' }, 'Connect your PeopleHR account with an API key. The key is checked with PeopleHR at once, stored encrypted and never shown again: only its last 4 characters.'),
     status,
@@ -401,7 +408,143 @@ async function authorizeStep(ctx, integ, body) {
       integ.egressIp ? h('p', { id: 'egress-ip' }, 'If the key only works from listed IP addresses, allow ',
         h('code', {}, integ.egressIp), ': every call this service makes to PeopleHR comes from that one address.') : null),
     h('div', { class: 'actions' }, opener),
+    listenerSlot,
     next);
+}
+
+// listenerCard offers a listener URL for PeopleHR's change notifications.
+// The URL is shown once, in the answer that makes it: the page keeps it in
+// this card only (never in storage), and takes it out of the page when the
+// admin leaves the step.
+function listenerCard(ctx, integ) {
+  const tz = integ.settings && integ.settings.timeZone;
+  let listener = integ.listener || null; // {createdAt}, never the URL
+  const state = h('div', { id: 'listener-state' });
+  const result = h('div', { id: 'listener-result', 'aria-live': 'polite' });
+  const card = h('section', { class: 'card listener', id: 'listener-card', 'aria-labelledby': 'listener-title' },
+    h('h2', { id: 'listener-title' }, 'Changes within a minute'),
+    h('p', { id: 'listener-about' }, 'With a listener URL set in PeopleHR, a new starter, a change to someone’s details, a leaver or a deleted employee reaches your members within about a minute. The scheduled import still runs and catches anything missed.'),
+    state,
+    result);
+  // Leaving the step: the URL goes from the page with the card.
+  ctx.signal.addEventListener('abort', () => {
+    for (const el of card.querySelectorAll('input')) el.value = '';
+    card.remove();
+  });
+
+  const failed = (err, title) => {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 401) return; // the shell signs the admin out
+    const el = errorNotice(err, title);
+    replace(result, el);
+    el.focus();
+  };
+  const said = (text) => replace(result, h('p', { id: 'listener-said', class: 'listener-said' }, text));
+
+  const make = async (button, busyText) => busy(button, busyText, async () => {
+    let made;
+    try {
+      made = await api.makeListener();
+    } catch (err) {
+      return failed(err, 'The listener URL was not made');
+    }
+    const replaced = !!listener;
+    listener = { createdAt: made.createdAt };
+    render(made.url);
+    said(replaced
+      ? 'A new listener URL was made, and the old one stopped working. Paste the new one into PeopleHR now: it is shown only once.'
+      : 'Listener URL made. Paste it into PeopleHR now: it is shown only once.');
+    const field = state.querySelector('#listener-url');
+    field.focus();
+    field.select();
+  });
+
+  const rotate = async (button) => {
+    const yes = await confirmDialog({
+      title: 'Make a new listener URL?',
+      body: 'The URL set in PeopleHR now stops working at once: PeopleHR’s changes wait for the scheduled import until you paste the new one there.',
+      yes: 'Make a new URL',
+      danger: true,
+    });
+    if (yes) await make(button, 'Making a new URL…');
+  };
+
+  const stop = async (button) => {
+    const yes = await confirmDialog({
+      title: 'Stop listening to PeopleHR?',
+      body: 'The listener URL stops working at once, and PeopleHR’s changes wait for the scheduled import. You can make a new URL at any time.',
+      yes: 'Stop listening',
+      danger: true,
+    });
+    if (!yes) return;
+    await busy(button, 'Stopping…', async () => {
+      try {
+        await api.deleteListener();
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status !== 404) return failed(err, 'The listener URL was not stopped');
+      }
+      listener = null;
+      render();
+      said('Stopped listening: the listener URL no longer works. PeopleHR’s changes reach your members with the scheduled import.');
+      state.querySelector('#make-listener').focus();
+    });
+  };
+
+  // render shows the card's state; url only in the answer that made it.
+  function render(url) {
+    for (const el of state.querySelectorAll('input')) el.value = '';
+    if (!listener) {
+      const button = h('button', { type: 'button', class: 'button', id: 'make-listener' }, 'Make a listener URL');
+      button.addEventListener('click', () => make(button, 'Making a URL…'));
+      replace(state,
+        h('p', { id: 'listener-status' }, h('strong', {}, 'Not set up. '), 'PeopleHR’s changes reach your members with the scheduled import.'),
+        h('div', { class: 'actions' }, button));
+      return;
+    }
+    const again = h('button', { type: 'button', class: 'button secondary', id: 'rotate-listener' }, 'Make a new URL');
+    const off = h('button', { type: 'button', class: 'button secondary', id: 'stop-listener' }, 'Stop listening');
+    again.addEventListener('click', () => rotate(again));
+    off.addEventListener('click', () => stop(off));
+    replace(state,
+      url ? urlPanel(url) : null,
+      h('p', { id: 'listener-status' }, h('strong', {}, 'Listening. '), `Listener URL made ${when(listener.createdAt, tz)}.`),
+      h('div', { class: 'actions' }, again, off));
+  }
+  render();
+  return card;
+}
+
+// urlPanel shows a new listener URL, with a copy button and where to
+// paste it.
+function urlPanel(url) {
+  const input = h('input', { type: 'text', id: 'listener-url', readonly: true, value: url, spellcheck: 'false',
+    autocomplete: 'off', class: 'listener-url', 'aria-describedby': 'listener-url-hint' });
+  const copied = h('span', { id: 'listener-copied', class: 'hint', 'aria-live': 'polite' });
+  const copy = h('button', { type: 'button', class: 'button secondary', id: 'copy-listener' },
+    'Copy', h('span', { class: 'visually-hidden' }, ' the listener URL'));
+  const selectIt = () => {
+    input.focus();
+    input.select();
+    replace(copied, 'Selected: press Ctrl+C (⌘C on a Mac) to copy it.');
+  };
+  copy.addEventListener('click', async () => {
+    if (!navigator.clipboard || !navigator.clipboard.writeText) return selectIt();
+    try {
+      await navigator.clipboard.writeText(input.value);
+      replace(copied, 'Copied.');
+    } catch {
+      selectIt();
+    }
+  });
+  input.addEventListener('focus', () => input.select());
+  return h('div', { class: 'listener-new', id: 'listener-new' },
+    h('div', { class: 'field' },
+      h('label', { for: 'listener-url' }, 'Your listener URL'),
+      h('p', { class: 'hint', id: 'listener-url-hint' },
+        'In PeopleHR, go to Settings, then API, and paste this URL as the listener URL (webhook). It is shown only now: if you lose it, make a new one.'),
+      h('div', { class: 'copy-row' }, input, copy),
+      copied),
+    h('p', { id: 'listener-replaces' }, 'Making a new URL stops this one at once.'));
 }
 
 function keyStatus(integ) {
@@ -411,7 +554,7 @@ function keyStatus(integ) {
   return [h('p', {}, h('strong', {}, 'Connected. '), `Key ending ${integ.key.keyLast4}, added ${day(integ.key.addedAt)}.`), warn];
 }
 
-function keyDialog(ctx, opener, status, next) {
+function keyDialog(ctx, opener, status, next, keyStored) {
   const titleId = uid('key-title');
   // No name: a form submitted without this script sends nothing.
   const input = h('input', { type: 'password', id: 'apiKey', autocomplete: 'off', spellcheck: 'false',
@@ -448,6 +591,7 @@ function keyDialog(ctx, opener, status, next) {
         input.value = '';
         const { integration: integ } = await api.integration();
         replace(status, keyStatus(integ));
+        keyStored(integ);
         opener.textContent = 'Replace the API key';
         next.hidden = false;
         replace(result, notice('success', 'PeopleHR accepted the key',
