@@ -131,8 +131,9 @@ func run(ctx context.Context) error {
 	printJoinLink(sent, joinURL)
 
 	if st.Sandbox != nil {
-		st.Sandbox.Update(changeDemo)
-		fmt.Println("\n   PeopleHR changes meanwhile: a new starter, a leaver, a new job title.")
+		if err := changesWithinAMinute(ctx, st, apiURL); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("\n2. The scheduled import of %s (hourly at :%02d; the scheduler ticks every %s)...\n",
 		firstSlot.Local().Format("15:04"), firstSlot.Minute(), tick)
@@ -218,6 +219,48 @@ func demoTenantSetup(apiKey string, firstSlot time.Time) stack.Tenant {
 	return stack.Tenant{
 		ID: demoTenant, ProgrammeName: "Northwind Perks", AdminEmail: "admin@northwind.example",
 		APIKey: apiKey, Settings: s, Mapping: m, FirstRunAt: firstSlot,
+	}
+}
+
+// changesWithinAMinute gives the demo tenant a listener URL, points the
+// sandbox's notifications at it as an admin would in PeopleHR, makes the
+// demo's changes there and prints how long the leaver took to be closed:
+// the change run of the notifications' window, before any schedule.
+func changesWithinAMinute(ctx context.Context, st *stack.Stack, apiURL string) error {
+	secret, hash := integration.NewListenerSecret()
+	if _, err := st.Store.PutListener(ctx, demoTenant, hash); err != nil {
+		return fmt.Errorf("make the demo's listener: %w", err)
+	}
+	if err := st.Sandbox.SetListener(apiURL + "/hooks/peoplehr?key=" + secret); err != nil {
+		return err
+	}
+	var leaver string
+	marked := time.Now()
+	st.Sandbox.Update(func(es []peoplehrtest.Employee) []peoplehrtest.Employee {
+		es = changeDemo(es)
+		leaver = es[2].EmployeeID
+		return es
+	})
+	fmt.Println("\n   PeopleHR changes meanwhile: a new starter, a leaver, a new job title; PeopleHR")
+	fmt.Println("   notifies the demo's listener URL (make one in the console's setup step 2)...")
+	wait, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		m, err := st.Store.GetMember(ctx, demoTenant, leaver)
+		if err != nil {
+			return fmt.Errorf("read the leaver: %w", err)
+		}
+		if m.Status == engine.StatusLeaver {
+			fmt.Printf("   Leaver %s closed %s after PeopleHR marked them, by a change run (trigger %s).\n",
+				leaver, time.Since(marked).Round(100*time.Millisecond), integration.TriggerPeopleHRChange)
+			return nil
+		}
+		select {
+		case <-wait.Done():
+			fmt.Println("   The leaver was not closed within 2 minutes: the scheduled import will.")
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
 
