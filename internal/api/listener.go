@@ -100,7 +100,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.throttleHook(r, tenant); err != nil {
+	if err := s.take(r, tenant, s.limits.Hooks); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -123,11 +123,6 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Info("notification queued a change run", "runId", job.RunID)
 	writeJSON(w, http.StatusAccepted, map[string]bool{"queued": true})
-}
-
-// throttleHook takes a token from the tenant's notifications bucket.
-func (s *Server) throttleHook(r *http.Request, tenant string) error {
-	return s.take(r, tenant, s.limits.Hooks)
 }
 
 // notification is what a change notification says, as far as it is read.

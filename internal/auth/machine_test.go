@@ -31,17 +31,7 @@ func validMachineClaims() jwt.MapClaims {
 
 // withMachine returns the valid machine claims changed by set; a nil value
 // deletes.
-func withMachine(set jwt.MapClaims) jwt.MapClaims {
-	c := validMachineClaims()
-	for k, v := range set {
-		if v == nil {
-			delete(c, k)
-			continue
-		}
-		c[k] = v
-	}
-	return c
-}
+func withMachine(set jwt.MapClaims) jwt.MapClaims { return edited(validMachineClaims(), set) }
 
 func TestVerifyMachine(t *testing.T) {
 	good := testKeys()[0]

@@ -36,8 +36,10 @@ func validClaims() jwt.MapClaims {
 }
 
 // with returns the valid claims changed by set; a nil value deletes.
-func with(set jwt.MapClaims) jwt.MapClaims {
-	c := validClaims()
+func with(set jwt.MapClaims) jwt.MapClaims { return edited(validClaims(), set) }
+
+// edited returns c changed by set; a nil value deletes.
+func edited(c, set jwt.MapClaims) jwt.MapClaims {
 	for k, v := range set {
 		if v == nil {
 			delete(c, k)
