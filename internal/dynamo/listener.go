@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -153,4 +155,72 @@ func (s *Store) ListenerTenant(ctx context.Context, hash string) (string, error)
 		return "", fmt.Errorf("listener tenant: the lookup names no valid tenant")
 	}
 	return tenant, nil
+}
+
+// The employees a change run's notifications named are one item per run
+// (T#<tenant>#CHANGES / <run id>: a string set of ids, and "all" once they
+// named more than a run reads one by one), in a partition of their own so
+// nothing that reads the tenant's items meets them. A set makes a repeated
+// notification a no-op; TTL removes the item a day after its window.
+
+const (
+	changeNoteFormat = 1
+	changeNoteTTL    = 24 * time.Hour
+)
+
+func changesPK(tenant string) string { return "T#" + tenant + "#CHANGES" }
+
+// NoteChange records that a notification for the change run runID named
+// employeeID: one of at most integration.MaxTargetedReads ids, beyond
+// which the run is marked to read everyone.
+func (s *Store) NoteChange(ctx context.Context, tenant, runID, employeeID string) error {
+	in := &dynamodb.UpdateItemInput{
+		TableName:                &s.table,
+		Key:                      key(changesPK(tenant), runID),
+		UpdateExpression:         aws.String("ADD ids :ids SET #fmt = :fmt, purgeAt = :purge"),
+		ConditionExpression:      aws.String("attribute_not_exists(ids) OR size(ids) < :max OR contains(ids, :id)"),
+		ExpressionAttributeNames: map[string]string{"#fmt": formatAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":ids": &types.AttributeValueMemberSS{Value: []string{employeeID}}, ":id": str(employeeID),
+			":max": num(integration.MaxTargetedReads), ":fmt": num(changeNoteFormat),
+			":purge": num(s.now().Add(changeNoteTTL).Unix()),
+		},
+	}
+	_, err := s.db.UpdateItem(ctx, in)
+	if conditionFailed(err) {
+		in.UpdateExpression, in.ConditionExpression = aws.String("SET #all = :all, #fmt = :fmt, purgeAt = :purge"), nil
+		in.ExpressionAttributeNames["#all"] = "all"
+		delete(in.ExpressionAttributeValues, ":ids")
+		delete(in.ExpressionAttributeValues, ":id")
+		delete(in.ExpressionAttributeValues, ":max")
+		in.ExpressionAttributeValues[":all"] = &types.AttributeValueMemberBOOL{Value: true}
+		_, err = s.db.UpdateItem(ctx, in)
+	}
+	if err != nil {
+		return fmt.Errorf("note a change: %w", err)
+	}
+	return nil
+}
+
+// ChangedEmployees reads the employees the change run runID's
+// notifications named, sorted; none when nothing was noted.
+func (s *Store) ChangedEmployees(ctx context.Context, tenant, runID string) (integration.ChangedEmployees, error) {
+	item, err := s.get(ctx, changesPK(tenant), runID)
+	if errors.Is(err, integration.ErrNotFound) {
+		return integration.ChangedEmployees{}, nil
+	}
+	if err != nil {
+		return integration.ChangedEmployees{}, fmt.Errorf("read the changed employees: %w", err)
+	}
+	if err := checkFormat("changed employees of "+runID, item, changeNoteFormat); err != nil {
+		return integration.ChangedEmployees{}, err
+	}
+	var out integration.ChangedEmployees
+	if ss, ok := item["ids"].(*types.AttributeValueMemberSS); ok {
+		out.IDs = slices.Sorted(slices.Values(ss.Value))
+	}
+	if b, ok := item["all"].(*types.AttributeValueMemberBOOL); ok {
+		out.All = b.Value
+	}
+	return out, nil
 }

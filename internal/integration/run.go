@@ -149,13 +149,31 @@ func SlotRunID(slot time.Time) string {
 // many field changes) is one read of PeopleHR, a minute at worst.
 const ChangeWindow = 20 * time.Second
 
+// ChangeSettle is how long after its window a change run waits before it
+// reads the employees the window's notifications named: a notification
+// received in the window's last instant has noted its employee by then.
+const ChangeSettle = 2 * time.Second
+
+// MaxTargetedReads is how many employees a change run reads one by one
+// (GetEmployeeDetailById); a window naming more is a full import, one
+// call, well within PeopleHR's rate limit of about 30 calls a minute.
+const MaxTargetedReads = 10
+
 // ChangeJob is the run a notification received at now asks for: the one
 // of its window, whose id every notification in the window shares (the
 // FIFO queue deduplicates them into one job), not before the window ends.
 func ChangeJob(tenant string, now time.Time) Job {
 	start := now.UTC().Truncate(ChangeWindow)
 	return Job{TenantID: tenant, RunID: idTime(start) + "-" + string(TriggerPeopleHRChange),
-		Trigger: TriggerPeopleHRChange, NotBefore: start.Add(ChangeWindow)}
+		Trigger: TriggerPeopleHRChange, NotBefore: start.Add(ChangeWindow + ChangeSettle)}
+}
+
+// ChangedEmployees are the employees a change run's notifications named:
+// the ids, at most MaxTargetedReads of them, or All when they named more
+// (or something the run cannot read one by one), for a full import.
+type ChangedEmployees struct {
+	IDs []string
+	All bool
 }
 
 // NewRunID is a run id that sorts by time, so a tenant's history reads

@@ -169,10 +169,10 @@ func (w *Worker) Run(ctx context.Context, job integration.Job) (*integration.Run
 
 // awaitWindow waits, for a change run, until its window of notifications
 // has closed, so the run reads PeopleHR after every change they name; a
-// window never lasts longer than integration.ChangeWindow, whatever the job
-// says.
+// wait never lasts longer than a window and its settling time, whatever the
+// job says.
 func (w *Worker) awaitWindow(ctx context.Context, job integration.Job) error {
-	wait := min(job.NotBefore.Sub(w.now()), integration.ChangeWindow)
+	wait := min(job.NotBefore.Sub(w.now()), integration.ChangeWindow+integration.ChangeSettle)
 	if job.Trigger != integration.TriggerPeopleHRChange || wait <= 0 {
 		return nil
 	}

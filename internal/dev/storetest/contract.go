@@ -58,6 +58,8 @@ type Store interface {
 	DeleteListener(ctx context.Context, tenant string) error
 	GetListener(ctx context.Context, tenant string) (*integration.Listener, error)
 	ListenerTenant(ctx context.Context, hash string) (string, error)
+	NoteChange(ctx context.Context, tenant, runID, employeeID string) error
+	ChangedEmployees(ctx context.Context, tenant, runID string) (integration.ChangedEmployees, error)
 	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
 	ClaimSummary(ctx context.Context, tenant, runID string) error
 	FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error
@@ -133,6 +135,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"concurrency: reminder claims at once", testConcurrentReminderClaims},
 		{"resends", testResends},
 		{"listeners", testListeners},
+		{"the employees a change run's notifications named", testChangeNotes},
 		{"mail claims", testMailClaims},
 		{"summary copies", testSummaryCopies},
 		{"daily mail quotas", testMailQuotas},

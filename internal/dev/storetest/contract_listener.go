@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -51,5 +53,56 @@ func testListeners(t *testing.T, s Store, clk *Clock) {
 	}
 	if tenant, err := s.ListenerTenant(ctx, "h2"); err != nil || tenant != "t2" {
 		t.Errorf("the other tenant's listener: %q %v", tenant, err)
+	}
+}
+
+func testChangeNotes(t *testing.T, s Store, _ *Clock) {
+	ctx := context.Background()
+	const run, other = "20260310T090000000000Z-peoplehr_change", "20260310T090020000000Z-peoplehr_change"
+	if got, err := s.ChangedEmployees(ctx, "t1", run); err != nil || len(got.IDs) != 0 || got.All {
+		t.Fatalf("a run nothing was noted for: %+v %v", got, err)
+	}
+	// Repeats are one id; the ids come back sorted whatever the order.
+	for _, id := range []string{"PW3", "PW1", "PW3", "PW2", "PW1"} {
+		if err := s.NoteChange(ctx, "t1", run, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.NoteChange(ctx, "t2", run, "PW9"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.NoteChange(ctx, "t1", other, "PW8"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ChangedEmployees(ctx, "t1", run)
+	if err != nil || !slices.Equal(got.IDs, []string{"PW1", "PW2", "PW3"}) || got.All {
+		t.Fatalf("noted: %+v %v, want PW1 PW2 PW3 (not another tenant's or run's)", got, err)
+	}
+	// Up to MaxTargetedReads ids are kept; one more marks the run to read
+	// everyone, and an id already noted still changes nothing.
+	for i := 4; i <= integration.MaxTargetedReads; i++ {
+		if err := s.NoteChange(ctx, "t1", run, fmt.Sprintf("PW%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ = s.ChangedEmployees(ctx, "t1", run); len(got.IDs) != integration.MaxTargetedReads || got.All {
+		t.Fatalf("at the limit: %+v", got)
+	}
+	if err := s.NoteChange(ctx, "t1", run, "PW1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.ChangedEmployees(ctx, "t1", run); got.All {
+		t.Fatalf("a repeat at the limit marked the run to read everyone: %+v", got)
+	}
+	for _, id := range []string{"PW99", "PW100"} {
+		if err := s.NoteChange(ctx, "t1", run, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ = s.ChangedEmployees(ctx, "t1", run); !got.All || len(got.IDs) != integration.MaxTargetedReads {
+		t.Fatalf("past the limit: %+v, want All and the first %d ids", got, integration.MaxTargetedReads)
+	}
+	if got, _ = s.ChangedEmployees(ctx, "t2", run); !slices.Equal(got.IDs, []string{"PW9"}) || got.All {
+		t.Fatalf("the other tenant's: %+v", got)
 	}
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/integration"
@@ -59,4 +60,31 @@ func (m *Memory) ListenerTenant(_ context.Context, hash string) (string, error) 
 		return "", fmt.Errorf("listener tenant: %w", integration.ErrNotFound)
 	}
 	return tenant, nil
+}
+
+// NoteChange records that a notification for the change run runID named
+// employeeID, up to integration.MaxTargetedReads ids.
+func (m *Memory) NoteChange(_ context.Context, tenant, runID, employeeID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := id{tenant, runID}
+	n := m.notes[k]
+	switch {
+	case slices.Contains(n.IDs, employeeID):
+	case len(n.IDs) < integration.MaxTargetedReads:
+		n.IDs = append(n.IDs, employeeID)
+	default:
+		n.All = true
+	}
+	m.notes[k] = n
+	return nil
+}
+
+// ChangedEmployees reads the employees the change run's notifications
+// named, sorted.
+func (m *Memory) ChangedEmployees(_ context.Context, tenant, runID string) (integration.ChangedEmployees, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := m.notes[id{tenant, runID}]
+	return integration.ChangedEmployees{IDs: slices.Sorted(slices.Values(n.IDs)), All: n.All}, nil
 }

@@ -55,6 +55,8 @@ type Memory struct {
 	// listener's hash.
 	listeners map[string]listener
 	hooks     map[string]string
+	// notes are the employees each change run's notifications named.
+	notes map[id]integration.ChangedEmployees
 }
 
 var _ Store = (*Memory)(nil)
@@ -98,6 +100,7 @@ func NewMemory(now func() time.Time) *Memory {
 		invitations:  map[id]invitation{},
 		listeners:    map[string]listener{},
 		hooks:        map[string]string{},
+		notes:        map[id]integration.ChangedEmployees{},
 	}
 }
 
