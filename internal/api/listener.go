@@ -14,6 +14,7 @@ import (
 
 	"github.com/peoplesync/peoplesync/internal/auth"
 	"github.com/peoplesync/peoplesync/internal/integration"
+	"github.com/peoplesync/peoplesync/internal/peoplehr"
 )
 
 // PeopleHR posts change notifications to a tenant's listener URL,
@@ -82,7 +83,8 @@ var errUnknownListener = &Error{Status: http.StatusNotFound, Code: "not_found", 
 
 // hook receives a notification: it finds the tenant by the key's hash,
 // reads the employee it names and whether it is a change this service
-// follows, and queues the tenant's change run for its window. Anything
+// follows, notes the employee for the tenant's change run of its window
+// and queues that run. Anything
 // else PeopleHR sends (holidays, absences...) is acknowledged and ignored.
 func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 	key := r.URL.Query().Get("key")
@@ -116,7 +118,18 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"queued": false})
 		return
 	}
+	if !peoplehr.ValidEmployeeID(n.employeeID) {
+		log.Info("notification ignored: its employee id cannot be PeopleHR's")
+		writeJSON(w, http.StatusOK, map[string]bool{"queued": false})
+		return
+	}
+	// The id is noted before the job is queued: the run the job starts
+	// reads every id noted by then.
 	job := integration.ChangeJob(tenant, s.now())
+	if err := s.store.NoteChange(r.Context(), tenant, job.RunID, n.employeeID); err != nil {
+		s.writeError(w, r, fmt.Errorf("note the change: %w", err))
+		return
+	}
 	if err := s.jobs.Send(r.Context(), job); err != nil {
 		s.writeError(w, r, fmt.Errorf("queue the change run: %w", err))
 		return

@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,6 +63,7 @@ func TestTheListenerQueuesChangeRuns(t *testing.T) {
 		{"a deletion by its words", jsonType, `{"ActionId":51,"Action":"Employee Deleted","EmployeeId":"E003"}`, http.StatusAccepted},
 		{"a holiday", jsonType, `{"ActionId":4,"Action":"Holiday Booked","EmployeeId":"E001"}`, http.StatusOK},
 		{"no employee", jsonType, `{"ActionId":3,"Action":"Marked Leaver"}`, http.StatusOK},
+		{"an id PeopleHR cannot have", jsonType, `{"ActionId":3,"EmployeeId":"` + strings.Repeat("E", 16) + `"}`, http.StatusOK},
 		{"broken JSON", jsonType, `{"ActionId":3,`, http.StatusBadRequest},
 		{"too large", jsonType, `{"Reason":"` + strings.Repeat("x", 20<<10) + `"}`, http.StatusBadRequest},
 	} {
@@ -79,6 +82,12 @@ func TestTheListenerQueuesChangeRuns(t *testing.T) {
 			t.Errorf("job %+v, want %+v", j, want)
 		}
 	}
+	// Each followed notification noted its employee for the run, once.
+	e.notify(t, path, jsonType, `{"ActionId":2,"EmployeeId":"E002"}`)
+	if got, err := e.store.ChangedEmployees(context.Background(), "acme", want.RunID); err != nil || !slices.Equal(got.IDs, []string{"E001", "E002", "E003", "E009"}) || got.All {
+		t.Errorf("the run's employees: %+v %v, want E001 E002 E003 E009", got, err)
+	}
+	e.jobs.sent = e.jobs.sent[:4]
 
 	// A rotation stops the old key at once; a revocation the new one.
 	newPath, newKey := e.listenerPath(t)

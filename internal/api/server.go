@@ -46,6 +46,7 @@ type Store interface {
 	DeleteListener(ctx context.Context, tenant string) error
 	GetListener(ctx context.Context, tenant string) (*integration.Listener, error)
 	ListenerTenant(ctx context.Context, hash string) (string, error)
+	NoteChange(ctx context.Context, tenant, runID, employeeID string) error
 }
 
 // Mail queues mail jobs.

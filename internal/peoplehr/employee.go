@@ -19,6 +19,11 @@ const maxEmployeeIDLen = 15
 // errEmployeeID is the cause of a call refused before it was made.
 var errEmployeeID = errors.New("an employee ID is 1 to 15 characters")
 
+// ValidEmployeeID reports whether id can name a PeopleHR employee.
+func ValidEmployeeID(id string) bool {
+	return id != "" && utf8.RuneCountInString(id) <= maxEmployeeIDLen
+}
+
 type getByIDRequest struct {
 	APIKey     string `json:"APIKey"`
 	Action     string `json:"Action"`
@@ -36,7 +41,7 @@ type getByIDRequest struct {
 // employee (or no longer does), and with ErrMalformed when the answer is
 // not that one employee.
 func (c *Client) FetchEmployee(ctx context.Context, apiKey, employeeID string) (map[string]string, error) {
-	if employeeID == "" || utf8.RuneCountInString(employeeID) > maxEmployeeIDLen {
+	if !ValidEmployeeID(employeeID) {
 		return nil, fmt.Errorf("peoplehr: reading employee: %w", errEmployeeID)
 	}
 	// Marshalling strings cannot fail.
