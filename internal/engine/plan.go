@@ -117,6 +117,10 @@ type Planner struct {
 	// closedBefore are closures already made since the last full import
 	// (AlsoClosed), held against the safeguard with this plan's.
 	closedBefore int
+	// partial marks a feed of some employees only (Partial); gone are
+	// the ids of it PeopleHR no longer knows.
+	partial bool
+	gone    map[string]bool
 }
 
 type candidate struct {
@@ -157,6 +161,65 @@ func NewPlanner(m Mapping, s Settings, now time.Time) (*Planner, error) {
 // a burst of leavers split over several runs is held as one import of
 // them all would be.
 func (p *Planner) AlsoClosed(n int) { p.closedBefore = max(0, n) }
+
+// Partial makes the feed one of some employees only: those a change run
+// read one by one. A partial feed says nothing of the members it does not
+// mention, so they are left alone, but for those named Gone.
+func (p *Planner) Partial() { p.partial = true }
+
+// Gone records, in a partial feed, an employee PeopleHR no longer knows
+// (deleted, or its id changed): the member is missing from PeopleHR (SPEC
+// 2.4: a warning, or a close when the tenant opted in), and a record
+// carrying its email and names is a relink.
+func (p *Planner) Gone(employeeID string) {
+	p.Partial()
+	if p.gone == nil {
+		p.gone = map[string]bool{}
+	}
+	p.gone[employeeID] = true
+}
+
+// unmentioned reports whether the feed says m is not in PeopleHR: a full
+// feed by leaving it out, a partial one by naming it gone.
+func (p *Planner) unmentioned(m *Member) bool {
+	if _, seen := p.byID[m.EmployeeID()]; seen {
+		return false
+	}
+	return !p.partial || p.gone[m.EmployeeID()]
+}
+
+// RelinkCandidates are, in a partial feed, the stored members a relink
+// could move that the feed has not settled: not read, not named gone, and
+// holding the email of a new record with the same names. Reading each
+// (adding its record, or naming it Gone) before Plan lets a change run
+// relink an id changed in PeopleHR as a full import would, or refuse a
+// newcomer the address a member still holds.
+func (p *Planner) RelinkCandidates(members []Member) []string {
+	if !p.partial {
+		return nil
+	}
+	holders := map[string]*Member{}
+	stored := make(map[string]bool, len(members))
+	for i := range members {
+		m := &members[i]
+		stored[m.EmployeeID()] = true
+		if _, seen := p.byID[m.EmployeeID()]; !seen && !p.gone[m.EmployeeID()] && m.holdsEmail() {
+			holders[m.Email()] = m
+		}
+	}
+	var out []string
+	for i := range p.cands {
+		c := &p.cands[i]
+		if c.skipped || c.outOfScope || !c.active || stored[c.values[EmployeeID]] {
+			continue
+		}
+		if m, ok := holders[c.values[Email]]; ok && sameName(&m.Values, &c.values) {
+			out = append(out, m.EmployeeID())
+			delete(holders, c.values[Email])
+		}
+	}
+	return out
+}
 
 // Today is the date the planner judges leaving dates against.
 func (p *Planner) Today() string { return p.today }
@@ -497,8 +560,9 @@ func leftOn(c *candidate, today, recorded string) string {
 	}
 }
 
-// missing handles members the feed does not mention, or mentions only out
-// of scope (SPEC 2.4), unless a relink moved them to a new id. A member
+// missing handles members the feed does not mention (a partial feed: names
+// gone), or mentions only out of scope (SPEC 2.4), unless a relink moved
+// them to a new id. A member
 // whose record was skipped is not missing: it is left alone.
 func (p *Planner) missing(props []proposal, members []Member) []proposal {
 	moved := make(map[string]bool)
@@ -518,6 +582,8 @@ func (p *Planner) missing(props []proposal, members []Member) []proposal {
 				continue
 			}
 			outOfScope = true
+		} else if !p.unmentioned(m) {
+			continue
 		}
 		if pr, ok := p.missingMember(m, outOfScope); ok {
 			props = append(props, pr)
@@ -563,8 +629,8 @@ func PlanPurge(m *Member, loc *time.Location) {
 
 // relink turns a create into a move of an existing member when PeopleHR
 // changed an employee's id: the member's id is gone from the feed (not
-// merely out of scope), and a new id arrived in the same run with the same
-// email and the same name. One account is kept (its welcome, acceptance and
+// merely out of scope; in a partial feed, named gone), and a new id
+// arrived in the same run with the same email and the same name. One account is kept (its welcome, acceptance and
 // history) instead of one closed and another created, and it is brought in
 // step with the record exactly as an update would be. When several new ids
 // carry the gone member's address, the first with its name wins; the others
@@ -572,8 +638,7 @@ func PlanPurge(m *Member, loc *time.Location) {
 func (p *Planner) relink(props []proposal, members []Member) {
 	gone := map[string]*Member{}
 	for i := range members {
-		m := &members[i]
-		if _, seen := p.byID[m.EmployeeID()]; !seen && m.holdsEmail() {
+		if m := &members[i]; p.unmentioned(m) && m.holdsEmail() {
 			gone[m.Email()] = m
 		}
 	}
@@ -708,7 +773,7 @@ func claimRank(c *Change) int {
 // MinMassChange) is held. "More than" is compared exactly, in whole
 // numbers: 6 closures of 55 members at 10% (5.5) is more, 5 of 50 is not.
 func (p *Planner) massChange(closes, active int) (bool, string) {
-	if p.rows == 0 && active > 0 {
+	if p.rows == 0 && active > 0 && !p.partial {
 		return true, fmt.Sprintf("PeopleHR returned no employees while %d members are active", active)
 	}
 	pct := p.settings.MassChangeThresholdPercent
