@@ -242,9 +242,11 @@ func nextFeed(r *rand.Rand, feed map[string]Record) (map[string]Record, []string
 			named = append(named, id) // deleted
 			continue
 		case 6:
-			// The id changed: the old one deleted, the same person under
-			// a new id.
-			named = append(named, id)
+			// The id changed: the same person under a new id. PeopleHR
+			// may name the old one (deleted) or only the new.
+			if r.IntN(2) == 0 {
+				named = append(named, id)
+			}
 			id = "R" + id
 			rec["EmployeeId"] = id
 		default:
