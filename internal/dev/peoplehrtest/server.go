@@ -26,6 +26,9 @@ const (
 	PermissionNone Permission = iota
 	// PermissionEmployee: the key may call the Employee actions.
 	PermissionEmployee
+	// PermissionAllOnly: the key may read every employee
+	// (GetAllEmployeeDetail) but not one by id.
+	PermissionAllOnly
 )
 
 // In-band statuses and messages the sandbox answers with, as PeopleHR
@@ -105,6 +108,8 @@ type Server struct {
 	keys      map[string]Permission
 	faults    []Fault
 	requests  int
+	// readsAll and readsByID count the reads answered (Reads).
+	readsAll, readsByID int
 
 	listenerURL  *url.URL // nil: no listener
 	notifyForm   bool
@@ -214,6 +219,21 @@ func (s *Server) Requests() int {
 	return s.requests
 }
 
+// Reads returns how many calls, answered without a fault by a key that
+// may make them, read every employee (GetAllEmployeeDetail) and read one
+// by id (GetEmployeeDetailById).
+func (s *Server) Reads() (all, byID int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readsAll, s.readsByID
+}
+
+func (s *Server) called(n *int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*n++
+}
+
 type request struct {
 	APIKey         string   `json:"APIKey"`
 	Action         string   `json:"Action"`
@@ -275,13 +295,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, statusKeyMissing, msgKeyMissing, nil)
 	case !known:
 		writeEnvelope(w, statusValidation, msgKeyUnknown, nil)
-	case perm != PermissionEmployee:
+	case perm == PermissionNone, perm == PermissionAllOnly && req.Action == actionGetByID:
 		writeEnvelope(w, statusValidation, msgNoPermission, nil)
 	case req.Action == "":
 		writeEnvelope(w, statusActionMissing, msgActionMissing, nil)
 	case req.Action == actionGetAll:
+		s.called(&s.readsAll)
 		s.getAll(w, r, employees, bool(req.IncludeLeavers), fault)
 	case req.Action == actionGetByID:
+		s.called(&s.readsByID)
 		s.getByID(w, employees, req.EmployeeID)
 	default:
 		writeEnvelope(w, statusActionInvalid, msgActionInvalid, nil)
