@@ -156,8 +156,10 @@ const ChangeSettle = 2 * time.Second
 
 // MaxTargetedReads is how many employees a change run reads one by one
 // (GetEmployeeDetailById); a window naming more is a full import, one
-// call, well within PeopleHR's rate limit of about 30 calls a minute.
-const MaxTargetedReads = 10
+// call. With a window every ChangeWindow, change runs make at most 15
+// calls a minute: half PeopleHR's rate limit of about 30, the rest left
+// for the scheduled import and the customer's other integrations.
+const MaxTargetedReads = 5
 
 // ChangeJob is the run a notification received at now asks for: the one
 // of its window, whose id every notification in the window shares (the

@@ -89,7 +89,11 @@ func (r *runner) execute(ctx context.Context) error {
 	if err != nil {
 		return &runFailure{"the stored PeopleHR key could not be opened: re-authorize", err}
 	}
-	planner, err := r.fetch(ctx, apiKey, in.Mapping, settings)
+	targets, err := r.targets(ctx)
+	if err != nil {
+		return err
+	}
+	planner, err := r.fetch(ctx, apiKey, in.Mapping, settings, targets)
 	if err != nil {
 		return err
 	}
@@ -112,6 +116,9 @@ func (r *runner) execute(ctx context.Context) error {
 	members, err := w.store.Members(ctx, run.TenantID)
 	if err != nil {
 		return err
+	}
+	if err := r.readEach(ctx, apiKey, planner, planner.RelinkCandidates(members)); err != nil {
+		return fetchFailure(ctx, err)
 	}
 	plan := planner.Plan(members)
 	since, err := r.lastRunStart(ctx)
@@ -320,29 +327,87 @@ func (r *runner) queueWelcomes(ctx context.Context, ids []string) error {
 	return nil
 }
 
-// fetch streams the feed into a planner (engine.Fetch) and says in plain
-// words why it could not.
-func (r *runner) fetch(ctx context.Context, apiKey string, m engine.Mapping, s engine.Settings) (*engine.Planner, error) {
+// targets are the employees a change run reads one by one: those its
+// window's notifications named. None (a full read) for every other run,
+// and for a change run whose notifications named more than
+// integration.MaxTargetedReads, or nothing it noted.
+func (r *runner) targets(ctx context.Context) ([]string, error) {
+	if r.run.Trigger != integration.TriggerPeopleHRChange {
+		return nil, nil
+	}
+	named, err := r.w.store.ChangedEmployees(ctx, r.run.TenantID, r.run.RunID)
+	if err != nil {
+		return nil, err
+	}
+	if named.All || len(named.IDs) == 0 {
+		r.log.Info("change run reads every employee", "many", named.All)
+		return nil, nil
+	}
+	r.log.Info("change run reads the employees named", "employees", len(named.IDs))
+	return named.IDs, nil
+}
+
+// fetch reads the feed into a planner, and says in plain words why it
+// could not: every employee streamed (engine.Fetch), or, for a change run
+// with targets, those employees one by one as a partial feed. A key that
+// may read everyone but not one by one reads everyone.
+func (r *runner) fetch(ctx context.Context, apiKey string, m engine.Mapping, s engine.Settings, targets []string) (*engine.Planner, error) {
+	if targets != nil {
+		planner, err := engine.NewPlanner(m, s, r.w.now())
+		if err == nil {
+			planner.Partial()
+			err = r.readEach(ctx, apiKey, planner, targets)
+		}
+		if !errors.Is(err, peoplehr.ErrMissingPermission) {
+			return planner, fetchFailure(ctx, err)
+		}
+		r.log.Warn("the key may not read employees one by one: reading every employee")
+		r.processed.Store(0)
+	}
 	planner, err := engine.Fetch(ctx, r.w.feed, apiKey, m, s, r.w.now(), func(rows int) { r.processed.Store(int64(rows)) })
+	return planner, fetchFailure(ctx, err)
+}
+
+// readEach reads the employees ids name into a partial feed's planner:
+// each record PeopleHR has, and the others named gone.
+func (r *runner) readEach(ctx context.Context, apiKey string, planner *engine.Planner, ids []string) error {
+	for _, id := range ids {
+		rec, err := r.w.feed.FetchEmployee(ctx, apiKey, id)
+		switch {
+		case errors.Is(err, peoplehr.ErrEmployeeNotFound):
+			planner.Gone(id)
+		case err != nil:
+			return err
+		default:
+			planner.Add(rec)
+		}
+		r.processed.Add(1)
+	}
+	return nil
+}
+
+// fetchFailure says in plain words why reading PeopleHR failed with err;
+// nil for nil.
+func fetchFailure(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(err, engine.ErrInvalidMapping), errors.Is(err, engine.ErrInvalidSettings):
-		return nil, &runFailure{"the mapping or settings are invalid", err}
+		return &runFailure{"the mapping or settings are invalid", err}
 	case errors.Is(err, peoplehr.ErrInvalidKey):
-		return nil, &runFailure{"PeopleHR refused the API key: re-authorize with a valid key", err}
+		return &runFailure{"PeopleHR refused the API key: re-authorize with a valid key", err}
 	case errors.Is(err, peoplehr.ErrMissingPermission):
-		return nil, &runFailure{`the API key lacks the Employee "Get All Employee Detail" permission`, err}
+		return &runFailure{`the API key lacks the Employee "Get All Employee Detail" permission`, err}
 	case errors.Is(err, peoplehr.ErrRateLimited):
-		return nil, &runFailure{"PeopleHR's rate limit (about 30 calls a minute) stayed in force for the whole run: the next run will try again", err}
+		return &runFailure{"PeopleHR's rate limit (about 30 calls a minute) stayed in force for the whole run: the next run will try again", err}
 	case errors.Is(err, peoplehr.ErrMalformed):
-		return nil, &runFailure{"PeopleHR sent a malformed response (not the JSON it documents): the next run will try again", err}
+		return &runFailure{"PeopleHR sent a malformed response (not the JSON it documents): the next run will try again", err}
 	case errors.Is(err, peoplehr.ErrUnavailable):
-		return nil, &runFailure{"PeopleHR could not be reached after several attempts: the next run will try again", err}
+		return &runFailure{"PeopleHR could not be reached after several attempts: the next run will try again", err}
 	case ctx.Err() != nil:
-		return nil, context.Cause(ctx)
+		return context.Cause(ctx)
 	case err != nil:
-		return nil, &runFailure{"PeopleHR returned an error", err}
+		return &runFailure{"PeopleHR returned an error", err}
 	}
-	return planner, nil
+	return nil
 }
 
 func (r *runner) hold(ctx context.Context, plan engine.Plan) error {

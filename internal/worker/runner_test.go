@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -100,11 +101,14 @@ func TestFetchFailureReasons(t *testing.T) {
 				sb.InjectFault(peoplehrtest.Fault{Kind: tt.fault, Times: 20})
 			}
 			feed := peoplehr.New(sb.URL(), peoplehr.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
-			r := &runner{w: &Worker{feed: feed, now: time.Now}}
-			_, err := r.fetch(context.Background(), tt.key, engine.DefaultMapping(), settings)
-			var rf *runFailure
-			if !errors.As(err, &rf) || rf.reason != tt.want {
-				t.Errorf("fetch = %v, want the reason %q", err, tt.want)
+			r := &runner{w: &Worker{feed: feed, now: time.Now}, log: slog.New(slog.DiscardHandler)}
+			// Every employee, and a change run's one by one.
+			for _, targets := range [][]string{nil, {sb.Employees()[0].EmployeeID}} {
+				_, err := r.fetch(context.Background(), tt.key, engine.DefaultMapping(), settings, targets)
+				var rf *runFailure
+				if !errors.As(err, &rf) || rf.reason != tt.want {
+					t.Errorf("fetch of %v = %v, want the reason %q", targets, err, tt.want)
+				}
 			}
 		})
 	}

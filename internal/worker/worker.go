@@ -32,11 +32,15 @@ type Store interface {
 	KeyRefused(ctx context.Context, tenant string) (noticeOwed bool, err error)
 	KeyAccepted(ctx context.Context, tenant string) error
 	SaveLog(ctx context.Context, tenant string, entries []integration.LogEntry) error
+	ChangedEmployees(ctx context.Context, tenant, runID string) (integration.ChangedEmployees, error)
 }
 
-// Feed streams a tenant's PeopleHR employees.
+// Feed reads a tenant's PeopleHR employees: all of them streamed, or one
+// by id (an error matching peoplehr.ErrEmployeeNotFound when PeopleHR no
+// longer knows it).
 type Feed interface {
 	FetchAll(ctx context.Context, apiKey string, start func() func(rec map[string]string) error) (int, error)
+	FetchEmployee(ctx context.Context, apiKey, employeeID string) (map[string]string, error)
 }
 
 // Keys opens sealed API keys.
