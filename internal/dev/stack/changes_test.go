@@ -32,10 +32,11 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) t
 // PeopleHR's notifications drive changes within a minute on the local
 // stack, the sandbox posting them to the tenant's listener URL as PeopleHR
 // would: a starter, a detail change, a leaver and a future leaver in one
-// edit are applied by one change run (the future one still waits); a
-// burst of 200 notifications, duplicated and shuffled, is a few reads of
-// PeopleHR and leaves the table a full import makes; a lost notification
-// is caught by the next import; a wrong key changes and reads nothing.
+// edit, notified twice and out of order, are applied by one change run
+// reading each employee named (the future one still waits), and leave the
+// table a full import makes; a burst of 200 notifications is a few reads
+// of PeopleHR; a lost notification is caught by the next import; a wrong
+// key changes and reads nothing.
 func TestPeopleHRChangesApplyWithinAMinute(t *testing.T) {
 	ctx := context.Background()
 	feed := joinFeed()
@@ -64,7 +65,10 @@ func TestPeopleHRChangesApplyWithinAMinute(t *testing.T) {
 		return out
 	}
 
-	// One edit: a starter, a detail, a leaver today, a leaver next month.
+	// One edit: a starter, a detail, a leaver today, a leaver next month,
+	// its notifications duplicated and shuffled.
+	st.Sandbox.SetNotifyFaults(peoplehrtest.NotifyFaults{Duplicate: 0.5, Reorder: 1}, 7)
+	_, readsByID := st.Sandbox.Reads()
 	today := time.Now().UTC().Format(time.DateOnly)
 	feed = append(feed, emp("E004", "Dan", "dan@acme.example"))
 	feed[0].JobRole = "Lead"
@@ -98,13 +102,23 @@ func TestPeopleHRChangesApplyWithinAMinute(t *testing.T) {
 	if len(runs) > 2 || created != 1 || closed != 1 {
 		t.Fatalf("%d change runs creating %d and closing %d, want one or two, 1 created and 1 closed", len(runs), created, closed)
 	}
+	// Read one by one: the four named, once a window.
+	if all, byID := st.Sandbox.Reads(); byID-readsByID < 4 || byID-readsByID > 4*len(runs) || all != 1 {
+		t.Errorf("the edit's change runs read %d employees by id and everyone %d times since the first import, want 4 a run and none", byID-readsByID, all-1)
+	}
+	// What they left is what a full import makes: it finds nothing to do.
+	st.Sandbox.SetNotifyFaults(peoplehrtest.NotifyFaults{}, 0)
+	if run := runImport(t, st); run.Counts.Changed() {
+		t.Errorf("the full import after the change runs changed %+v", run.Counts)
+	}
 
-	// A burst of 200, duplicated and shuffled: a few windows, a few reads.
+	// A burst of 200 naming 50 employees (a payroll upload), duplicated
+	// and shuffled: a few windows, each one read of everyone.
 	st.Sandbox.WaitNotified()
-	requests, earlier := st.Sandbox.Requests(), len(runs)
+	requests, earlier := st.Sandbox.Requests(), len(changeRuns())
 	var ids []string
 	for i := range 200 {
-		ids = append(ids, fmt.Sprintf("E%03d", 1+i%4))
+		ids = append(ids, fmt.Sprintf("E%03d", 1+i%50))
 	}
 	// All at once on moto some time out, as a burst against a slow
 	// listener would: what is lost is the schedule's to catch.
@@ -115,8 +129,12 @@ func TestPeopleHRChangesApplyWithinAMinute(t *testing.T) {
 		rs := changeRuns()
 		return len(rs) > earlier && rs[0].Status.Finished()
 	})
-	if calls := st.Sandbox.Requests() - requests; calls > 3 {
-		t.Errorf("a burst of 200 notifications made %d calls to PeopleHR, want a few", calls)
+	// The burst's notifications spread over a window or two (some are
+	// throttled, and PeopleHR sends them again a second later): each
+	// window reads everyone once, or the few it named one by one.
+	windows := len(changeRuns()) - earlier
+	if calls := st.Sandbox.Requests() - requests; windows > 3 || calls > windows*integration.MaxTargetedReads {
+		t.Errorf("a burst of 200 notifications made %d change runs and %d calls to PeopleHR, want a few of each (the rate limit is about 30 calls a minute)", windows, calls)
 	}
 
 	// A lost notification: the next import catches it.
