@@ -41,6 +41,7 @@ func run() error {
 	engineN := flag.Int("engine-employees", 100_000, "employees in the engine's body when measured here")
 	tenants := flag.Int("scheduler", 10_000, "due tenants for the scheduler's tick (0 skips)")
 	cold := flag.Bool("cold", true, "measure the functions' cold starts under the RIE")
+	edits := flag.Int("edits", 30, "PeopleHR edits whose notification-to-member time is measured on a 1k tenant (0 skips)")
 	out := flag.String("out", "", "also write the table to this file")
 	flag.Parse()
 
@@ -104,6 +105,11 @@ func run() error {
 	}
 	if *tenants > 0 {
 		if rep.Schedule, err = env.RunScheduler(ctx, *tenants); err != nil {
+			return err
+		}
+	}
+	if *edits > 0 {
+		if rep.Changes, err = env.RunChanges(ctx, 1000, *edits); err != nil {
 			return err
 		}
 	}

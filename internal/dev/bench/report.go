@@ -126,6 +126,7 @@ type Report struct {
 	Peak       *Peak
 	Imports    []*Imports
 	Schedule   *Schedule
+	Changes    *Changes
 	ColdStarts []ColdStart
 }
 
@@ -245,6 +246,7 @@ func (r *Report) Print(w io.Writer) {
 			fmt.Sprintf("%.2fx", float64(calls)/float64((s.Tenants+9)/10)), "<= 1,000", verdict(calls <= 1000 && s.Queued == s.Tenants),
 		})
 	}
+	rows = append(rows, r.Changes.rows()...)
 	for _, c := range r.ColdStarts {
 		rows = append(rows, row{
 			"cold init " + c.Function + " (RIE)", fmt.Sprintf("%.1f ms", ms(c.Init)),
