@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -71,6 +72,17 @@ func TestConsoleImportPage(t *testing.T) {
 	fromCSV := errorFileRows(t, base, token, first.RunID)
 	if len(fromCSV) != first.Counts.Errors+first.Counts.Warnings || first.Counts.Errors == 0 || first.Counts.Warnings == 0 {
 		t.Fatalf("the error file has %d rows for %d errors and %d warnings: the demo should have both", len(fromCSV), first.Counts.Errors, first.Counts.Warnings)
+	}
+
+	// The route the page reads answers as documented.
+	var bodies bytes.Buffer
+	var issues struct {
+		Items      []struct{ Severity string }
+		NextCursor string
+	}
+	newClient(t, st, base, tenantID, "admin@pageco.example", &bodies).must(200, "GET", "/imports/"+first.RunID+"/issues?severity=warning&limit=5", nil, &issues)
+	if len(issues.Items) != first.Counts.Warnings || issues.Items[0].Severity != "warning" || issues.NextCursor != "" {
+		t.Errorf("the warnings over HTTP: %+v", issues)
 	}
 
 	p := newPage(t)
