@@ -29,30 +29,8 @@ import (
 // is approved.
 func TestConsoleImportPage(t *testing.T) {
 	ctx := context.Background()
-	st := startWith(t, stack.Options{Employees: peoplehrtest.DemoEmployees(), Log: testLog(t)})
-	st.StartConsumers(ctx)
-	base := serveAPI(t, st)
 	const tenantID = "pageco"
-	if err := st.SeedTenant(ctx, stack.Tenant{
-		ID: tenantID, ProgrammeName: "Pageco Perks", AdminEmail: "admin@pageco.example", APIKey: peoplehrtest.DefaultAPIKey,
-		Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping(),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	importNow := func(want integration.Status) *integration.Run {
-		t.Helper()
-		queued, err := st.Enqueue(ctx, tenantID, integration.TriggerManual)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wait, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		run, err := st.WaitFinished(wait, tenantID, queued.RunID)
-		if err != nil || run.Status != want {
-			t.Fatalf("import %s: %v %+v", queued.RunID, err, run)
-		}
-		return run
-	}
+	st, base, importNow := consoleTenant(t, tenantID, "Pageco Perks")
 	// 30 records more with a bad email: the issues take two pages.
 	st.Sandbox.Update(func(es []peoplehrtest.Employee) []peoplehrtest.Employee {
 		es = append([]peoplehrtest.Employee(nil), es...)
@@ -210,6 +188,38 @@ func TestConsoleImportPage(t *testing.T) {
 		t.Errorf("the approval closed %s, want 8", got)
 	}
 	p.shot("07-approved")
+}
+
+// consoleTenant starts the stack on the demo employees with a live tenant
+// whose admin is admin@<tenantID>.example, and serves its API at base;
+// importNow runs a manual import and requires it to end as want.
+func consoleTenant(t *testing.T, tenantID, programme string) (st *stack.Stack, base string, importNow func(want integration.Status) *integration.Run) {
+	t.Helper()
+	ctx := context.Background()
+	st = startWith(t, stack.Options{Employees: peoplehrtest.DemoEmployees(), Log: testLog(t)})
+	st.StartConsumers(ctx)
+	base = serveAPI(t, st)
+	if err := st.SeedTenant(ctx, stack.Tenant{
+		ID: tenantID, ProgrammeName: programme, AdminEmail: "admin@" + tenantID + ".example", APIKey: peoplehrtest.DefaultAPIKey,
+		Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping(),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	importNow = func(want integration.Status) *integration.Run {
+		t.Helper()
+		queued, err := st.Enqueue(ctx, tenantID, integration.TriggerManual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		run, err := st.WaitFinished(wait, tenantID, queued.RunID)
+		if err != nil || run.Status != want {
+			t.Fatalf("import %s: %v %+v", queued.RunID, err, run)
+		}
+		return run
+	}
+	return st, base, importNow
 }
 
 // errorFileRows reads a run's error file through its download link:
