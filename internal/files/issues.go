@@ -84,12 +84,11 @@ func bool2int(b bool) int {
 const readChunk = 64 << 10
 
 // Issues reads a page of the run's issues of one severity ("" for both,
-// errors first), from cursor ("" for the first page), and the cursor of
-// the next page ("" after the last). A cursor is an
-// offset in the run's own object: it cannot reach another run's issues.
-// integration.ErrNotFound when the run kept none as lines (it kept its
-// CSV only, before lines were kept); integration.ErrBadCursor for a
-// cursor this did not give.
+// errors first) from cursor ("" for the first page), and the cursor of the
+// next page ("" after the last). A cursor is an offset in the run's own
+// object: it cannot reach another run's issues. integration.ErrNotFound
+// when the run kept none as lines (its CSV only, from before lines were
+// kept); integration.ErrBadCursor for a cursor this did not give.
 func (l *Links) Issues(ctx context.Context, tenant, runID string, severity engine.Severity, cursor string, limit int) ([]engine.Issue, string, error) {
 	pos, err := parseCursor(cursor)
 	if err != nil {
