@@ -11,7 +11,8 @@ const changesPageSize = 10;
 const hidden = (text) => h('span', { class: 'visually-hidden' }, text);
 
 // duration says how long ms is, to a tenth of a second below a minute.
-export function duration(ms) {
+function duration(ms) {
+  if (ms < 100) return 'under 0.1 s';
   if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
   const s = Math.round(ms / 1000);
   return `${Math.floor(s / 60)} min ${s % 60} s`;
@@ -52,8 +53,8 @@ export function phasesSection(run, tz) {
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Phase'), h('th', { scope: 'col' }, 'Started'), h('th', { scope: 'col' }, 'Took'))),
         h('tbody', {}, phases.map((p) => h('tr', { 'data-phase': p.phase },
           h('th', { scope: 'row' }, swatch(p.phase), label(phaseLabels, p.phase)),
-          h('td', {}, clock(p.startedAt, tz)),
-          h('td', {}, duration(p.ms))))))));
+          h('td', { class: 'nowrap' }, clock(p.startedAt, tz)),
+          h('td', { class: 'nowrap' }, duration(p.ms))))))));
 }
 
 // [severity, what the filter says, what an empty page says]
