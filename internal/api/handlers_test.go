@@ -19,6 +19,8 @@ import (
 	"github.com/peoplesync/peoplesync/internal/dev/peoplehrtest"
 	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 	"github.com/peoplesync/peoplesync/internal/engine"
+	"github.com/peoplesync/peoplesync/internal/files"
+	"github.com/peoplesync/peoplesync/internal/files/filestest"
 	"github.com/peoplesync/peoplesync/internal/integration"
 	"github.com/peoplesync/peoplesync/internal/peoplehr"
 )
@@ -64,8 +66,9 @@ func (m *mailbox) Send(_ context.Context, js ...integration.MailJob) error {
 	return nil
 }
 
-// links signs nothing: the link names the key and how long it works.
-type links struct{}
+// links signs nothing: the link names the key and how long it works. The
+// issues are read as the Lambda reads them, from a bucket in memory.
+type links struct{ *files.Links }
 
 func (links) Presign(_ context.Context, key string, ttl time.Duration) (string, error) {
 	return fmt.Sprintf("https://files.example/%s?ttl=%s", key, ttl), nil
@@ -76,6 +79,9 @@ type env struct {
 	store *storetest.Memory
 	jobs  *jobs
 	mail  *mailbox
+	// files is the error files' bucket, links what reads it.
+	files *filestest.S3
+	links links
 	logs  *bytes.Buffer // what the server logged, as JSON lines
 	s     *api.Server
 }
@@ -86,13 +92,15 @@ func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option)
 	t.Helper()
 	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}, mail: &mailbox{}, logs: &bytes.Buffer{}}
 	e.store = storetest.NewMemory(e.clk.Now)
+	e.files = filestest.New()
+	e.links = links{files.NewLinks(nil, e.files, "errors-bucket")}
 	sb := peoplehrtest.New(peoplehrtest.Options{Employees: employees})
 	t.Cleanup(sb.Close)
 	authn := func(r *http.Request) (auth.Principal, error) {
 		tenant := r.Header.Get("X-Tenant")
 		return auth.Principal{TenantID: tenant, Email: "admin@" + tenant + ".example"}, nil
 	}
-	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, e.mail, links{}, authn, slog.New(slog.NewJSONHandler(e.logs, nil)), e.clk.Now, opts...)
+	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, e.mail, e.links, authn, slog.New(slog.NewJSONHandler(e.logs, nil)), e.clk.Now, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func TestImportNowAtOnceStartsOneRun(t *testing.T) {
 		return auth.Principal{TenantID: "acme", Email: "admin@acme.example"}, nil
 	}
 	// Import now never calls PeopleHR.
-	s, err := api.New(&meetingStore{Memory: e.store, n: callers}, peoplehr.New("https://peoplehr.invalid"), plainKeys{}, e.jobs, e.mail, links{}, authn, slog.New(slog.DiscardHandler), e.clk.Now)
+	s, err := api.New(&meetingStore{Memory: e.store, n: callers}, peoplehr.New("https://peoplehr.invalid"), plainKeys{}, e.jobs, e.mail, e.links, authn, slog.New(slog.DiscardHandler), e.clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

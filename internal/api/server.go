@@ -70,9 +70,13 @@ type Jobs interface {
 	Send(ctx context.Context, jobs ...integration.Job) error
 }
 
-// Links signs short-lived download links to error files.
+// Links signs short-lived download links to error files, and reads a
+// run's issues from them a page at a time.
 type Links interface {
 	Presign(ctx context.Context, key string, ttl time.Duration) (string, error)
+	// Issues reads a page of a run's issues of one severity ("" for both):
+	// integration.ErrNotFound when the run kept none to page through.
+	Issues(ctx context.Context, tenant, runID string, severity engine.Severity, cursor string, limit int) ([]engine.Issue, string, error)
 }
 
 // Authenticator finds who is calling: the tenant and the admin.
@@ -145,6 +149,8 @@ func (s *Server) table() []route {
 		{"GET /imports", s.listImports},
 		{"GET /imports/{runId}", s.getImport},
 		{"GET /imports/{runId}/errors", s.errorFile},
+		{"GET /imports/{runId}/issues", s.runIssues},
+		{"GET /imports/{runId}/changes", s.heldChanges},
 		{"POST /imports/{runId}/approve", s.approve},
 		{"POST /imports/{runId}/discard", s.discard},
 		{"GET /members", s.listMembers},

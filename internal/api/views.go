@@ -77,6 +77,30 @@ type runView struct {
 	// Members are the directory's totals as the run left it, null when it
 	// planned nothing.
 	Members *membersView `json:"members"`
+	// Phases are the phases the run went through, in order, with when each
+	// started and ended (null while it goes on); empty for runs recorded
+	// before phases were timed.
+	Phases []phaseView `json:"phases"`
+}
+
+type phaseView struct {
+	Phase     integration.Phase `json:"phase"`
+	StartedAt time.Time         `json:"startedAt"`
+	EndedAt   *time.Time        `json:"endedAt"`
+}
+
+// viewPhases times each phase: it ends when the next starts, the last when
+// the run finished.
+func viewPhases(r *integration.Run) []phaseView {
+	out := make([]phaseView, len(r.Phases))
+	for i, p := range r.Phases {
+		end := r.FinishedAt
+		if i+1 < len(r.Phases) {
+			end = r.Phases[i+1].StartedAt
+		}
+		out[i] = phaseView{Phase: p.Phase, StartedAt: p.StartedAt.UTC(), EndedAt: utc(end)}
+	}
+	return out
 }
 
 type membersView struct {
@@ -92,7 +116,7 @@ func viewRun(r *integration.Run) runView {
 		Phase: r.Phase, Processed: r.Processed, Total: r.Total, Counts: r.Counts,
 		HeldReason: r.HeldReason, Resolution: r.Resolution, Approves: r.Approves,
 		ErrorFile: r.ErrorFileKey != "", FailureReason: r.FailureReason,
-		Members: (*membersView)(r.Members),
+		Members: (*membersView)(r.Members), Phases: viewPhases(r),
 	}
 }
 

@@ -207,6 +207,7 @@ func TestLabelsCoverTheGoVocabularies(t *testing.T) {
 		"logActionLabels":     integration.LogActions(),
 		"scopeOpLabels":       strs(engine.ScopeOps()),
 		"dateFormatExamples":  engine.DateFormats(),
+		"severityLabels":      strs(engine.Severities()),
 	}
 	// Titles for some codes only: the others have a title of their own.
 	subsets := map[string][]string{"keyErrorTitles": apiErrorCodes(t)}
@@ -250,6 +251,7 @@ func TestVocabulariesListEveryConstant(t *testing.T) {
 		{engineDir, "Welcome", strs(engine.Welcomes())},
 		{engineDir, "Kind", strs(engine.Kinds())},
 		{engineDir, "ScopeOp", strs(engine.ScopeOps())},
+		{engineDir, "Severity", strs(engine.Severities())},
 		{integrationDir, "Status", strs(integration.RunStatuses())},
 		{integrationDir, "Phase", strs(integration.Phases())},
 		{integrationDir, "Trigger", strs(integration.Triggers())},

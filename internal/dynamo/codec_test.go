@@ -83,6 +83,11 @@ func goldenCases() []goldenCase {
 		ErrorFileKey: "errors/acme/" + goldenRun + ".csv", Summary: integration.MailOwed,
 		Approves: "20260309T090000000000Z-schedule", Resolution: "approved by admin@acme.example",
 		Members: &integration.MemberTotals{Members: 118, Joined: 40, JoinedSinceLast: 3},
+		Phases: []integration.PhaseTime{
+			{Phase: integration.PhaseFetching, StartedAt: goldenNow.Add(2 * time.Second)},
+			{Phase: integration.PhasePlanning, StartedAt: goldenNow.Add(40*time.Second + 500*time.Millisecond)},
+			{Phase: integration.PhaseApplying, StartedAt: goldenNow.Add(41 * time.Second)},
+		},
 	}
 
 	entry := integration.LogEntry{EmployeeID: "E042", RunID: goldenRun, Action: "update", Reason: "changed in PeopleHR",
@@ -272,7 +277,7 @@ func TestDecodeUnknownFormat(t *testing.T) {
 		want string
 	}{
 		{&types.AttributeValueMemberN{Value: "7"}, "format 7,"},
-		{&types.AttributeValueMemberN{Value: "3"}, "format 3,"}, // the next of any kind's
+		{&types.AttributeValueMemberN{Value: "4"}, "format 4,"}, // the next of any kind's
 		{&types.AttributeValueMemberN{Value: "1.5"}, `format version "1.5"`},
 		{&types.AttributeValueMemberS{Value: "1"}, "format version is not a number"},
 	}
@@ -668,21 +673,32 @@ func TestIntegrationFormat1ReadsWithReminders(t *testing.T) {
 	}
 }
 
-// A run stored in format 1, before the directory's totals were counted,
-// reads as it did then: without them.
-func TestRunFormat1ReadsWithoutTotals(t *testing.T) {
-	var want integration.Run
+// Runs stored in older formats read as they did then: format 1 without
+// the directory's totals, format 2 without the phases' times.
+func TestRunOlderFormats(t *testing.T) {
+	var golden integration.Run
 	for _, tc := range goldenCases() {
 		if tc.kind == "run" {
-			want = *tc.want.(*integration.Run)
+			golden = *tc.want.(*integration.Run)
 		}
 	}
-	want.Members = nil
-	got, err := decodeRun(readGolden(t, "run-v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(*got, want) {
-		t.Errorf("format 1 decodes as\n%+v\nwant\n%+v", *got, want)
+	for _, tc := range []struct {
+		file string
+		want func(r *integration.Run)
+	}{
+		{"run-v1", func(r *integration.Run) { r.Members, r.Phases = nil, nil }},
+		{"run-v2", func(r *integration.Run) { r.Phases = nil }},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			want := golden
+			tc.want(&want)
+			got, err := decodeRun(readGolden(t, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("%s decodes as\n%+v\nwant\n%+v", tc.file, *got, want)
+			}
+		})
 	}
 }

@@ -16,9 +16,10 @@ import (
 func runPK(tenant string) string { return "T#" + tenant + "#R" }
 func runSK(runID string) string  { return "R#" + runID }
 
-// runFormat is the run item's format version. Format 2 added members (the
-// directory's totals); format 1 runs read without them.
-const runFormat = 2
+// runFormat is the run item's format version. Format 3 added phases (when
+// the run entered each); format 2 added members (the directory's totals);
+// older runs read without them.
+const runFormat = 3
 
 type runItem struct {
 	PK            string                `json:"PK"`
@@ -43,6 +44,13 @@ type runItem struct {
 	Approves      string                `json:"approves,omitempty"`
 	Resolution    string                `json:"resolution,omitempty"`
 	Members       *memberTotalsItem     `json:"members,omitempty"`
+	Phases        []phaseItem           `json:"phases,omitempty"`
+}
+
+// phaseItem is integration.PhaseTime as stored.
+type phaseItem struct {
+	Phase     integration.Phase `json:"phase"`
+	StartedAt string            `json:"startedAt"`
 }
 
 // memberTotalsItem is integration.MemberTotals as stored.
@@ -144,6 +152,9 @@ func encodeRun(r *integration.Run) (map[string]types.AttributeValue, error) {
 		HeldReason: r.HeldReason, FailureReason: r.FailureReason, ErrorFileKey: r.ErrorFileKey,
 		Summary: r.Summary, Approves: r.Approves, Resolution: r.Resolution,
 		Members: (*memberTotalsItem)(r.Members),
+		Phases: mapSlice(r.Phases, func(p integration.PhaseTime) phaseItem {
+			return phaseItem{Phase: p.Phase, StartedAt: formatTime(p.StartedAt)}
+		}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode run: %w", err)
@@ -164,7 +175,7 @@ func decodeRun(item map[string]types.AttributeValue) (*integration.Run, error) {
 	what := "run " + text(item, "SK")
 	if v, err := formatOf(what, item, 1); err != nil {
 		return nil, err
-	} else if v != 1 && v != runFormat {
+	} else if v < 1 || v > runFormat {
 		return nil, unknownFormat(what, v, runFormat)
 	}
 	var it runItem
@@ -178,7 +189,15 @@ func decodeRun(item map[string]types.AttributeValue) (*integration.Run, error) {
 		Summary: it.Summary, Approves: it.Approves, Resolution: it.Resolution,
 		Members: (*integration.MemberTotals)(it.Members),
 	}
-	if err := parseTimes([]timeAttr{{&r.QueuedAt, it.QueuedAt}, {&r.StartedAt, it.StartedAt}, {&r.FinishedAt, it.FinishedAt}}); err != nil {
+	times := []timeAttr{{&r.QueuedAt, it.QueuedAt}, {&r.StartedAt, it.StartedAt}, {&r.FinishedAt, it.FinishedAt}}
+	if it.Phases != nil {
+		r.Phases = make([]integration.PhaseTime, len(it.Phases))
+		for i, p := range it.Phases {
+			r.Phases[i].Phase = p.Phase
+			times = append(times, timeAttr{&r.Phases[i].StartedAt, p.StartedAt})
+		}
+	}
+	if err := parseTimes(times); err != nil {
 		return nil, fmt.Errorf("decode run: %w", err)
 	}
 	return r, nil

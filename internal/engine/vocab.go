@@ -17,3 +17,6 @@ func Kinds() []Kind { return []Kind{KindCreate, KindUpdate, KindClose, KindReact
 
 // ScopeOps are every ScopeOp.
 func ScopeOps() []ScopeOp { return []ScopeOp{ScopeEquals, ScopeNotEquals, ScopeIn, ScopeNotIn} }
+
+// Severities are every Severity of an Issue.
+func Severities() []Severity { return []Severity{SeverityError, SeverityWarning} }

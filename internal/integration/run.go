@@ -82,6 +82,17 @@ type Run struct {
 	// planned nothing (failed before) and for runs recorded before it was
 	// counted.
 	Members *MemberTotals
+	// Phases are the phases the run went through, in order: a phase ends
+	// when the next begins, the last when the run finished. Empty for runs
+	// recorded before phases were timed.
+	Phases []PhaseTime
+}
+
+// PhaseTime is when a run entered a phase. An interrupted run resumed by
+// the redelivered job enters its phases again: each entry is one go.
+type PhaseTime struct {
+	Phase     Phase
+	StartedAt time.Time
 }
 
 // MemberTotals are how many members there are and how many have joined.

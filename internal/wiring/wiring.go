@@ -122,7 +122,7 @@ func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Tim
 		secrets.NewSealer(c.KMS, env["KEYS_KEY_ID"]),
 		queue.NewImports(c.SQS, env["IMPORTS_QUEUE_URL"]),
 		queue.NewMail(c.SQS, env["MAIL_QUEUE_URL"]),
-		files.NewLinks(c.S3Presign, env["ERROR_FILES_BUCKET"]),
+		files.NewLinks(c.S3Presign, c.S3, env["ERROR_FILES_BUCKET"]),
 		authn, log, now,
 		opts...,
 	)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -533,6 +534,8 @@ func (r *runner) phase(ctx context.Context, p integration.Phase, total int) erro
 		return err
 	}
 	r.run.Phase, r.run.Processed, r.run.Total = p, 0, total
+	// A new slice: the phase before's watcher saved a copy sharing the old.
+	r.run.Phases = append(slices.Clip(r.run.Phases), integration.PhaseTime{Phase: p, StartedAt: r.w.now()})
 	r.processed.Store(0)
 	if err := r.w.store.SaveRun(ctx, r.run); err != nil {
 		return err

@@ -227,6 +227,16 @@ func TestARunCreatesMembersAndQueuesTheirEmails(t *testing.T) {
 	if err != nil || stored.Status != integration.StatusSucceeded || stored.Phase != "" || stored.Processed != stored.Total || stored.FinishedAt.IsZero() {
 		t.Errorf("stored run %v %+v", err, stored)
 	}
+	var phases []integration.Phase
+	for _, p := range stored.Phases {
+		phases = append(phases, p.Phase)
+		if p.StartedAt.Before(stored.StartedAt) || p.StartedAt.After(stored.FinishedAt) {
+			t.Errorf("phase %s started at %s, outside the run", p.Phase, p.StartedAt)
+		}
+	}
+	if want := []integration.Phase{integration.PhaseFetching, integration.PhasePlanning, integration.PhaseApplying, integration.PhaseEmailing}; !slices.Equal(phases, want) {
+		t.Errorf("phases %v, want %v", phases, want)
+	}
 	ms := e.members(t)
 	if len(ms) != 4 || ms[0].LastRunID != "r1" || ms[0].Welcome != engine.WelcomeOwed || ms[0].Email() != "e001@acme.example" {
 		t.Fatalf("members %+v", ms)

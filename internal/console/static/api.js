@@ -134,6 +134,11 @@ async function save(method, path, etag, body) {
   return call(method, path, { body, ifMatch: etag });
 }
 
+// query leaves out the parameters without a value.
+function query(params) {
+  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== '' && v !== undefined && v !== null));
+}
+
 export const api = {
   // The integration and its ETag, which every save of it takes.
   integration: async () => {
@@ -161,6 +166,13 @@ export const api = {
     call('GET', '/imports?' + new URLSearchParams(cursor ? { cursor, limit } : { limit })),
   run: (runId, signal) => call('GET', '/imports/' + encodeURIComponent(runId), { signal }),
   errorFileLink: (runId) => call('GET', '/imports/' + encodeURIComponent(runId) + '/errors'),
+  // A page of a run's errors and warnings (severity '' for both).
+  issues: (runId, severity, cursor, limit = 25, signal) =>
+    call('GET', '/imports/' + encodeURIComponent(runId) + '/issues?' + new URLSearchParams(query({ severity, cursor, limit })), { signal }),
+  // A page of a held run's planned changes (action '' for all), with the
+  // count of each action.
+  heldChanges: (runId, action, cursor, limit = 10, signal) =>
+    call('GET', '/imports/' + encodeURIComponent(runId) + '/changes?' + new URLSearchParams(query({ action, cursor, limit })), { signal }),
   approve: (runId) => call('POST', '/imports/' + encodeURIComponent(runId) + '/approve'),
   discard: (runId) => call('POST', '/imports/' + encodeURIComponent(runId) + '/discard'),
   // status: '' for every member, or invited, active, leaver.

@@ -13,7 +13,7 @@ const routes = [
   { re: /^#\/setup\/(settings|authorize|mapping|review)$/, nav: 'setup', view: setupView },
   { re: /^#\/setup\/?$/, redirect: '#/setup/settings' },
   { re: /^#\/history$/, nav: 'history', view: historyView },
-  { re: /^#\/imports\/([A-Za-z0-9_=-]{1,64})$/, nav: 'history', view: importView },
+  { re: /^#\/imports\/([A-Za-z0-9_=-]{1,64})(?:\/(issues))?$/, nav: 'history', view: importView },
   { re: /^#\/members(?:\?status=(invited|active|leaver))?$/, nav: 'members', view: membersView },
   { re: /^#\/members\/([^/?#]{1,400})\/log$/, nav: 'members', view: memberLogView },
 ];
@@ -114,7 +114,8 @@ async function render() {
   if (ctrl.signal.aborted) return;
   const h1 = main.querySelector('h1');
   document.title = `${h1 ? h1.textContent : 'Console'} · peoplesync`;
-  const focus = main.querySelector('.notice[role=alert]') || main.querySelector('.notice[tabindex]') || h1;
+  // A view may name what a link to it is for (data-focus), after alerts.
+  const focus = main.querySelector('.notice[role=alert]') || main.querySelector('[data-focus]') || main.querySelector('.notice[tabindex]') || h1;
   if (focus) focus.focus({ preventScroll: false });
 }
 

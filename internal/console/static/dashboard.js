@@ -5,6 +5,7 @@ import {
   finished, countsText, svgEl, dayOf, uid,
 } from './ui.js';
 import { label, phaseLabels, runStatusLabels, stateLabels, triggerLabels } from './labels.js';
+import { heldChangesSection, issuesSection, phasesSection } from './importdetail.js';
 
 // pollEvery is how often a running import is read again.
 const pollEvery = 700;
@@ -92,7 +93,8 @@ export async function dashboardView(ctx) {
         h('dt', {}, 'Last import'), h('dd', { id: 'status-last' }, last
           ? [statusBadge(last.status), ' ', when(last.finishedAt || last.queuedAt, tz), ' ', h('a', { href: `#/imports/${last.runId}` }, 'Details', h('span', { class: 'visually-hidden' }, ' of the last import')),
             finished(last.status) ? h('span', { class: 'hint block', id: 'status-last-counts' },
-              `${last.status === 'held' ? 'Planned: ' : ''}${countsText(last.counts).replace(/^no/, last.status === 'held' ? 'no' : 'No')}, of ${plural(last.counts.total, 'PeopleHR record')}.`) : null]
+              `${last.status === 'held' ? 'Planned: ' : ''}${countsText(last.counts).replace(/^no/, last.status === 'held' ? 'no' : 'No')}, of ${plural(last.counts.total, 'PeopleHR record')}.`) : null,
+            last.errorFile ? h('a', { class: 'block', id: 'status-last-issues', href: `#/imports/${last.runId}/issues` }, 'See its errors and warnings') : null]
           : 'No import yet'),
         h('dt', {}, 'PeopleHR key'), h('dd', { id: 'status-key' }, integ.key
           ? `Ending ${integ.key.keyLast4}, added ${day(integ.key.addedAt)}`
@@ -230,7 +232,9 @@ function heldSection(ctx, held, tz, show) {
     held.map((run) => heldRun(ctx, run, tz, show)));
 }
 
-function heldRun(ctx, run, tz, show) {
+// heldRun offers to approve or discard a held run, after diff (what it
+// would change) when given.
+function heldRun(ctx, run, tz, show, diff = null) {
   const approve = h('button', { type: 'button', class: 'button', 'data-approve': run.runId }, 'Approve', h('span', { class: 'visually-hidden' }, ` the import of ${when(run.queuedAt, tz)}`));
   const discard = h('button', { type: 'button', class: 'button secondary', 'data-discard': run.runId }, 'Discard', h('span', { class: 'visually-hidden' }, ` the import of ${when(run.queuedAt, tz)}`));
   approve.addEventListener('click', async () => {
@@ -272,6 +276,7 @@ function heldRun(ctx, run, tz, show) {
     h('h3', {}, `Import of ${when(run.queuedAt, tz)}`, h('span', { class: 'hint block' }, `${label(triggerLabels, run.trigger)}${run.startedBy ? `, started by ${run.startedBy}` : ''}`)),
     h('p', { class: 'held-reason' }, run.heldReason || 'Held by the mass-change safeguard.'),
     h('p', {}, `Planned: ${run.counts.closed} closed, ${run.counts.created} new, ${run.counts.updated} updated, ${run.counts.outOfScope || 0} out of scope, ${plural(run.counts.errors, 'error')}.`),
+    diff,
     h('div', { class: 'actions' }, approve, discard));
 }
 
@@ -344,20 +349,21 @@ export async function importView(ctx) {
 }
 
 function runOutcome(ctx, run, tz) {
-  const file = run.errorFile ? errorFileControl(run, tz) : h('p', { id: 'no-error-file' }, 'No errors or warnings: there is no error file.');
+  const file = run.errorFile ? issuesSection(ctx, run, errorFileControl(run, tz)) : h('p', { id: 'no-error-file' }, 'No errors or warnings: there is no error file.');
   let reason = null;
   if (run.status === 'failed') reason = notice('error', 'The import failed', h('p', { id: 'failure-reason' }, run.failureReason || 'No reason was recorded.'), h('p', {}, 'What it applied before failing is kept.'));
   if (run.status === 'cancelled') reason = notice('warning', 'The import was stopped', h('p', {}, run.failureReason || 'It stopped after its current batch.'));
   if (run.status === 'held') {
     reason = run.resolution
       ? notice('info', 'This import was held', h('p', {}, `${run.heldReason} It was ${run.resolution}.`))
-      : heldRun(ctx, run, tz, (el) => { document.getElementById('import-outcome').prepend(el); el.focus(); });
+      : heldRun(ctx, run, tz, (el) => { document.getElementById('import-outcome').prepend(el); el.focus(); }, heldChangesSection(ctx, run));
   }
   return h('section', { 'aria-labelledby': 'result-title', id: 'import-result' },
     h('h2', { id: 'result-title' }, 'Result: ', statusBadge(run.status)),
     h('p', {}, `Started ${when(run.startedAt || run.queuedAt, tz)}, finished ${when(run.finishedAt, tz)}.`),
     reason,
     countsTable(run.counts, 'What this import did', 'import-counts'),
+    phasesSection(run, tz),
     file,
     h('p', { class: 'actions' }, h('a', { href: '#/', class: 'button secondary' }, 'Back to the dashboard'), ' ', h('a', { href: '#/history' }, 'Import history')));
 }
@@ -385,8 +391,5 @@ export function errorFileControl(run, tz, compact = false) {
     }
   }));
   if (compact) return h('span', {}, button, holder, problem);
-  return h('div', { class: 'error-file' },
-    h('h3', {}, 'Errors and warnings'),
-    h('p', {}, `${plural(run.counts.errors, 'error')} and ${plural(run.counts.warnings, 'warning')}, row by row, with what to fix in PeopleHR.`),
-    button, holder, problem);
+  return h('div', { class: 'error-file' }, h('p', { class: 'hint' }, 'Every row in a spreadsheet:'), button, holder, problem);
 }

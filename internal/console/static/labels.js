@@ -103,6 +103,13 @@ export const logActionLabels = {
   skip: 'Skipped',
 };
 
+// How bad an import's issue is: an error skipped the record, a warning
+// applied it with a caveat.
+export const severityLabels = {
+  error: 'Error',
+  warning: 'Warning',
+};
+
 // Scope rules leave PeopleHR records out of the programme; in the order
 // the comparison is offered.
 export const scopeOpLabels = {

@@ -374,30 +374,8 @@ func jsString(s string) string {
 // applies exactly its plan.
 func TestConsoleHeldImports(t *testing.T) {
 	ctx := context.Background()
-	st := startWith(t, stack.Options{Employees: peoplehrtest.DemoEmployees(), Log: testLog(t)})
-	st.StartConsumers(ctx)
-	base := serveAPI(t, st)
 	const tenantID = "heldco"
-	if err := st.SeedTenant(ctx, stack.Tenant{
-		ID: tenantID, ProgrammeName: "Heldco Perks", AdminEmail: "admin@heldco.example", APIKey: peoplehrtest.DefaultAPIKey,
-		Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping(),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	importNow := func(want integration.Status) *integration.Run {
-		t.Helper()
-		queued, err := st.Enqueue(ctx, tenantID, integration.TriggerManual)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wait, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		run, err := st.WaitFinished(wait, tenantID, queued.RunID)
-		if err != nil || run.Status != want {
-			t.Fatalf("import %s: %v %+v", queued.RunID, err, run)
-		}
-		return run
-	}
+	st, base, importNow := consoleTenant(t, tenantID, "Heldco Perks")
 	importNow(integration.StatusSucceededWithErrors)
 	members, err := st.Store.Members(ctx, tenantID)
 	if err != nil {

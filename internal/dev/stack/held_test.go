@@ -45,6 +45,22 @@ func TestHeldRunApproveAndDiscardOverHTTP(t *testing.T) {
 	if held.Status != "held" || held.Counts["closed"] != 12 {
 		t.Fatalf("want held with 12 closures: %+v", held)
 	}
+	// What it would close, a page at a time, as documented.
+	var changes struct {
+		Counts map[string]int
+		Items  []struct {
+			Action, EmployeeID, StatusBefore, Status string
+		}
+		NextCursor string
+	}
+	c.must(200, "GET", "/imports/"+held.RunID+"/changes?action=close&limit=10", nil, &changes)
+	if changes.Counts["close"] != 12 || len(changes.Items) != 10 || changes.NextCursor == "" || changes.Items[0].Status != "leaver" {
+		t.Fatalf("the held plan's first page of closures: %+v", changes)
+	}
+	c.must(200, "GET", "/imports/"+held.RunID+"/changes?action=close&limit=10&cursor="+changes.NextCursor, nil, &changes)
+	if len(changes.Items) != 2 || changes.NextCursor != "" {
+		t.Fatalf("the second page: %+v", changes)
+	}
 	var members struct{ Items []struct{ Status string } }
 	c.must(200, "GET", "/members?status=leaver", nil, &members)
 	if len(members.Items) != 0 {

@@ -57,13 +57,18 @@ func testRuns(t *testing.T, s Store, clk *Clock) {
 		t.Fatalf("second create: %v", err)
 	}
 	r.Status, r.Counts.Created, r.StartedAt, r.Phase, r.Processed = integration.StatusRunning, 3, now.Add(time.Second), integration.PhaseApplying, 2
+	r.Phases = []integration.PhaseTime{{Phase: integration.PhaseFetching, StartedAt: now.Add(time.Second)}, {Phase: integration.PhaseApplying, StartedAt: now.Add(3 * time.Second)}}
 	if err := s.SaveRun(ctx, r); err != nil {
 		t.Fatal(err)
 	}
+	r.Phases[0].Phase = integration.PhasePlanning // the store kept its own copy
 	got, err := s.GetRun(ctx, "t1", r.RunID)
 	if err != nil || got.Status != integration.StatusRunning || got.Counts.Created != 3 || !got.StartedAt.Equal(r.StartedAt) ||
 		!got.FinishedAt.IsZero() || got.Phase != integration.PhaseApplying || got.Processed != 2 || got.Trigger != integration.TriggerManual {
 		t.Fatalf("get: %v %+v", err, got)
+	}
+	if len(got.Phases) != 2 || got.Phases[0].Phase != integration.PhaseFetching || !got.Phases[1].StartedAt.Equal(now.Add(3*time.Second)) {
+		t.Fatalf("phases: %+v", got.Phases)
 	}
 	if _, err := s.GetRun(ctx, "t2", r.RunID); !errors.Is(err, integration.ErrNotFound) {
 		t.Fatalf("another tenant read the run: %v", err)

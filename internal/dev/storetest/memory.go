@@ -293,7 +293,11 @@ func (m *Memory) SaveRun(_ context.Context, r *integration.Run) error {
 	if _, ok := m.runs[k]; !ok {
 		return fmt.Errorf("save run: %w", integration.ErrNotFound)
 	}
-	m.runs[k] = *r
+	// The table keeps a copy: a caller changing its slice later does not
+	// change what was saved.
+	saved := *r
+	saved.Phases = slices.Clone(r.Phases)
+	m.runs[k] = saved
 	return nil
 }
 
