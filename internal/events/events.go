@@ -114,17 +114,17 @@ func NewPublisher(api API, bus string) *Publisher { return &Publisher{api: api, 
 
 // maxEntries and maxBytes are EventBridge's limits per PutEvents (10
 // entries, 256 KB of them: source, detail type, detail and bus, counted
-// as EventBridge counts them), the latter less a margin; inFlight bounds
-// the calls one Publish makes at once; attempts bounds the resending of
-// entries it failed (the SDK retries whole calls only).
+// as EventBridge counts them), the latter less a margin; attempts bounds
+// the resending of entries it failed (the SDK retries whole calls only).
 const (
 	maxEntries = 10
 	maxBytes   = 250_000
-	inFlight   = 8
-	attempts   = 4
+	// InFlight bounds the calls one Publish makes at once.
+	InFlight = 8
+	attempts = 4
 )
 
-// Publish puts events in full batches, up to inFlight calls at once (a
+// Publish puts events in full batches, up to InFlight calls at once (a
 // first import's 10,000 events are 1,000 calls: one after another they
 // took longer than its table writes), resending failed entries with
 // jittered backoff. On error, some events may have been published; a
@@ -143,7 +143,7 @@ func (p *Publisher) Publish(ctx context.Context, evs ...Event) error {
 		sizes[i] = len(Source) + len(e.Type) + len(detail) + len(p.bus)
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(inFlight)
+	g.SetLimit(InFlight)
 	for start := 0; start < len(entries); {
 		end, size := start, 0
 		for end < len(entries) && end-start < maxEntries && (end == start || size+sizes[end] <= maxBytes) {

@@ -88,15 +88,15 @@ func memberEvents(n int, fields int) []Event {
 // A run's events go in full batches of ten, eight calls in flight at once
 // and never more, each event once.
 func TestPublishSendsFullBatchesAtOnce(t *testing.T) {
-	b := newBus(inFlight)
+	b := newBus(InFlight)
 	if err := NewPublisher(b, "bus").Publish(context.Background(), memberEvents(995, 3)...); err != nil {
 		t.Fatal(err)
 	}
 	if len(b.calls) != 100 || b.calls[0] != 10 {
 		t.Errorf("%d calls (%v...), want 100 of ten", len(b.calls), b.calls[:min(3, len(b.calls))])
 	}
-	if b.peak != inFlight {
-		t.Errorf("%d calls in flight at most, want %d", b.peak, inFlight)
+	if b.peak != InFlight {
+		t.Errorf("%d calls in flight at most, want %d", b.peak, InFlight)
 	}
 	if len(b.got) != 995 {
 		t.Errorf("%d events put, want 995", len(b.got))

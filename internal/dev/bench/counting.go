@@ -46,7 +46,8 @@ func itemKind(key map[string]types.AttributeValue) string {
 type Counts struct {
 	Calls  map[string]int
 	Writes map[string]int
-	// Millis is the time spent in calls per operation (DynamoDB only).
+	// Millis is the time spent in calls per operation, summed over calls
+	// in flight at once.
 	Millis map[string]int64 `json:",omitempty"`
 	// RunMemberWrites are the member items written by a run: those its
 	// writes stamp with lastRunId (the mailer's welcome states are not).
@@ -210,6 +211,7 @@ type SQS struct {
 
 func (s *SQS) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, o ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
 	s.call("SendMessageBatch")
+	defer s.took("SendMessageBatch", time.Now())
 	s.mu.Lock()
 	s.writes["messages"] += len(in.Entries)
 	s.mu.Unlock()
@@ -224,6 +226,7 @@ type Bus struct {
 
 func (b *Bus) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, o ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
 	b.call("PutEvents")
+	defer b.took("PutEvents", time.Now())
 	b.mu.Lock()
 	b.writes["events"] += len(in.Entries)
 	b.mu.Unlock()
