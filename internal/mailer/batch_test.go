@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,15 +55,7 @@ func TestAWelcomeJobFailingHalfWay(t *testing.T) {
 			t.Fatalf("%s's welcome %s after the throttle, want owed", id, w)
 		}
 	}
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() {
-			if err := e.m.Handle(context.Background(), job); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+	e.handleAtOnce(t, job)
 	sent := map[string]int{}
 	for _, m := range e.sender.messages() {
 		sent[m.To[0]]++

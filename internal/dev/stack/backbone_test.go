@@ -413,12 +413,12 @@ func (s *throttled) SendEmail(ctx context.Context, in *sesv1.SendEmailInput, o .
 	return s.API.SendEmail(ctx, in, o...)
 }
 
-// Welcome emails go out once however often their jobs are delivered and
-// however many mailers run, and throttling delays one without losing it.
-func TestWelcomeSentOnce(t *testing.T) {
+// importMailingThrottled runs a first import of n staff on a stack whose
+// SES is th, with no email sent yet: the mail jobs wait in the queue.
+func importMailingThrottled(t *testing.T, n int, th *throttled) *stack.Stack {
+	t.Helper()
 	clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-	th := &throttled{n: 1}
-	st := newStack(t, clk, staff(4), func(c *wiring.Clients) { th.API = c.SES; c.SES = th })
+	st := newStack(t, clk, staff(n), func(c *wiring.Clients) { th.API = c.SES; c.SES = th })
 	seedAcme(t, st)
 	ctx := context.Background()
 	if err := ses.Clear(ctx); err != nil {
@@ -427,6 +427,14 @@ func TestWelcomeSentOnce(t *testing.T) {
 	if _, err := st.Worker.Run(ctx, integration.Job{TenantID: tenant, RunID: integration.NewRunID(clk.Now()), Trigger: integration.TriggerManual}); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// Welcome emails go out once however often their jobs are delivered and
+// however many mailers run, and throttling delays one without losing it.
+func TestWelcomeSentOnce(t *testing.T) {
+	st := importMailingThrottled(t, 4, &throttled{n: 1})
+	ctx := context.Background()
 	ev, err := st.Receive(ctx, "MailQueue", 10)
 	if err != nil || len(ev.Records) != 2 {
 		t.Fatalf("mail jobs: %v %d, want a job of 4 welcomes and a summary", err, len(ev.Records))
@@ -474,17 +482,8 @@ func TestWelcomeSentOnce(t *testing.T) {
 // delivered again and sends the 10 still owed only: no member gets two
 // welcomes, none gets none.
 func TestWelcomeJobFailingHalfWay(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-	th := &throttled{after: 10, n: 1}
-	st := newStack(t, clk, staff(20), func(c *wiring.Clients) { th.API = c.SES; c.SES = th })
-	seedAcme(t, st)
+	st := importMailingThrottled(t, 20, &throttled{after: 10, n: 1})
 	ctx := context.Background()
-	if err := ses.Clear(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Worker.Run(ctx, integration.Job{TenantID: tenant, RunID: integration.NewRunID(clk.Now()), Trigger: integration.TriggerManual}); err != nil {
-		t.Fatal(err)
-	}
 	ev, err := st.Receive(ctx, "MailQueue", 10)
 	if err != nil {
 		t.Fatal(err)
