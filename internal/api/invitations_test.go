@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestResendOneInvitation(t *testing.T) {
 
 	var out map[string]any
 	e.call(t, "acme", http.MethodPost, "/members/E1/invitation", "", http.StatusAccepted, &out)
-	if out["status"] != "queued" || len(e.mail.sent) != 1 || e.mail.sent[0] != (integration.MailJob{Kind: integration.MailWelcome, TenantID: "acme", EmployeeID: "E1"}) {
+	if out["status"] != "queued" || len(e.mail.sent) != 1 || !reflect.DeepEqual(e.mail.sent[0], integration.MailJob{Kind: integration.MailWelcome, TenantID: "acme", EmployeeID: "E1"}) {
 		t.Fatalf("resend: %v, queued %v", out, e.mail.sent)
 	}
 	e.call(t, "acme", http.MethodPost, "/members/E1/invitation", "", http.StatusConflict, &out)

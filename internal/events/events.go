@@ -28,6 +28,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/peoplesync/peoplesync/internal/engine"
 )
 
@@ -110,17 +112,26 @@ type Publisher struct {
 // NewPublisher publishes to the bus named bus.
 func NewPublisher(api API, bus string) *Publisher { return &Publisher{api: api, bus: bus} }
 
-// maxEntries is EventBridge's limit per PutEvents; attempts bounds the
-// resending of entries it failed (the SDK retries whole calls only).
+// maxEntries and maxBytes are EventBridge's limits per PutEvents (10
+// entries, 256 KB of them: source, detail type, detail and bus, counted
+// as EventBridge counts them), the latter less a margin; attempts bounds
+// the resending of entries it failed (the SDK retries whole calls only).
 const (
 	maxEntries = 10
-	attempts   = 4
+	maxBytes   = 250_000
+	// InFlight bounds the calls one Publish makes at once.
+	InFlight = 8
+	attempts = 4
 )
 
-// Publish puts events, ten a call, resending failed entries with jittered
-// backoff.
+// Publish puts events in full batches, up to InFlight calls at once (a
+// first import's 10,000 events are 1,000 calls: one after another they
+// took longer than its table writes), resending failed entries with
+// jittered backoff. On error, some events may have been published; a
+// publish again publishes them again (delivery is at least once).
 func (p *Publisher) Publish(ctx context.Context, evs ...Event) error {
 	entries := make([]types.PutEventsRequestEntry, len(evs))
+	sizes := make([]int, len(evs))
 	for i, e := range evs {
 		detail, err := json.Marshal(e.Detail)
 		if err != nil {
@@ -129,13 +140,21 @@ func (p *Publisher) Publish(ctx context.Context, evs ...Event) error {
 		entries[i] = types.PutEventsRequestEntry{
 			EventBusName: &p.bus, Source: aws.String(Source), DetailType: aws.String(e.Type), Detail: aws.String(string(detail)),
 		}
+		sizes[i] = len(Source) + len(e.Type) + len(detail) + len(p.bus)
 	}
-	for start := 0; start < len(entries); start += maxEntries {
-		if err := p.put(ctx, entries[start:min(start+maxEntries, len(entries))]); err != nil {
-			return err
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(InFlight)
+	for start := 0; start < len(entries); {
+		end, size := start, 0
+		for end < len(entries) && end-start < maxEntries && (end == start || size+sizes[end] <= maxBytes) {
+			size += sizes[end]
+			end++
 		}
+		batch := entries[start:end]
+		g.Go(func() error { return p.put(ctx, batch) })
+		start = end
 	}
-	return nil
+	return g.Wait()
 }
 
 func (p *Publisher) put(ctx context.Context, batch []types.PutEventsRequestEntry) error {
@@ -154,7 +173,8 @@ func (p *Publisher) put(ctx context.Context, batch []types.PutEventsRequestEntry
 			}
 		}
 		if attempt+1 >= attempts || len(again) == 0 {
-			return fmt.Errorf("put events: %d of %d entries refused", out.FailedEntryCount, len(batch))
+			return fmt.Errorf("put events: %d of %d entries refused after %d attempts, e.g. %s: %s", out.FailedEntryCount, len(batch), attempt+1,
+				aws.ToString(failed(out.Entries).ErrorCode), aws.ToString(failed(out.Entries).ErrorMessage))
 		}
 		batch = again
 		select {
@@ -163,4 +183,14 @@ func (p *Publisher) put(ctx context.Context, batch []types.PutEventsRequestEntry
 		case <-time.After(time.Duration(rand.Int64N(int64(100*time.Millisecond) << attempt))):
 		}
 	}
+}
+
+// failed is the first failed entry's result.
+func failed(results []types.PutEventsResultEntry) types.PutEventsResultEntry {
+	for _, r := range results {
+		if r.ErrorCode != nil {
+			return r
+		}
+	}
+	return types.PutEventsResultEntry{}
 }

@@ -1,6 +1,7 @@
 // Package mailer sends the service's emails from the mail queue: welcome
 // emails to new members, summaries to admins after each run, and the
-// re-authorization notice. Each email is claimed on its item before it is
+// re-authorization notice. A welcome job names many members (up to
+// integration.WelcomesPerJob). Each email is claimed on its item before it is
 // sent (owed -> sending) and settled after (sent, or owed again when the
 // send certainly failed), so duplicates, retries and concurrent mailers
 // never send one twice.
@@ -100,8 +101,12 @@ func New(store Store, sender Sender, cfg Config, log *slog.Logger, now func() ti
 	return &Mailer{store: store, sender: sender, cfg: cfg, log: log, now: now}, nil
 }
 
-// Handle sends the email a job asks for, if it is still owed.
+// Handle sends the emails a job asks for, those still owed.
 func (m *Mailer) Handle(ctx context.Context, job integration.MailJob) error {
+	if job.Version > integration.MailJobVersion {
+		// Not guessed at: it fails, and a mailer that knows it reads it.
+		return fmt.Errorf("mail job format %d is newer than this mailer's (%d)", job.Version, integration.MailJobVersion)
+	}
 	if !integration.ValidTenantID(job.TenantID) {
 		return fmt.Errorf("mail job without a valid tenant")
 	}
@@ -112,7 +117,7 @@ func (m *Mailer) Handle(ctx context.Context, job integration.MailJob) error {
 	log := logging.For(ctx, m.log).With("tenantId", job.TenantID, "kind", job.Kind)
 	switch job.Kind {
 	case integration.MailWelcome:
-		return m.welcome(ctx, in, job.EmployeeID, log.With("employeeId", job.EmployeeID))
+		return m.welcomes(ctx, in, job.Members(), log)
 	case integration.MailSummary:
 		return m.summary(ctx, in, job.RunID, log.With("runId", job.RunID))
 	case integration.MailReauth:
@@ -123,6 +128,38 @@ func (m *Mailer) Handle(ctx context.Context, job integration.MailJob) error {
 	return fmt.Errorf("unknown mail kind %q", job.Kind)
 }
 
+// timeMargin is the time a welcome job leaves before its invocation's
+// deadline: enough to claim, send and settle one more email.
+const timeMargin = 10 * time.Second
+
+// welcomes sends a job's welcomes one member after another, each claimed,
+// sent and settled on its own. At the first that must be retried (SES
+// throttling, a store error) it stops and fails the job: the queue
+// delivers it again, the claims skip the members already sent, and only
+// the rest are sent. It stops early, leaving the rest owed, when the
+// tenant's daily quota is spent (the next run queues them), and fails the
+// job near the invocation's deadline, since a send cut off by the timeout
+// would leave its email 'sending' and never sent. The deadline is the
+// context's, on the wall clock, not m.now.
+func (m *Mailer) welcomes(ctx context.Context, in *integration.Integration, ids []string, log *slog.Logger) error {
+	for i, id := range ids {
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < timeMargin {
+			return fmt.Errorf("out of time after %d of %d welcomes: the rest go when the job comes again", i, len(ids))
+		}
+		err := m.welcome(ctx, in, id, log.With("employeeId", id))
+		if errors.Is(err, errDeferred) {
+			log.Info("the job's other welcomes stay owed for a later run", "left", len(ids)-i-1)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("welcome %d of %d: %w", i+1, len(ids), err)
+		}
+	}
+	return nil
+}
+
+// welcome sends one member's welcome if it is still owed; errDeferred when
+// the day's quota left it owed.
 func (m *Mailer) welcome(ctx context.Context, in *integration.Integration, employeeID string, log *slog.Logger) error {
 	token, hash := newToken()
 	expires := m.now().Add(m.cfg.InviteTTL)
@@ -136,11 +173,11 @@ func (m *Mailer) welcome(ctx context.Context, in *integration.Integration, emplo
 	}
 	if err := m.quota(ctx, in.TenantID, integration.MailWelcome, log); err != nil {
 		// Owed again: the next run queues the welcomes still owed.
-		serr := m.store.FinishWelcome(ctx, in.TenantID, employeeID, integration.MailOwed, "deferred: "+err.Error())
-		if errors.Is(err, errDeferred) && serr == nil {
-			return nil
+		if serr := m.store.FinishWelcome(ctx, in.TenantID, employeeID, integration.MailOwed, "deferred: "+err.Error()); serr != nil {
+			// Not settled owed: the job must come again, whatever the quota said.
+			return fmt.Errorf("leave the welcome owed (%v): %w", err, serr)
 		}
-		return errors.Join(err, serr)
+		return err
 	}
 	msg, err := m.invitation(welcomeTemplate, in, &member, token, expires)
 	if err != nil {

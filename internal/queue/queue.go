@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,13 +37,24 @@ type entry struct {
 	dedupID string // FIFO only
 }
 
-// send sends entries in batches of ten, resending the entries SQS refused
-// with jittered backoff. On error, some entries may have been sent.
+// batchBytes is what a SendMessageBatch may carry in all (SQS: 256 KiB
+// for the bodies together), less a margin.
+const batchBytes = 250 << 10
+
+// send sends entries in batches of ten or of what fits batchBytes,
+// resending the entries SQS refused with jittered backoff. On error, some
+// entries may have been sent.
 func send(ctx context.Context, client API, url string, entries []entry) error {
-	for start := 0; start < len(entries); start += maxBatch {
-		if err := sendBatch(ctx, client, url, entries[start:min(start+maxBatch, len(entries))]); err != nil {
+	for start := 0; start < len(entries); {
+		end, size := start, 0
+		for end < len(entries) && end-start < maxBatch && (end == start || size+len(entries[end].body) <= batchBytes) {
+			size += len(entries[end].body)
+			end++
+		}
+		if err := sendBatch(ctx, client, url, entries[start:end]); err != nil {
 			return err
 		}
+		start = end
 	}
 	return nil
 }
@@ -117,27 +129,77 @@ type Mail struct {
 // NewMail builds a sender for the mail queue at url.
 func NewMail(client API, url string) *Mail { return &Mail{client: client, url: url} }
 
-// Send queues mail jobs. The tenant is the message group, so one tenant's
-// jobs never hold more than one mailer at a time (fairness; the order
-// does not matter). The deduplication id names the email, so a job sent
-// twice within SQS's five-minute window is queued once; one sent twice
-// later is harmless, since the mailer claims each email before sending it.
+// Send queues mail jobs. Welcome jobs are packed: one message names up to
+// integration.WelcomesPerJob members of a tenant, so a first import of
+// 10,000 queues 50 messages, not 10,000. The tenant is the message group,
+// so one tenant's jobs never hold more than one mailer at a time
+// (fairness; the order does not matter). The deduplication id names the
+// emails, so a job sent twice within SQS's five-minute window is queued
+// once (welcomes are packed in employee id order, so the same welcomes
+// pack the same); one sent twice later is harmless, since the mailer
+// claims each email before sending it.
 func (q *Mail) Send(ctx context.Context, jobs ...integration.MailJob) error {
-	entries := make([]entry, len(jobs))
-	for i, j := range jobs {
+	var entries []entry
+	for _, j := range pack(jobs) {
+		j.Version = integration.MailJobVersion
 		body, err := json.Marshal(j)
 		if err != nil {
 			return fmt.Errorf("encode mail job: %w", err)
 		}
-		entries[i] = entry{body: string(body), groupID: j.TenantID, dedupID: mailDedupID(j)}
+		entries = append(entries, entry{body: string(body), groupID: j.TenantID, dedupID: mailDedupID(j)})
 	}
 	return send(ctx, q.client, q.url, entries)
 }
 
-// mailDedupID is a digest of what names the email: SQS allows 128
+// jobBytes bounds the employee ids of one welcome job, in encoded bytes:
+// a quarter of an SQS message, whatever the ids hold.
+const jobBytes = 64 << 10
+
+// pack puts each tenant's welcomes into jobs of up to
+// integration.WelcomesPerJob members (and jobBytes), in employee id order,
+// each member once; the other jobs go as they are.
+func pack(jobs []integration.MailJob) []integration.MailJob {
+	var out []integration.MailJob
+	welcomes := map[string][]string{}
+	var tenants []string
+	for _, j := range jobs {
+		if j.Kind != integration.MailWelcome {
+			out = append(out, j)
+			continue
+		}
+		if _, ok := welcomes[j.TenantID]; !ok {
+			tenants = append(tenants, j.TenantID)
+		}
+		welcomes[j.TenantID] = append(welcomes[j.TenantID], j.Members()...)
+	}
+	for _, tenant := range tenants {
+		ids := welcomes[tenant]
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		for len(ids) > 0 {
+			n, size := 0, 0
+			for n < len(ids) && n < integration.WelcomesPerJob {
+				b, _ := json.Marshal(ids[n]) // a string always encodes
+				if n > 0 && size+len(b)+1 > jobBytes {
+					break
+				}
+				size += len(b) + 1
+				n++
+			}
+			out = append(out, integration.MailJob{Kind: integration.MailWelcome, TenantID: tenant, EmployeeIDs: ids[:n:n]})
+			ids = ids[n:]
+		}
+	}
+	return out
+}
+
+// mailDedupID is a digest of what names the emails: SQS allows 128
 // characters of ASCII punctuation and alphanumerics, which employee ids
-// need not be.
+// need not be. The four fields come first, then a packed job's members,
+// so a job of one kind, tenant and run names its emails unambiguously and
+// the single jobs keep the ids they had before welcomes were packed.
 func mailDedupID(j integration.MailJob) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{string(j.Kind), j.TenantID, j.EmployeeID, j.RunID}, "\x00")))
+	parts := append([]string{string(j.Kind), j.TenantID, j.EmployeeID, j.RunID}, j.EmployeeIDs...)
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(sum[:])
 }

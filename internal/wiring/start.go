@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -15,11 +16,15 @@ import (
 // Builder makes a function's Lambda handler from its clients and env.
 type Builder func(c Clients, env map[string]string, log *slog.Logger) (handler any, err error)
 
-// Start is a Lambda main: it reads the named environment and the AWS
-// configuration, builds the handler and hands it to Lambda, or logs why it
-// cannot and exits.
+// Start is a Lambda main: it sets the memory limit from the function's
+// size, reads the named environment and the AWS configuration, builds the
+// handler and hands it to Lambda, or logs why it cannot and exits.
 func Start(names []string, build Builder) {
 	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
+	if limit := memoryLimit(os.Getenv); limit > 0 {
+		debug.SetMemoryLimit(limit)
+		log.Debug("memory limit set from the function's size", "bytes", limit)
+	}
 	handler, err := setup(names, build, log)
 	if err != nil {
 		log.Error("function cannot start", "error", err)

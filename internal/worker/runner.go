@@ -484,9 +484,6 @@ func (r *runner) logAndPublish(ctx context.Context) error {
 			entries, evs = append(entries, entry), append(evs, ev)
 		}
 		last := start+logChunk >= len(r.applied)
-		if last {
-			evs = append(evs, r.importEvent())
-		}
 		if err := r.w.store.SaveLog(ctx, r.run.TenantID, entries); err != nil {
 			return err
 		}
@@ -494,7 +491,8 @@ func (r *runner) logAndPublish(ctx context.Context) error {
 			return err
 		}
 		if last {
-			return nil
+			// On its own: Publish puts its batches at once, in no order.
+			return r.w.bus.Publish(ctx, r.importEvent())
 		}
 		entries, evs = nil, nil
 	}

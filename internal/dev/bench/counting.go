@@ -46,8 +46,12 @@ func itemKind(key map[string]types.AttributeValue) string {
 type Counts struct {
 	Calls  map[string]int
 	Writes map[string]int
-	// Millis is the time spent in calls per operation (DynamoDB only).
+	// Millis is the time spent in calls per operation, summed over calls
+	// in flight at once.
 	Millis map[string]int64 `json:",omitempty"`
+	// WallMillis is the time with at least one call of the operation in
+	// flight (SQS and EventBridge): what their calls cost the run.
+	WallMillis map[string]int64 `json:",omitempty"`
 	// RunMemberWrites are the member items written by a run: those its
 	// writes stamp with lastRunId (the mailer's welcome states are not).
 	RunMemberWrites int `json:",omitempty"`
@@ -67,6 +71,11 @@ type counter struct {
 	calls  map[string]int
 	writes map[string]int
 	millis map[string]int64
+	// flying and since track the calls in flight per operation, wall the
+	// time some were.
+	flying map[string]int
+	since  map[string]time.Time
+	wall   map[string]int64
 	runs   int
 	// keep, when set, receives a copy of every item put (the floor
 	// rewrites them).
@@ -103,11 +112,11 @@ func (c *counter) wrote(key map[string]types.AttributeValue, put, stamped bool) 
 func (c *counter) Take() Counts {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := Counts{Calls: c.calls, Writes: c.writes, Millis: c.millis, RunMemberWrites: c.runs}
+	out := Counts{Calls: c.calls, Writes: c.writes, Millis: c.millis, WallMillis: c.wall, RunMemberWrites: c.runs}
 	if out.Calls == nil {
 		out = Counts{Calls: map[string]int{}, Writes: map[string]int{}}
 	}
-	c.calls, c.writes, c.millis, c.runs = nil, nil, nil, 0
+	c.calls, c.writes, c.millis, c.wall, c.runs = nil, nil, nil, nil, 0
 	return out
 }
 
@@ -119,6 +128,31 @@ func (c *counter) took(op string, start time.Time) {
 		c.millis = map[string]int64{}
 	}
 	c.millis[op] += time.Since(start).Milliseconds()
+}
+
+// inFlight marks a call of op begun and the time it took; the func it
+// returns marks it done.
+func (c *counter) inFlight(op string) func() {
+	start := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.flying == nil {
+		c.flying, c.since = map[string]int{}, map[string]time.Time{}
+	}
+	if c.flying[op]++; c.flying[op] == 1 {
+		c.since[op] = start
+	}
+	return func() {
+		c.took(op, start)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.flying[op]--; c.flying[op] == 0 {
+			if c.wall == nil {
+				c.wall = map[string]int64{}
+			}
+			c.wall[op] += time.Since(c.since[op]).Milliseconds()
+		}
+	}
 }
 
 // DB counts a store's DynamoDB calls and the items they write.
@@ -210,6 +244,7 @@ type SQS struct {
 
 func (s *SQS) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, o ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
 	s.call("SendMessageBatch")
+	defer s.inFlight("SendMessageBatch")()
 	s.mu.Lock()
 	s.writes["messages"] += len(in.Entries)
 	s.mu.Unlock()
@@ -224,6 +259,7 @@ type Bus struct {
 
 func (b *Bus) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, o ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
 	b.call("PutEvents")
+	defer b.inFlight("PutEvents")()
 	b.mu.Lock()
 	b.writes["events"] += len(in.Entries)
 	b.mu.Unlock()

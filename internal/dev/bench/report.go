@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peoplesync/peoplesync/internal/events"
+	"github.com/peoplesync/peoplesync/internal/integration"
 )
 
 // Throughput is the engine's throughput beside its floors, in ns per run over
@@ -180,6 +183,7 @@ func (r *Report) Print(w io.Writer) {
 			fmt.Sprintf("%s: %d member, email owner and log items, BatchWriteItem", secs(im.FloorItems.Seconds), im.FloorItems.Items),
 			fmt.Sprintf("%.2fx", ratio), "(context)", "",
 		})
+		rows = append(rows, callRows(n, im.Initial)...)
 		writes := im.NoChange.DB.Writes[KindMember]
 		rows = append(rows, row{
 			fmt.Sprintf("no-change resync %s: member writes", n), strconv.Itoa(writes), "0", "", "0", verdict(writes == 0),
@@ -317,4 +321,27 @@ func sorted64(m map[string]int64) string {
 		n[k] = int(v)
 	}
 	return sorted(n)
+}
+
+// callRows are a first import's SQS and EventBridge calls beside the
+// fewest that carry them: its welcomes packed integration.WelcomesPerJob
+// to a mail job and ten jobs a SendMessageBatch, plus the summary's own
+// call; its events ten a PutEvents, plus the import's own.
+func callRows(n string, r RunResult) []row {
+	jobs := (r.Counts.Created + integration.WelcomesPerJob - 1) / integration.WelcomesPerJob
+	mail, mailFloor := r.SQS.Calls["SendMessageBatch"], (jobs+9)/10+1
+	evs := r.Bus.Writes["events"]
+	puts, putFloor := r.Bus.Calls["PutEvents"], (max(evs-1, 0)+9)/10+1
+	return []row{{
+		fmt.Sprintf("initial import %s: SQS calls (mail jobs)", n),
+		fmt.Sprintf("%d (%d messages; %.2f s with a call in flight)", mail, r.SQS.Writes["messages"], float64(r.SQS.WallMillis["SendMessageBatch"])/1e3),
+		fmt.Sprintf("%d: %d welcomes, %d a job, 10 jobs a call, + the summary's", mailFloor, r.Counts.Created, integration.WelcomesPerJob),
+		fmt.Sprintf("%.2fx", float64(mail)/float64(mailFloor)), "<= 1.0x", verdict(mail <= mailFloor),
+	}, {
+		fmt.Sprintf("initial import %s: EventBridge calls", n),
+		fmt.Sprintf("%d (%d events; %.2f s with a call in flight, up to %d at once; %.2f s of calls)", puts, evs,
+			float64(r.Bus.WallMillis["PutEvents"])/1e3, events.InFlight, float64(r.Bus.Millis["PutEvents"])/1e3),
+		fmt.Sprintf("%d: 10 events a call, + the import's own", putFloor),
+		fmt.Sprintf("%.2fx", float64(puts)/float64(putFloor)), "<= 1.0x", verdict(puts <= putFloor),
+	}}
 }

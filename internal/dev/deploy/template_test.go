@@ -580,7 +580,7 @@ func TestTemplateSettings(t *testing.T) {
 		{"imports DLQ", target(p("ImportsQueue", "RedrivePolicy", "deadLetterTargetArn")), "ImportsDeadLetterQueue"},
 		{"mail DLQ", target(p("MailQueue", "RedrivePolicy", "deadLetterTargetArn")), "MailDeadLetterQueue"},
 		{"worker batch", p("WorkerFunction", "Events", "Jobs", "Properties", "BatchSize"), "1"},
-		{"mailer batch", p("MailerFunction", "Events", "Mail", "Properties", "BatchSize"), "10"},
+		{"mailer batch", p("MailerFunction", "Events", "Mail", "Properties", "BatchSize"), "1"},
 		{"scheduler reserved concurrency", p("SchedulerFunction", "ReservedConcurrentExecutions"), "1"},
 		{"table kept on delete", raw.Resources["Table"].DeletionPolicy, "Retain"},
 		{"key kept on delete", raw.Resources["KeysKey"].DeletionPolicy, "Retain"},

@@ -206,7 +206,7 @@ func TestProvisionTemplate(t *testing.T) {
 			t.Errorf("imports DLQ %v", dlq)
 		}
 		mail := attrs("MailQueue")
-		if mail["FifoQueue"] != "true" || mail["VisibilityTimeout"] != "360" ||
+		if mail["FifoQueue"] != "true" || mail["VisibilityTimeout"] != "720" ||
 			mail["RedrivePolicy"] != `{"deadLetterTargetArn": "`+res.Arn("MailDeadLetterQueue")+`", "maxReceiveCount": 10}` {
 			t.Errorf("mail queue %v", mail)
 		}

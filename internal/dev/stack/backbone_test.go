@@ -393,17 +393,19 @@ func TestCrashAtEveryWriteResumesToTheSameEnd(t *testing.T) {
 	}
 }
 
-// throttled answers SES's Throttling to the first n sends.
+// throttled answers SES's Throttling to n sends after the first after.
 type throttled struct {
 	email.API
-	mu sync.Mutex
-	n  int
+	mu       sync.Mutex
+	after, n int
 }
 
 func (s *throttled) SendEmail(ctx context.Context, in *sesv1.SendEmailInput, o ...func(*sesv1.Options)) (*sesv1.SendEmailOutput, error) {
 	s.mu.Lock()
-	throttle := s.n > 0
-	s.n--
+	throttle := s.after <= 0 && s.n > 0
+	if s.after--; s.after < 0 {
+		s.n--
+	}
 	s.mu.Unlock()
 	if throttle {
 		return nil, &smithy.GenericAPIError{Code: "Throttling", Message: "Maximum sending rate exceeded."}
@@ -411,12 +413,12 @@ func (s *throttled) SendEmail(ctx context.Context, in *sesv1.SendEmailInput, o .
 	return s.API.SendEmail(ctx, in, o...)
 }
 
-// Welcome emails go out once however often their jobs are delivered and
-// however many mailers run, and throttling delays one without losing it.
-func TestWelcomeSentOnce(t *testing.T) {
+// importMailingThrottled runs a first import of n staff on a stack whose
+// SES is th, with no email sent yet: the mail jobs wait in the queue.
+func importMailingThrottled(t *testing.T, n int, th *throttled) *stack.Stack {
+	t.Helper()
 	clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-	th := &throttled{n: 1}
-	st := newStack(t, clk, staff(4), func(c *wiring.Clients) { th.API = c.SES; c.SES = th })
+	st := newStack(t, clk, staff(n), func(c *wiring.Clients) { th.API = c.SES; c.SES = th })
 	seedAcme(t, st)
 	ctx := context.Background()
 	if err := ses.Clear(ctx); err != nil {
@@ -425,9 +427,17 @@ func TestWelcomeSentOnce(t *testing.T) {
 	if _, err := st.Worker.Run(ctx, integration.Job{TenantID: tenant, RunID: integration.NewRunID(clk.Now()), Trigger: integration.TriggerManual}); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// Welcome emails go out once however often their jobs are delivered and
+// however many mailers run, and throttling delays one without losing it.
+func TestWelcomeSentOnce(t *testing.T) {
+	st := importMailingThrottled(t, 4, &throttled{n: 1})
+	ctx := context.Background()
 	ev, err := st.Receive(ctx, "MailQueue", 10)
-	if err != nil || len(ev.Records) != 5 {
-		t.Fatalf("mail jobs: %v %d, want 4 welcomes and a summary", err, len(ev.Records))
+	if err != nil || len(ev.Records) != 2 {
+		t.Fatalf("mail jobs: %v %d, want a job of 4 welcomes and a summary", err, len(ev.Records))
 	}
 	failures := make(chan events.SQSBatchItemFailure, 20)
 	var wg sync.WaitGroup
@@ -460,6 +470,45 @@ func TestWelcomeSentOnce(t *testing.T) {
 	}
 	if !maps.Equal(sent, want) {
 		t.Errorf("sent %v, want %v", sent, want)
+	}
+	for id, m := range members(t, st) {
+		if m.Welcome != engine.WelcomeSent {
+			t.Errorf("%s welcome %s", id, m.Welcome)
+		}
+	}
+}
+
+// A welcome job that fails half way, its 11th send of 20 throttled, is
+// delivered again and sends the 10 still owed only: no member gets two
+// welcomes, none gets none.
+func TestWelcomeJobFailingHalfWay(t *testing.T) {
+	st := importMailingThrottled(t, 20, &throttled{after: 10, n: 1})
+	ctx := context.Background()
+	ev, err := st.Receive(ctx, "MailQueue", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := slices.DeleteFunc(ev.Records, func(r events.SQSMessage) bool { return !strings.Contains(r.Body, `"welcome"`) })
+	if len(job) != 1 {
+		t.Fatalf("%d welcome jobs for 20 members, want 1", len(job))
+	}
+	ev.Records = job
+	resp, err := st.MailerSQS(ctx, ev)
+	if err != nil || len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("the job throttled half way: %v %+v, want it failed for redelivery", err, resp)
+	}
+	if sent := sentTo(t); len(sent) != 10 {
+		t.Errorf("%d welcomes sent before the throttle, want 10", len(sent))
+	}
+	if resp, err := st.MailerSQS(ctx, ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("redelivery: %v %+v", err, resp)
+	}
+	want := map[string]int{}
+	for _, e := range staff(20) {
+		want["welcome "+e.EmailID] = 1
+	}
+	if sent := sentTo(t); !maps.Equal(sent, want) {
+		t.Errorf("sent %v, want one welcome each", sent)
 	}
 	for id, m := range members(t, st) {
 		if m.Welcome != engine.WelcomeSent {

@@ -160,7 +160,8 @@ func TestFaultMatrix(t *testing.T) {
 }
 
 // assertOneWelcomeEach checks that every member is owed at most one
-// welcome: one mail job each in the mail queue, however many runs queued.
+// welcome, however many runs queued jobs naming it: the mailer claims
+// each member's welcome on its item, once.
 func assertOneWelcomeEach(t *testing.T, st *stack.Stack) {
 	t.Helper()
 	for id, m := range members(t, st) {

@@ -125,8 +125,8 @@ func TestTenantsShareTheSendRate(t *testing.T) {
 	}
 	for i, e := range emails {
 		if strings.Contains(strings.Join(e.To, ","), "globex") {
-			// Two batches of ten are in flight at once: the other tenant's
-			// welcome goes with the second.
+			// The burst is one job, held by one mailer: the other
+			// tenant's welcome goes on the other.
 			if i >= 20 {
 				t.Errorf("the other tenant's welcome was email %d of %d, want among the first 20", i+1, len(emails))
 			}

@@ -217,7 +217,7 @@ func (s *Stack) StartConsumers(ctx context.Context) {
 	// its message groups share the send rate between tenants.
 	for range s.mailers {
 		s.loops.Go(func() {
-			poll(ctx, s.sqs, s.Resources.Ref("MailQueue"), s.Resources.Arn("MailQueue"), 10, time.Second, s.MailerSQS, s.log)
+			poll(ctx, s.sqs, s.Resources.Ref("MailQueue"), s.Resources.Arn("MailQueue"), 1, time.Second, s.MailerSQS, s.log)
 		})
 	}
 	if s.tick > 0 {
