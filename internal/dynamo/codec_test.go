@@ -155,8 +155,27 @@ func goldenCases() []goldenCase {
 			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeIntegration(item) },
 			want:   in, unversioned: 1,
 		},
+		{
+			kind:   "audit",
+			encode: func() (map[string]types.AttributeValue, error) { return encodeAudit("acme", &goldenAudit) },
+			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeAudit(item) },
+			want:   goldenAudit, unversioned: -1,
+		},
+		{
+			kind:   "export",
+			encode: func() (map[string]types.AttributeValue, error) { return encodeExport(goldenExport) },
+			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeExport(item) },
+			want:   goldenExport, unversioned: -1,
+		},
 	}
 }
+
+var goldenAudit = integration.AuditEntry{ID: "20260310T090000000000Z-0a1b2c3d", At: goldenNow,
+	Actor: "admin@acme.example", Action: integration.AuditExportRequested, Detail: "members (CSV)"}
+
+var goldenExport = &integration.Export{TenantID: "acme", ExportID: "20260310T090000000000Z-0a1b2c3d", Kind: integration.ExportMembers,
+	Status: integration.ExportDone, Rows: 118, Total: 118, FileKey: "exports/acme/20260310T090000000000Z-0a1b2c3d.csv",
+	RequestedBy: "admin@acme.example", CreatedAt: goldenNow, FinishedAt: goldenNow.Add(3 * time.Second), FailureReason: "none"}
 
 var goldenInvite = invite{EmployeeID: "E042", ExpiresAt: goldenNow.Add(integration.InviteTTL)}
 

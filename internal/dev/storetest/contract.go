@@ -68,6 +68,12 @@ type Store interface {
 	FinishReauthNotice(ctx context.Context, tenant string, to integration.MailState) error
 
 	TakeToken(ctx context.Context, tenant string, l ratelimit.Limit) (time.Duration, error)
+
+	AddAudit(ctx context.Context, tenant string, e integration.AuditEntry) error
+	AuditTrail(ctx context.Context, tenant, cursor string, limit int) ([]integration.AuditEntry, string, error)
+	SaveExport(ctx context.Context, x *integration.Export) error
+	GetExport(ctx context.Context, tenant, exportID string) (*integration.Export, error)
+	ListExports(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Export, string, error)
 }
 
 // Start is where the contract's clock starts.
@@ -133,6 +139,8 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"concurrency: reminder claims at once", testConcurrentReminderClaims},
 		{"resends", testResends},
 		{"listeners", testListeners},
+		{"audit trail pages", testAuditTrail},
+		{"exports", testExports},
 		{"mail claims", testMailClaims},
 		{"summary copies", testSummaryCopies},
 		{"daily mail quotas", testMailQuotas},

@@ -55,6 +55,10 @@ type Memory struct {
 	// listener's hash.
 	listeners map[string]listener
 	hooks     map[string]string
+	// audit is the tenants' audit trails, by entry id; exports their
+	// exports, by export id.
+	audit   map[id]integration.AuditEntry
+	exports map[id]integration.Export
 }
 
 var _ Store = (*Memory)(nil)
@@ -98,6 +102,8 @@ func NewMemory(now func() time.Time) *Memory {
 		invitations:  map[id]invitation{},
 		listeners:    map[string]listener{},
 		hooks:        map[string]string{},
+		audit:        map[id]integration.AuditEntry{},
+		exports:      map[id]integration.Export{},
 	}
 }
 
