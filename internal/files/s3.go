@@ -18,8 +18,9 @@ type S3API interface {
 	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 }
 
-// Store keeps error files in one bucket under errors/<tenant>/<run>.csv, so
-// a tenant prefix scopes every object.
+// Store keeps error files in one bucket under errors/<tenant>/<run>.csv,
+// and exports under exports/<tenant>/<export>.csv, so a tenant prefix
+// scopes every object.
 type Store struct {
 	s3     S3API
 	bucket string
@@ -60,16 +61,29 @@ func (s *Store) Put(ctx context.Context, tenant, runID string, issues []engine.I
 		return "", fmt.Errorf("encode error file: %w", err)
 	}
 	key := Key(tenant, runID)
-	_, err := s.s3.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:               &s.bucket,
-		Key:                  &key,
-		Body:                 bytes.NewReader(buf.Bytes()),
-		ContentType:          aws.String("text/csv; charset=utf-8"),
-		ContentDisposition:   aws.String(`attachment; filename="peoplesync-errors-` + runID + `.csv"`),
-		ServerSideEncryption: types.ServerSideEncryptionAes256,
-	})
-	if err != nil {
+	if err := s.put(ctx, key, "peoplesync-errors-"+runID+".csv", buf.Bytes()); err != nil {
 		return "", fmt.Errorf("put error file %s: %w", key, err)
 	}
 	return key, nil
+}
+
+// PutExport writes an export's CSV under key, downloaded as filename.
+func (s *Store) PutExport(ctx context.Context, key, filename string, body []byte) error {
+	if err := s.put(ctx, key, filename, body); err != nil {
+		return fmt.Errorf("put export %s: %w", key, err)
+	}
+	return nil
+}
+
+// put writes a CSV that a pre-signed link serves as an attachment.
+func (s *Store) put(ctx context.Context, key, filename string, body []byte) error {
+	_, err := s.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:               &s.bucket,
+		Key:                  &key,
+		Body:                 bytes.NewReader(body),
+		ContentType:          aws.String("text/csv; charset=utf-8"),
+		ContentDisposition:   aws.String(`attachment; filename="` + filename + `"`),
+		ServerSideEncryption: types.ServerSideEncryptionAes256,
+	})
+	return err
 }
