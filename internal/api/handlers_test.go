@@ -71,20 +71,41 @@ func (links) Presign(_ context.Context, key string, ttl time.Duration) (string, 
 	return fmt.Sprintf("https://files.example/%s?ttl=%s", key, ttl), nil
 }
 
+// exportFiles keeps the exports' files in memory, by key.
+type exportFiles struct {
+	mu    sync.Mutex
+	files map[string][]byte
+}
+
+func (f *exportFiles) PutExport(_ context.Context, key, _ string, body []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.files[key] = body
+	return nil
+}
+
+func (f *exportFiles) get(key string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.files[key]
+}
+
 type env struct {
-	clk   *storetest.Clock
-	store *storetest.Memory
-	jobs  *jobs
-	mail  *mailbox
-	logs  *bytes.Buffer // what the server logged, as JSON lines
-	s     *api.Server
+	clk     *storetest.Clock
+	store   *storetest.Memory
+	jobs    *jobs
+	mail    *mailbox
+	exports *exportFiles
+	logs    *bytes.Buffer // what the server logged, as JSON lines
+	s       *api.Server
 }
 
 // newEnv serves the API to the admin of the tenant each request names in
 // X-Tenant.
 func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option) *env {
 	t.Helper()
-	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}, mail: &mailbox{}, logs: &bytes.Buffer{}}
+	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}, mail: &mailbox{}, logs: &bytes.Buffer{},
+		exports: &exportFiles{files: map[string][]byte{}}}
 	e.store = storetest.NewMemory(e.clk.Now)
 	sb := peoplehrtest.New(peoplehrtest.Options{Employees: employees})
 	t.Cleanup(sb.Close)
@@ -92,7 +113,7 @@ func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option)
 		tenant := r.Header.Get("X-Tenant")
 		return auth.Principal{TenantID: tenant, Email: "admin@" + tenant + ".example"}, nil
 	}
-	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, e.mail, links{}, authn, slog.New(slog.NewJSONHandler(e.logs, nil)), e.clk.Now, opts...)
+	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, e.mail, links{}, authn, slog.New(slog.NewJSONHandler(e.logs, nil)), e.clk.Now, append([]api.Option{api.WithExports(e.exports)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
