@@ -207,6 +207,9 @@ func TestLabelsCoverTheGoVocabularies(t *testing.T) {
 		"logActionLabels":     integration.LogActions(),
 		"scopeOpLabels":       strs(engine.ScopeOps()),
 		"dateFormatExamples":  engine.DateFormats(),
+		"auditActionLabels":   integration.AuditActions(),
+		"exportKindLabels":    strs(integration.ExportKinds()),
+		"exportStatusLabels":  strs(integration.ExportStatuses()),
 	}
 	// Titles for some codes only: the others have a title of their own.
 	subsets := map[string][]string{"keyErrorTitles": apiErrorCodes(t)}
@@ -254,6 +257,8 @@ func TestVocabulariesListEveryConstant(t *testing.T) {
 		{integrationDir, "Phase", strs(integration.Phases())},
 		{integrationDir, "Trigger", strs(integration.Triggers())},
 		{integrationDir, "State", strs(integration.States())},
+		{integrationDir, "ExportKind", strs(integration.ExportKinds())},
+		{integrationDir, "ExportStatus", strs(integration.ExportStatuses())},
 	}
 	for _, tt := range tests {
 		got := constantsOf(t, tt.dir, tt.typeName)

@@ -22,6 +22,18 @@ func Triggers() []Trigger {
 // States are every integration State.
 func States() []State { return []State{StateDraft, StateLive, StateNeedsReauthorization} }
 
+// AuditActions are every AuditEntry.Action.
+func AuditActions() []string {
+	return []string{AuditSettingsSaved, AuditMappingSaved, AuditKeyAdded, AuditKeyRevoked, AuditListenerMade, AuditListenerRevoked,
+		AuditHeldApproved, AuditHeldDiscarded, AuditImportStarted, AuditExportRequested, AuditPublished, AuditUnpublished, AuditInvitationResent}
+}
+
+// ExportKinds are every ExportKind.
+func ExportKinds() []ExportKind { return []ExportKind{ExportMembers, ExportAudit} }
+
+// ExportStatuses are every ExportStatus.
+func ExportStatuses() []ExportStatus { return []ExportStatus{ExportRunning, ExportDone, ExportFailed} }
+
 // ActionSkip is the LogEntry.Action of a record a run skipped; every other
 // action is the engine.Kind of the member's change.
 const ActionSkip = "skip"

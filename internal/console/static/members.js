@@ -29,7 +29,7 @@ function memberName(fields) {
 
 // pager pages a list with the API's cursors: cursors[i] reads page i, so
 // Newer goes back the way Older came.
-function pager(prefix, what, fetchPage, show) { // what: newer, older, [one, many], nav label
+export function pager(prefix, what, fetchPage, show) { // what: newer, older, [one, many], nav label
   const cursors = [''];
   let at = 0;
   const position = h('p', { class: 'hint', id: `${prefix}-position`, 'aria-live': 'polite' });
