@@ -242,3 +242,17 @@ func TestTheAuditTrailExport(t *testing.T) {
 	e.s = off
 	e.call(t, "acme", http.MethodPost, "/exports", `{"kind":"members"}`, http.StatusServiceUnavailable, nil)
 }
+
+// A discarded held import is in the trail with its run; the refused
+// second decision is not.
+func TestTheAuditTrailRecordsADiscard(t *testing.T) {
+	e := newEnv(t, staff())
+	e.seedRuns(t)
+	const held = "20260310T085000000000Z-bbbbbbbb"
+	e.call(t, "acme", http.MethodPost, "/imports/"+held+"/discard", "", http.StatusOK, nil)
+	e.call(t, "acme", http.MethodPost, "/imports/"+held+"/approve", "", http.StatusConflict, nil)
+	got := e.trail(t, "acme")
+	if len(got) != 1 || got[0].Action != integration.AuditHeldDiscarded || got[0].Detail != "held import "+held || got[0].Actor != "admin@acme.example" {
+		t.Errorf("the trail: %+v", got)
+	}
+}
