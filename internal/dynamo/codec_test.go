@@ -705,3 +705,20 @@ func TestRunFormat1ReadsWithoutTotals(t *testing.T) {
 		t.Errorf("format 1 decodes as\n%+v\nwant\n%+v", *got, want)
 	}
 }
+
+// A log line stored in format 1, before the period index, reads as it did.
+func TestLogFormat1Reads(t *testing.T) {
+	var want any
+	for _, tc := range goldenCases() {
+		if tc.kind == "log" {
+			want = tc.want
+		}
+	}
+	got, err := decodeLogEntry(readGolden(t, "log-v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("format 1 decodes as\n%+v\nwant\n%+v", got, want)
+	}
+}

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/peoplesync/peoplesync/internal/integration"
 )
@@ -67,4 +69,21 @@ func (m *Memory) ListExports(_ context.Context, tenant, cursor string, limit int
 		return nil, "", fmt.Errorf("list exports: %w", err)
 	}
 	return out, next, nil
+}
+
+// LogOfPeriod reads the tenant's log of the runs queued from from to
+// before to, by run then employee id, at most max+1 lines.
+func (m *Memory) LogOfPeriod(_ context.Context, tenant string, from, to time.Time, max int) ([]integration.LogEntry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lo, hi := integration.RunIDPosition(from), integration.RunIDPosition(to)
+	var out []integration.LogEntry
+	for k, e := range m.logs {
+		if k.tenant == tenant && k.run >= lo && k.run < hi {
+			e.Changes = slices.Clone(e.Changes)
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, integration.PeriodOrder)
+	return out[:min(len(out), max+1)], nil
 }

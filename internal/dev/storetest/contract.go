@@ -74,6 +74,7 @@ type Store interface {
 	SaveExport(ctx context.Context, x *integration.Export) error
 	GetExport(ctx context.Context, tenant, exportID string) (*integration.Export, error)
 	ListExports(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Export, string, error)
+	LogOfPeriod(ctx context.Context, tenant string, from, to time.Time, max int) ([]integration.LogEntry, error)
 }
 
 // Start is where the contract's clock starts.
@@ -141,6 +142,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"listeners", testListeners},
 		{"audit trail pages", testAuditTrail},
 		{"exports", testExports},
+		{"the log of a period", testLogOfPeriod},
 		{"mail claims", testMailClaims},
 		{"summary copies", testSummaryCopies},
 		{"daily mail quotas", testMailQuotas},

@@ -99,3 +99,62 @@ func testExports(t *testing.T, s Store, clk *Clock) {
 		t.Errorf("another tenant listed the exports: %v %d", err, len(other))
 	}
 }
+
+// The log of a period: the lines of the runs queued in it, every member's,
+// by run then employee id, bounded; another tenant's are its own.
+func testLogOfPeriod(t *testing.T, s Store, clk *Clock) {
+	ctx := context.Background()
+	day := func(n int) time.Time { return Start.Add(time.Duration(n) * 24 * time.Hour) }
+	run := func(n int) string { return integration.NewRunID(day(n).Add(time.Hour)) }
+	runs := []string{run(0), run(1), run(2)}
+	var entries []integration.LogEntry
+	for _, r := range runs {
+		for _, emp := range []string{"E3", "E1", "E20", "E2"} {
+			entries = append(entries, integration.LogEntry{EmployeeID: emp, RunID: r, Action: "update", Reason: r, At: clk.Now(),
+				Changes: []integration.FieldChange{{Field: "department", Old: "Sales", New: "Ops"}}})
+		}
+	}
+	if err := s.SaveLog(ctx, "t1", entries); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveLog(ctx, "t2", entries[:1]); err != nil {
+		t.Fatal(err)
+	}
+	// Lines reach the index a moment after they are written on DynamoDB.
+	var got []integration.LogEntry
+	for range 50 {
+		var err error
+		if got, err = s.LogOfPeriod(ctx, "t1", day(1), day(3), 100); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) >= 8 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var keys []string
+	for _, e := range got {
+		keys = append(keys, e.RunID+" "+e.EmployeeID)
+		if len(e.Changes) != 1 || e.Changes[0].New != "Ops" || e.Reason != e.RunID || !e.At.Equal(clk.Now()) {
+			t.Errorf("line %+v", e)
+		}
+	}
+	var want []string
+	for _, r := range runs[1:] {
+		for _, emp := range []string{"E1", "E2", "E20", "E3"} {
+			want = append(want, r+" "+emp)
+		}
+	}
+	if !slices.Equal(keys, want) {
+		t.Errorf("the log of days 1 and 2:\n%q\nwant\n%q", keys, want)
+	}
+	if bounded, err := s.LogOfPeriod(ctx, "t1", day(0), day(3), 5); err != nil || len(bounded) != 6 {
+		t.Errorf("bounded to 5: %d lines (want one more, to tell there are more), %v", len(bounded), err)
+	}
+	if none, err := s.LogOfPeriod(ctx, "t1", day(3), day(9), 100); err != nil || len(none) != 0 {
+		t.Errorf("a period without runs: %d lines, %v", len(none), err)
+	}
+	if other, err := s.LogOfPeriod(ctx, "t3", day(0), day(3), 100); err != nil || len(other) != 0 {
+		t.Errorf("another tenant's period: %d lines, %v", len(other), err)
+	}
+}
