@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
-	"github.com/peoplesync/peoplesync/internal/engine"
 	"github.com/peoplesync/peoplesync/internal/files"
 	"github.com/peoplesync/peoplesync/internal/integration"
 )
@@ -31,7 +31,11 @@ const (
 )
 
 var errExportTooLarge = &Error{Status: http.StatusUnprocessableEntity, Code: "export_too_large",
-	Message: fmt.Sprintf("This export would have more than %d rows, more than can be written at once.", exportMaxRows)}
+	Message: fmt.Sprintf("This export would have more than %d rows, more than can be written at once: for the log, choose a shorter period.", exportMaxRows)}
+
+// maxLogPeriod is the longest period a log export covers: the log is kept
+// as long (integration.LogRetention).
+const maxLogPeriod = 400
 
 var errExportsOff = &Error{Status: http.StatusServiceUnavailable, Code: "exports_off", Message: "Exports are not set up on this service."}
 
@@ -40,6 +44,9 @@ var errExportsOff = &Error{Status: http.StatusServiceUnavailable, Code: "exports
 type exportView struct {
 	ExportID      string                   `json:"exportId"`
 	Kind          integration.ExportKind   `json:"kind"`
+	Format        integration.ExportFormat `json:"format"`
+	From          string                   `json:"from,omitempty"`
+	To            string                   `json:"to,omitempty"`
 	Status        integration.ExportStatus `json:"status"`
 	Rows          int                      `json:"rows"`
 	Total         int                      `json:"total"`
@@ -54,7 +61,7 @@ type exportView struct {
 
 func (s *Server) viewExport(ctx context.Context, x *integration.Export) (exportView, error) {
 	v := exportView{
-		ExportID: x.ExportID, Kind: x.Kind, Status: x.Status, Rows: x.Rows, Total: x.Total, RequestedBy: x.RequestedBy,
+		ExportID: x.ExportID, Kind: x.Kind, Format: x.Format, From: x.From, To: x.To, Status: x.Status, Rows: x.Rows, Total: x.Total, RequestedBy: x.RequestedBy,
 		CreatedAt: x.CreatedAt.UTC(), FinishedAt: utc(x.FinishedAt), ExpiresAt: x.CreatedAt.Add(integration.ExportRetention).UTC(),
 		FailureReason: x.FailureReason,
 	}
@@ -77,14 +84,12 @@ func (s *Server) expired(x *integration.Export) bool {
 }
 
 func (s *Server) createExport(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var body struct {
-		Kind integration.ExportKind `json:"kind"`
-	}
+	var body exportBody
 	if err := decode(w, r, &body); err != nil {
 		return err
 	}
-	if body.Kind != integration.ExportMembers && body.Kind != integration.ExportAudit {
-		return invalid("kind must be members or audit.", FieldProblem{"kind", "members|audit"})
+	if err := body.check(); err != nil {
+		return err
 	}
 	if s.exports == nil {
 		return errExportsOff
@@ -92,13 +97,13 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request, p auth.Pri
 	ctx, cancel := context.WithTimeout(r.Context(), exportBudget)
 	defer cancel()
 	now := s.now().UTC()
-	x := &integration.Export{TenantID: p.TenantID, ExportID: integration.NewRunID(now), Kind: body.Kind,
-		Status: integration.ExportRunning, RequestedBy: p.Email, CreatedAt: now}
+	x := &integration.Export{TenantID: p.TenantID, ExportID: integration.NewRunID(now), Kind: body.Kind, Format: body.Format,
+		From: body.From, To: body.To, Status: integration.ExportRunning, RequestedBy: p.Email, CreatedAt: now}
 	if err := s.store.SaveExport(ctx, x); err != nil {
 		return err
 	}
-	s.audit(ctx, p, integration.AuditExportRequested, fmt.Sprintf("%s (CSV), export %s", x.Kind, x.ExportID))
-	if err := s.produce(ctx, x); err != nil {
+	s.audit(ctx, p, integration.AuditExportRequested, exportDetail(x))
+	if err := s.produce(ctx, p, x); err != nil {
 		return s.failExport(r.Context(), x, err)
 	}
 	v, err := s.viewExport(ctx, x)
@@ -109,8 +114,58 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request, p auth.Pri
 	return nil
 }
 
+// exportBody is what POST /exports takes.
+type exportBody struct {
+	Kind   integration.ExportKind   `json:"kind"`
+	Format integration.ExportFormat `json:"format"`
+	From   string                   `json:"from"`
+	To     string                   `json:"to"`
+}
+
+// check defaults the format to CSV and refuses what cannot be exported:
+// JSON lines is for the log, whose period is two days in order at most
+// maxLogPeriod days apart.
+func (b *exportBody) check() error {
+	if b.Format == "" {
+		b.Format = integration.FormatCSV
+	}
+	if !slices.Contains(integration.ExportKinds(), b.Kind) {
+		return invalid("kind must be members, audit or log.", FieldProblem{"kind", "members|audit|log"})
+	}
+	if b.Format != integration.FormatCSV && (b.Kind != integration.ExportLog || b.Format != integration.FormatJSONLines) {
+		return invalid("format must be csv, or jsonl for the log.", FieldProblem{"format", "csv|jsonl"})
+	}
+	if b.Kind != integration.ExportLog {
+		if b.From != "" || b.To != "" {
+			return invalid("Only the log is exported for a period.", FieldProblem{"from", "log only"})
+		}
+		return nil
+	}
+	from, ferr := time.Parse(time.DateOnly, b.From)
+	to, terr := time.Parse(time.DateOnly, b.To)
+	switch {
+	case ferr != nil:
+		return invalid("from must be a day, yyyy-MM-dd.", FieldProblem{"from", "yyyy-MM-dd"})
+	case terr != nil:
+		return invalid("to must be a day, yyyy-MM-dd.", FieldProblem{"to", "yyyy-MM-dd"})
+	case to.Before(from):
+		return invalid("The period ends before it starts.", FieldProblem{"to", "on or after from"})
+	case to.Sub(from) >= maxLogPeriod*24*time.Hour:
+		return invalid(fmt.Sprintf("A period is at most %d days: the log is kept as long.", maxLogPeriod), FieldProblem{"to", "within 400 days of from"})
+	}
+	return nil
+}
+
+func exportDetail(x *integration.Export) string {
+	what := fmt.Sprintf("%s (%s)", x.Kind, map[integration.ExportFormat]string{integration.FormatCSV: "CSV", integration.FormatJSONLines: "JSON lines"}[x.Format])
+	if x.Kind == integration.ExportLog {
+		what += fmt.Sprintf(" of %s to %s", x.From, x.To)
+	}
+	return what + ", export " + x.ExportID
+}
+
 // produce writes the export's file and records it done.
-func (s *Server) produce(ctx context.Context, x *integration.Export) error {
+func (s *Server) produce(ctx context.Context, p auth.Principal, x *integration.Export) error {
 	var buf bytes.Buffer
 	saved := 0
 	progress := func(n int) {
@@ -130,12 +185,20 @@ func (s *Server) produce(ctx context.Context, x *integration.Export) error {
 		x.Total = total
 		return s.store.SaveExport(ctx, x)
 	}
-	if err := s.writeExport(ctx, &buf, x, started, progress); err != nil {
+	in, err := s.loadIntegration(ctx, p) // the mapping and the zone; defaults before the setup
+	if err != nil {
 		return err
 	}
-	key := files.ExportKey(x.TenantID, x.ExportID)
-	filename := fmt.Sprintf("peoplesync-%s-%s.csv", x.Kind, x.CreatedAt.Format("2006-01-02-150405"))
-	if err := s.exports.PutExport(ctx, key, filename, buf.Bytes()); err != nil {
+	if err := s.writeExport(ctx, &buf, in, x, started, progress); err != nil {
+		return err
+	}
+	ext, contentType := "csv", "text/csv; charset=utf-8"
+	if x.Format == integration.FormatJSONLines {
+		ext, contentType = "jsonl", "application/x-ndjson; charset=utf-8"
+	}
+	key := files.ExportKey(x.TenantID, x.ExportID, ext)
+	filename := fmt.Sprintf("peoplesync-%s-%s.%s", x.Kind, x.CreatedAt.Format("2006-01-02-150405"), ext)
+	if err := s.exports.PutExport(ctx, key, filename, contentType, buf.Bytes()); err != nil {
 		return err
 	}
 	x.Status, x.Rows, x.FileKey, x.FinishedAt = integration.ExportDone, x.Total, key, s.now().UTC()
@@ -143,18 +206,10 @@ func (s *Server) produce(ctx context.Context, x *integration.Export) error {
 }
 
 // writeExport reads what the export holds, says how many rows it has, and
-// writes them as CSV.
-func (s *Server) writeExport(ctx context.Context, buf *bytes.Buffer, x *integration.Export, started func(int) error, progress func(int)) error {
+// writes them in the export's format.
+func (s *Server) writeExport(ctx context.Context, buf *bytes.Buffer, in *integration.Integration, x *integration.Export, started func(int) error, progress func(int)) error {
 	switch x.Kind {
 	case integration.ExportMembers:
-		mapping := engine.DefaultMapping() // a tenant not set up yet has no members either
-		in, err := s.store.GetIntegration(ctx, x.TenantID)
-		switch {
-		case err == nil:
-			mapping = in.Mapping
-		case !errors.Is(err, integration.ErrNotFound):
-			return err
-		}
 		members, err := s.store.Members(ctx, x.TenantID)
 		if err != nil {
 			return err
@@ -162,7 +217,26 @@ func (s *Server) writeExport(ctx context.Context, buf *bytes.Buffer, x *integrat
 		if err := started(len(members)); err != nil {
 			return err
 		}
-		return files.WriteMembers(buf, mapping, members, progress)
+		return files.WriteMembers(buf, in.Mapping, members, progress)
+	case integration.ExportLog:
+		from, to, err := period(in.Settings.TimeZone, x)
+		if err != nil {
+			return err
+		}
+		entries, err := s.store.LogOfPeriod(ctx, x.TenantID, from, to, exportMaxRows)
+		if err != nil {
+			return err
+		}
+		if x.Format == integration.FormatJSONLines {
+			if err := started(len(entries)); err != nil {
+				return err
+			}
+			return files.WriteLogJSONLines(buf, entries, progress)
+		}
+		if err := started(files.LogRows(entries)); err != nil {
+			return err
+		}
+		return files.WriteLogCSV(buf, entries, progress)
 	default:
 		entries, err := s.wholeTrail(ctx, x.TenantID)
 		if err != nil {
@@ -173,6 +247,24 @@ func (s *Server) writeExport(ctx context.Context, buf *bytes.Buffer, x *integrat
 		}
 		return files.WriteAudit(buf, entries, progress)
 	}
+}
+
+// period is a log export's days as instants: from the first day's start
+// to the last day's end, in the tenant's zone.
+func period(tz string, x *integration.Export) (time.Time, time.Time, error) {
+	zone, err := time.LoadLocation(tz)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("the tenant's zone %q: %w", tz, err)
+	}
+	from, err := time.ParseInLocation(time.DateOnly, x.From, zone)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	to, err := time.ParseInLocation(time.DateOnly, x.To, zone)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return from, to.AddDate(0, 0, 1), nil
 }
 
 // wholeTrail reads the tenant's audit trail, newest first, up to one entry

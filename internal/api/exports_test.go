@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +32,9 @@ type auditPage struct {
 type exportView struct {
 	ExportID      string                   `json:"exportId"`
 	Kind          integration.ExportKind   `json:"kind"`
+	Format        integration.ExportFormat `json:"format"`
+	From          string                   `json:"from"`
+	To            string                   `json:"to"`
 	Status        integration.ExportStatus `json:"status"`
 	Rows          int                      `json:"rows"`
 	Total         int                      `json:"total"`
@@ -254,5 +259,78 @@ func TestTheAuditTrailRecordsADiscard(t *testing.T) {
 	got := e.trail(t, "acme")
 	if len(got) != 1 || got[0].Action != integration.AuditHeldDiscarded || got[0].Detail != "held import "+held || got[0].Actor != "admin@acme.example" {
 		t.Errorf("the trail: %+v", got)
+	}
+}
+
+// The log of a period, as CSV (a row a field changed) and as JSON lines
+// (a line a log line): only the runs queued in the period's days, in the
+// tenant's zone, by run then member; bad periods and formats refused.
+func TestALogExport(t *testing.T) {
+	e := newEnv(t, staff())
+	ctx := context.Background()
+	e.call(t, "acme", http.MethodPut, "/integration/settings", `{"timeZone":"Europe/London"}`, http.StatusOK, nil)
+	// Runs queued at 23:30 UTC on 8 and 9 March (London is on UTC) and
+	// at 00:30 on 10 March.
+	runs := []string{
+		integration.NewRunID(time.Date(2026, 3, 8, 23, 30, 0, 0, time.UTC)),
+		integration.NewRunID(time.Date(2026, 3, 9, 23, 30, 0, 0, time.UTC)),
+		integration.NewRunID(time.Date(2026, 3, 10, 0, 30, 0, 0, time.UTC)),
+	}
+	var lines []integration.LogEntry
+	for _, r := range runs {
+		lines = append(lines,
+			integration.LogEntry{EmployeeID: "E2", RunID: r, Action: "update", Reason: "changed in PeopleHR", At: e.clk.Now(),
+				Changes: []integration.FieldChange{{Field: "jobTitle", Old: "Analyst", New: "=Lead"}, {Field: "department", Old: "", New: "Ops"}}},
+			integration.LogEntry{EmployeeID: "E1", RunID: r, Action: "skip", Reason: "row 4: email is not valid", At: e.clk.Now()})
+	}
+	if err := e.store.SaveLog(ctx, "acme", lines); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Add(time.Minute)
+
+	var x exportView
+	e.call(t, "acme", http.MethodPost, "/exports", `{"kind":"log","from":"2026-03-09","to":"2026-03-09"}`, http.StatusCreated, &x)
+	if x.Format != integration.FormatCSV || x.From != "2026-03-09" || x.To != "2026-03-09" || x.Rows != 3 || x.Total != 3 {
+		t.Errorf("the CSV export: %+v", x)
+	}
+	key := "exports/acme/" + x.ExportID + ".csv"
+	want := "run,at,employee id,action,field,old,new,reason\n" +
+		runs[1] + ",2026-03-10T09:00:00Z,E1,skip,,,,row 4: email is not valid\n" +
+		runs[1] + ",2026-03-10T09:00:00Z,E2,update,jobTitle,Analyst,'=Lead,changed in PeopleHR\n" +
+		runs[1] + ",2026-03-10T09:00:00Z,E2,update,department,,Ops,changed in PeopleHR\n"
+	if got := string(e.exports.get(key)); got != want || !strings.HasPrefix(e.exports.types[key], "text/csv") {
+		t.Errorf("the CSV (%s):\n%s\nwant\n%s", e.exports.types[key], got, want)
+	}
+
+	e.clk.Add(time.Second)
+	e.call(t, "acme", http.MethodPost, "/exports", `{"kind":"log","from":"2026-03-09","to":"2026-03-10","format":"jsonl"}`, http.StatusCreated, &x)
+	key = "exports/acme/" + x.ExportID + ".jsonl"
+	var got []string
+	dec := json.NewDecoder(bytes.NewReader(e.exports.get(key)))
+	for dec.More() {
+		var l integration.LogEntry
+		if err := dec.Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, l.RunID+" "+l.EmployeeID+" "+l.Action+" "+strconv.Itoa(len(l.Changes)))
+	}
+	if want := []string{runs[1] + " E1 skip 0", runs[1] + " E2 update 2", runs[2] + " E1 skip 0", runs[2] + " E2 update 2"}; !slices.Equal(got, want) ||
+		x.Rows != 4 || !strings.HasPrefix(e.exports.types[key], "application/x-ndjson") || !strings.HasSuffix(x.URL, ".jsonl?ttl=5m0s") {
+		t.Errorf("the JSON lines (%s, %d rows): %q, want %q", e.exports.types[key], x.Rows, got, want)
+	}
+	if trail := e.trail(t, "acme"); trail[0].Detail != "log (JSON lines) of 2026-03-09 to 2026-03-10, export "+x.ExportID {
+		t.Errorf("the trail's entry: %q", trail[0].Detail)
+	}
+
+	for _, body := range []string{
+		`{"kind":"log","from":"2026-03-10","to":"2026-03-09"}`,
+		`{"kind":"log","from":"2026-03-10"}`,
+		`{"kind":"log","from":"10/03/2026","to":"2026-03-10"}`,
+		`{"kind":"log","from":"2025-01-01","to":"2026-03-10"}`,
+		`{"kind":"members","format":"jsonl"}`,
+		`{"kind":"members","from":"2026-03-10","to":"2026-03-10"}`,
+		`{"kind":"log","from":"2026-03-10","to":"2026-03-10","format":"xml"}`,
+	} {
+		e.call(t, "acme", http.MethodPost, "/exports", body, http.StatusBadRequest, nil)
 	}
 }

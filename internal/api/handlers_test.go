@@ -71,16 +71,18 @@ func (links) Presign(_ context.Context, key string, ttl time.Duration) (string, 
 	return fmt.Sprintf("https://files.example/%s?ttl=%s", key, ttl), nil
 }
 
-// exportFiles keeps the exports' files in memory, by key.
+// exportFiles keeps the exports' files in memory, by key, with their
+// content types.
 type exportFiles struct {
 	mu    sync.Mutex
 	files map[string][]byte
+	types map[string]string
 }
 
-func (f *exportFiles) PutExport(_ context.Context, key, _ string, body []byte) error {
+func (f *exportFiles) PutExport(_ context.Context, key, _, contentType string, body []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.files[key] = body
+	f.files[key], f.types[key] = body, contentType
 	return nil
 }
 
@@ -105,7 +107,7 @@ type env struct {
 func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option) *env {
 	t.Helper()
 	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}, mail: &mailbox{}, logs: &bytes.Buffer{},
-		exports: &exportFiles{files: map[string][]byte{}}}
+		exports: &exportFiles{files: map[string][]byte{}, types: map[string]string{}}}
 	e.store = storetest.NewMemory(e.clk.Now)
 	sb := peoplehrtest.New(peoplehrtest.Options{Employees: employees})
 	t.Cleanup(sb.Close)

@@ -51,6 +51,9 @@ type Store interface {
 	SaveExport(ctx context.Context, x *integration.Export) error
 	GetExport(ctx context.Context, tenant, exportID string) (*integration.Export, error)
 	ListExports(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Export, string, error)
+	// LogOfPeriod reads the log of the runs queued from from to before
+	// to, by run then employee id, at most max lines and one more.
+	LogOfPeriod(ctx context.Context, tenant string, from, to time.Time, max int) ([]integration.LogEntry, error)
 }
 
 // Mail queues mail jobs.
@@ -81,7 +84,7 @@ type Links interface {
 
 // ExportFiles keeps the files of exports, served by Links.
 type ExportFiles interface {
-	PutExport(ctx context.Context, key, filename string, body []byte) error
+	PutExport(ctx context.Context, key, filename, contentType string, body []byte) error
 }
 
 // Authenticator finds who is calling: the tenant and the admin.

@@ -210,6 +210,7 @@ func TestLabelsCoverTheGoVocabularies(t *testing.T) {
 		"auditActionLabels":   integration.AuditActions(),
 		"exportKindLabels":    strs(integration.ExportKinds()),
 		"exportStatusLabels":  strs(integration.ExportStatuses()),
+		"exportFormatLabels":  strs(integration.ExportFormats()),
 	}
 	// Titles for some codes only: the others have a title of their own.
 	subsets := map[string][]string{"keyErrorTitles": apiErrorCodes(t)}
@@ -259,6 +260,7 @@ func TestVocabulariesListEveryConstant(t *testing.T) {
 		{integrationDir, "State", strs(integration.States())},
 		{integrationDir, "ExportKind", strs(integration.ExportKinds())},
 		{integrationDir, "ExportStatus", strs(integration.ExportStatuses())},
+		{integrationDir, "ExportFormat", strs(integration.ExportFormats())},
 	}
 	for _, tt := range tests {
 		got := constantsOf(t, tt.dir, tt.typeName)

@@ -173,8 +173,9 @@ func goldenCases() []goldenCase {
 var goldenAudit = integration.AuditEntry{ID: "20260310T090000000000Z-0a1b2c3d", At: goldenNow,
 	Actor: "admin@acme.example", Action: integration.AuditExportRequested, Detail: "members (CSV)"}
 
-var goldenExport = &integration.Export{TenantID: "acme", ExportID: "20260310T090000000000Z-0a1b2c3d", Kind: integration.ExportMembers,
-	Status: integration.ExportDone, Rows: 118, Total: 118, FileKey: "exports/acme/20260310T090000000000Z-0a1b2c3d.csv",
+var goldenExport = &integration.Export{TenantID: "acme", ExportID: "20260310T090000000000Z-0a1b2c3d", Kind: integration.ExportLog,
+	Format: integration.FormatJSONLines, From: "2026-03-01", To: "2026-03-09",
+	Status: integration.ExportDone, Rows: 118, Total: 118, FileKey: "exports/acme/20260310T090000000000Z-0a1b2c3d.jsonl",
 	RequestedBy: "admin@acme.example", CreatedAt: goldenNow, FinishedAt: goldenNow.Add(3 * time.Second), FailureReason: "none"}
 
 var goldenInvite = invite{EmployeeID: "E042", ExpiresAt: goldenNow.Add(integration.InviteTTL)}

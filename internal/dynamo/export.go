@@ -26,6 +26,9 @@ type exportItem struct {
 	TenantID      string                   `json:"tenantId"`
 	ExportID      string                   `json:"exportId"`
 	Kind          integration.ExportKind   `json:"kind"`
+	FileFormat    integration.ExportFormat `json:"format"`
+	From          string                   `json:"from,omitempty"`
+	To            string                   `json:"to,omitempty"`
 	Status        integration.ExportStatus `json:"status"`
 	Rows          int                      `json:"rows"`
 	Total         int                      `json:"total"`
@@ -40,8 +43,8 @@ type exportItem struct {
 func encodeExport(x *integration.Export) (map[string]types.AttributeValue, error) {
 	item, err := marshal(exportItem{
 		PK: exportPK(x.TenantID), SK: exportSK(x.ExportID), Format: exportFormat,
-		TenantID: x.TenantID, ExportID: x.ExportID, Kind: x.Kind, Status: x.Status, Rows: x.Rows, Total: x.Total,
-		FileKey: x.FileKey, RequestedBy: x.RequestedBy, CreatedAt: formatTime(x.CreatedAt), FinishedAt: formatTime(x.FinishedAt),
+		TenantID: x.TenantID, ExportID: x.ExportID, Kind: x.Kind, FileFormat: x.Format, From: x.From, To: x.To,
+		Status: x.Status, Rows: x.Rows, Total: x.Total, FileKey: x.FileKey, RequestedBy: x.RequestedBy, CreatedAt: formatTime(x.CreatedAt), FinishedAt: formatTime(x.FinishedAt),
 		FailureReason: x.FailureReason, PurgeAt: x.CreatedAt.Add(integration.ExportRetention).Unix(),
 	})
 	if err != nil {
@@ -59,7 +62,8 @@ func decodeExport(item map[string]types.AttributeValue) (*integration.Export, er
 		return nil, fmt.Errorf("decode export: %w", err)
 	}
 	x := &integration.Export{
-		TenantID: it.TenantID, ExportID: it.ExportID, Kind: it.Kind, Status: it.Status, Rows: it.Rows, Total: it.Total,
+		TenantID: it.TenantID, ExportID: it.ExportID, Kind: it.Kind, Format: it.FileFormat, From: it.From, To: it.To,
+		Status: it.Status, Rows: it.Rows, Total: it.Total,
 		FileKey: it.FileKey, RequestedBy: it.RequestedBy, FailureReason: it.FailureReason,
 	}
 	if err := parseTimes([]timeAttr{{&x.CreatedAt, it.CreatedAt}, {&x.FinishedAt, it.FinishedAt}}); err != nil {

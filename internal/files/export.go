@@ -1,6 +1,8 @@
 package files
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"time"
 
@@ -9,9 +11,10 @@ import (
 )
 
 // ExportKey is where an export's file lives: under exports/, which the
-// bucket's lifecycle rule empties after a day, and the tenant's prefix.
-func ExportKey(tenant, exportID string) string {
-	return "exports/" + tenant + "/" + exportID + ".csv"
+// bucket's lifecycle rule empties after a day, and the tenant's prefix;
+// ext is the format's (csv, jsonl).
+func ExportKey(tenant, exportID, ext string) string {
+	return "exports/" + tenant + "/" + exportID + "." + ext
 }
 
 // memberStatusColumns follow the mapped fields in the members export.
@@ -64,4 +67,53 @@ func stamp(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+var logHeader = []string{"run", "at", "employee id", "action", "field", "old", "new", "reason"}
+
+// LogRows is how many rows the log's CSV has: one a field changed, one for
+// a line that changed none (a skip, a close with no field).
+func LogRows(entries []integration.LogEntry) int {
+	n := 0
+	for _, e := range entries {
+		n += max(1, len(e.Changes))
+	}
+	return n
+}
+
+// WriteLogCSV writes the provisioning log as CSV, a row a field changed.
+func WriteLogCSV(w io.Writer, entries []integration.LogEntry, progress func(int)) error {
+	type row struct {
+		e *integration.LogEntry
+		c integration.FieldChange
+	}
+	rows := make([]row, 0, LogRows(entries))
+	for i := range entries {
+		e := &entries[i]
+		if len(e.Changes) == 0 {
+			rows = append(rows, row{e: e})
+		}
+		for _, c := range e.Changes {
+			rows = append(rows, row{e, c})
+		}
+	}
+	return WriteRows(w, logHeader, len(rows), func(i int) []string {
+		r := rows[i]
+		return []string{r.e.RunID, stamp(r.e.At), r.e.EmployeeID, r.e.Action, r.c.Field, r.c.Old, r.c.New, r.e.Reason}
+	}, progress)
+}
+
+// WriteLogJSONLines writes the provisioning log as JSON lines: one
+// integration.LogEntry (the API's shape of a log line) a line.
+func WriteLogJSONLines(w io.Writer, entries []integration.LogEntry, progress func(int)) error {
+	enc := json.NewEncoder(w)
+	for i := range entries {
+		if err := enc.Encode(&entries[i]); err != nil {
+			return fmt.Errorf("encode log line %d of %s: %w", i+1, entries[i].RunID, err)
+		}
+		if progress != nil {
+			progress(i + 1)
+		}
+	}
+	return nil
 }

@@ -61,27 +61,29 @@ func (s *Store) Put(ctx context.Context, tenant, runID string, issues []engine.I
 		return "", fmt.Errorf("encode error file: %w", err)
 	}
 	key := Key(tenant, runID)
-	if err := s.put(ctx, key, "peoplesync-errors-"+runID+".csv", buf.Bytes()); err != nil {
+	if err := s.put(ctx, key, "peoplesync-errors-"+runID+".csv", csvType, buf.Bytes()); err != nil {
 		return "", fmt.Errorf("put error file %s: %w", key, err)
 	}
 	return key, nil
 }
 
-// PutExport writes an export's CSV under key, downloaded as filename.
-func (s *Store) PutExport(ctx context.Context, key, filename string, body []byte) error {
-	if err := s.put(ctx, key, filename, body); err != nil {
+const csvType = "text/csv; charset=utf-8"
+
+// PutExport writes an export's file under key, downloaded as filename.
+func (s *Store) PutExport(ctx context.Context, key, filename, contentType string, body []byte) error {
+	if err := s.put(ctx, key, filename, contentType, body); err != nil {
 		return fmt.Errorf("put export %s: %w", key, err)
 	}
 	return nil
 }
 
-// put writes a CSV that a pre-signed link serves as an attachment.
-func (s *Store) put(ctx context.Context, key, filename string, body []byte) error {
+// put writes a file that a pre-signed link serves as an attachment.
+func (s *Store) put(ctx context.Context, key, filename, contentType string, body []byte) error {
 	_, err := s.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:               &s.bucket,
 		Key:                  &key,
 		Body:                 bytes.NewReader(body),
-		ContentType:          aws.String("text/csv; charset=utf-8"),
+		ContentType:          aws.String(contentType),
 		ContentDisposition:   aws.String(`attachment; filename="` + filename + `"`),
 		ServerSideEncryption: types.ServerSideEncryptionAes256,
 	})

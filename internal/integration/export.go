@@ -11,6 +11,18 @@ const (
 	ExportMembers ExportKind = "members"
 	// ExportAudit is the audit trail of admin actions.
 	ExportAudit ExportKind = "audit"
+	// ExportLog is the provisioning log of the runs of a period, across
+	// members.
+	ExportLog ExportKind = "log"
+)
+
+// ExportFormat is how an export's file is written.
+type ExportFormat string
+
+const (
+	FormatCSV ExportFormat = "csv"
+	// FormatJSONLines is one JSON object a line (the log only).
+	FormatJSONLines ExportFormat = "jsonl"
 )
 
 // ExportStatus is where an export is in its life.
@@ -25,9 +37,13 @@ const (
 // Export is one file an admin asked for: its progress while it is
 // written (Rows of Total), then where it is kept.
 type Export struct {
-	TenantID      string
-	ExportID      string
-	Kind          ExportKind
+	TenantID string
+	ExportID string
+	Kind     ExportKind
+	Format   ExportFormat
+	// From and To are the period of a log export: days (yyyy-MM-dd) in
+	// the tenant's zone, To included.
+	From, To      string
 	Status        ExportStatus
 	Rows, Total   int
 	FileKey       string

@@ -29,7 +29,10 @@ func AuditActions() []string {
 }
 
 // ExportKinds are every ExportKind.
-func ExportKinds() []ExportKind { return []ExportKind{ExportMembers, ExportAudit} }
+func ExportKinds() []ExportKind { return []ExportKind{ExportMembers, ExportAudit, ExportLog} }
+
+// ExportFormats are every ExportFormat.
+func ExportFormats() []ExportFormat { return []ExportFormat{FormatCSV, FormatJSONLines} }
 
 // ExportStatuses are every ExportStatus.
 func ExportStatuses() []ExportStatus { return []ExportStatus{ExportRunning, ExportDone, ExportFailed} }

@@ -182,7 +182,8 @@ export const api = {
   // Exports (kind: members or audit): written by the request, which
   // answers the done export and its 5-minute link; the list shows the
   // progress of one being written.
-  createExport: (kind) => call('POST', '/exports', { body: { kind } }),
+  // body: { kind, and for the log: from, to (days), format (csv, jsonl) }.
+  createExport: (body) => call('POST', '/exports', { body }),
   exports: (limit = 20) => call('GET', '/exports?' + new URLSearchParams({ limit })),
   // The audit trail of admin actions, newest first.
   auditTrail: (cursor, limit = 25, signal) =>

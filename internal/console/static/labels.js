@@ -123,6 +123,12 @@ export const auditActionLabels = {
 export const exportKindLabels = {
   members: 'Members',
   audit: 'Audit trail',
+  log: 'Provisioning log',
+};
+
+export const exportFormatLabels = {
+  csv: 'CSV',
+  jsonl: 'JSON lines',
 };
 
 export const exportStatusLabels = {

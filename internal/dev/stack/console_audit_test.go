@@ -3,6 +3,7 @@ package stack_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -168,6 +169,58 @@ func TestConsoleChartsExportsAndAuditTrail(t *testing.T) {
 		t.Errorf("the trail's file, newest first: %q", trail)
 	}
 	p.shot("06-trail-exported")
+
+	// The provisioning log of today as JSON lines: every line of the two
+	// imports, by import then employee id.
+	p.waitFor("the buttons free again", `!document.getElementById('export-log').disabled`, 10*time.Second)
+	p.do("choose JSON lines", chromedp.SetValue(chromedp.ID("log-format"), "jsonl"))
+	p.do("export the log", chromedp.Click(chromedp.ID("export-log")))
+	p.waitFor("the log's export", `document.getElementById('export-link') && document.getElementById('export-link').textContent.includes('provisioning log')`, 30*time.Second)
+	if got := p.text("#export-link"); !strings.Contains(got, "JSON lines") {
+		t.Errorf("the log's link: %q", got)
+	}
+	p.waitFor("the log's export listed", `document.querySelectorAll('#exports-table tbody tr').length === 3 && document.querySelectorAll('#audit-table tbody tr').length === 3`, 10*time.Second)
+	if got := p.text(`#exports-table tbody tr`); !strings.Contains(got, "Provisioning log") || !strings.Contains(got, "JSON lines") {
+		t.Errorf("the newest export listed: %q", got)
+	}
+	p.checkA11y("log exported")
+	p.shot("07-log-exported")
+	resp, err := http.Get(eval[string](p, `document.getElementById('export-link').href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/x-ndjson") {
+		t.Errorf("the log's file is %s", resp.Header.Get("Content-Type"))
+	}
+	var lines []integration.LogEntry
+	for dec := json.NewDecoder(resp.Body); dec.More(); {
+		var l integration.LogEntry
+		if err := dec.Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, l)
+	}
+	if !slices.IsSortedFunc(lines, integration.PeriodOrder) || len(lines) == 0 || lines[0].RunID == lines[len(lines)-1].RunID {
+		t.Errorf("%d lines, not of both imports in order", len(lines))
+	}
+	want := 0
+	for _, m := range mustMembers(t, st, tenantID) {
+		entries, _, err := st.Store.MemberLog(ctx, tenantID, m.EmployeeID(), "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += len(entries)
+	}
+	creates := 0
+	for _, l := range lines {
+		if l.Action == "create" {
+			creates++
+		}
+	}
+	if creates != totals.Members || len(lines) < want {
+		t.Errorf("the log has %d creates (want %d) and %d lines (the members' logs have %d)", creates, totals.Members, len(lines), want)
+	}
 }
 
 // download fetches a pre-signed link as the browser would, and reads the
