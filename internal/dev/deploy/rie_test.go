@@ -634,6 +634,21 @@ func TestFunctionsUnderRIE(t *testing.T) {
 		t.Errorf("GetMember: %v", m)
 	}
 	api("GetMemberLog", 200)
+	// An export of the members, written by the request, its link read;
+	// the sample's export id names none; the trail has the export.
+	export := api("CreateExport", 201)
+	if url, _ := export["url"].(string); !strings.HasPrefix(url, moto.Endpoint()) {
+		t.Errorf("CreateExport: %v", export)
+	} else if csv := fetch(t, url); !strings.Contains(csv, sampleEmail) {
+		t.Errorf("the export's link gave %q", csv)
+	}
+	if list := api("ListExports", 200); !strings.Contains(fmt.Sprint(list), fmt.Sprint(export["exportId"])) {
+		t.Errorf("ListExports does not list the export: %v", list)
+	}
+	api("GetExport", 404)
+	if trail := api("AuditTrail", 200); !strings.Contains(fmt.Sprint(trail), integration.AuditExportRequested) {
+		t.Errorf("AuditTrail: %v", trail)
+	}
 
 	// Held imports: with the directory emptied in PeopleHR, the sample
 	// jobs are held (nothing applied); one is discarded, the other
