@@ -681,6 +681,13 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	api("Unpublish", 200)
 	api("Publish", 200)
 	api("Revoke", 200)
+	trail := fmt.Sprint(api("AuditTrail", 200))
+	for _, action := range []string{integration.AuditHeldDiscarded, integration.AuditHeldApproved, integration.AuditImportStarted,
+		integration.AuditUnpublished, integration.AuditPublished, integration.AuditKeyRevoked, integration.AuditSettingsSaved} {
+		if !strings.Contains(trail, action) {
+			t.Errorf("the audit trail has no %s: %s", action, tail(trail, 800))
+		}
+	}
 
 	// 5. The platform: the sample's invitation, issued as the mailer
 	// would, redeemed; the member read by id and by address.
