@@ -74,11 +74,33 @@ func (links) Presign(_ context.Context, key string, ttl time.Duration) (string, 
 	return fmt.Sprintf("https://files.example/%s?ttl=%s", key, ttl), nil
 }
 
+// exportFiles keeps the exports' files in memory, by key, with their
+// content types.
+type exportFiles struct {
+	mu    sync.Mutex
+	files map[string][]byte
+	types map[string]string
+}
+
+func (f *exportFiles) PutExport(_ context.Context, key, _, contentType string, body []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.files[key], f.types[key] = body, contentType
+	return nil
+}
+
+func (f *exportFiles) get(key string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.files[key]
+}
+
 type env struct {
-	clk   *storetest.Clock
-	store *storetest.Memory
-	jobs  *jobs
-	mail  *mailbox
+	clk     *storetest.Clock
+	store   *storetest.Memory
+	jobs    *jobs
+	mail    *mailbox
+	exports *exportFiles
 	// files is the error files' bucket, links what reads it.
 	files *filestest.S3
 	links links
@@ -90,7 +112,8 @@ type env struct {
 // X-Tenant.
 func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option) *env {
 	t.Helper()
-	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}, mail: &mailbox{}, logs: &bytes.Buffer{}}
+	e := &env{clk: storetest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)), jobs: &jobs{}, mail: &mailbox{}, logs: &bytes.Buffer{},
+		exports: &exportFiles{files: map[string][]byte{}, types: map[string]string{}}}
 	e.store = storetest.NewMemory(e.clk.Now)
 	e.files = filestest.New()
 	e.links = links{files.NewLinks(nil, e.files, "errors-bucket")}
@@ -100,7 +123,7 @@ func newEnv(t *testing.T, employees []peoplehrtest.Employee, opts ...api.Option)
 		tenant := r.Header.Get("X-Tenant")
 		return auth.Principal{TenantID: tenant, Email: "admin@" + tenant + ".example"}, nil
 	}
-	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, e.mail, e.links, authn, slog.New(slog.NewJSONHandler(e.logs, nil)), e.clk.Now, opts...)
+	s, err := api.New(e.store, peoplehr.New(sb.URL()), plainKeys{}, e.jobs, e.mail, e.links, authn, slog.New(slog.NewJSONHandler(e.logs, nil)), e.clk.Now, append([]api.Option{api.WithExports(e.exports)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ func (s *Server) importNow(w http.ResponseWriter, r *http.Request, p auth.Princi
 	status := http.StatusOK // the run already queued or running
 	if created {
 		status = http.StatusAccepted
+		s.audit(r.Context(), p, integration.AuditImportStarted, "import "+run.RunID)
 	}
 	writeJSON(w, status, viewRun(run))
 	return nil
@@ -188,6 +189,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, p auth.Principa
 	}
 	run, created, err := s.startRun(r.Context(), p, integration.TriggerApproval, held.RunID)
 	if err == nil && created {
+		s.audit(r.Context(), p, integration.AuditHeldApproved, "held import "+held.RunID+", applied by import "+run.RunID)
 		writeJSON(w, http.StatusAccepted, viewRun(run))
 		return nil
 	}
@@ -209,6 +211,7 @@ func (s *Server) discard(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if err := s.decide(r.Context(), held, integration.ResolutionDiscarded+p.Email); err != nil {
 		return err
 	}
+	s.audit(r.Context(), p, integration.AuditHeldDiscarded, "held import "+held.RunID)
 	writeJSON(w, http.StatusOK, viewRun(held))
 	return nil
 }

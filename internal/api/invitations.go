@@ -62,6 +62,7 @@ func (s *Server) resendOne(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return fmt.Errorf("queue the resent welcome: %w", err)
 	}
 	s.log.InfoContext(r.Context(), "invitation resent", "tenantId", p.TenantID, "employeeId", id, "by", p.Email)
+	s.audit(r.Context(), p, integration.AuditInvitationResent, "employee "+id)
 	writeJSON(w, http.StatusAccepted, map[string]string{"employeeId": id, "status": "queued"})
 	return nil
 }
@@ -111,6 +112,7 @@ func (s *Server) resendAll(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	s.log.InfoContext(r.Context(), "invitations resent", "tenantId", p.TenantID, "by", p.Email,
 		"resent", res.Resent, "skipped", res.Skipped, "complete", res.Complete)
+	s.audit(r.Context(), p, integration.AuditInvitationResent, fmt.Sprintf("to every invited member: %d resent, %d skipped", res.Resent, res.Skipped))
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }

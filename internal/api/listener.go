@@ -46,6 +46,7 @@ func (s *Server) putListener(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	s.log.InfoContext(r.Context(), "listener URL made", "tenantId", p.TenantID, "by", p.Email)
+	s.audit(r.Context(), p, integration.AuditListenerMade, "a new listener URL; any earlier one stopped")
 	writeJSON(w, http.StatusCreated, listenerView{
 		CreatedAt: l.CreatedAt.UTC().Format(time.RFC3339),
 		URL:       publicBase(r) + hookPath + "?" + url.Values{"key": {secret}}.Encode(),
@@ -59,6 +60,7 @@ func (s *Server) deleteListener(w http.ResponseWriter, r *http.Request, p auth.P
 		return err
 	}
 	s.log.InfoContext(r.Context(), "listener URL revoked", "tenantId", p.TenantID, "by", p.Email)
+	s.audit(r.Context(), p, integration.AuditListenerRevoked, "the listener URL stopped")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -48,6 +49,7 @@ func (s *Server) putMapping(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
+	s.audit(r.Context(), p, integration.AuditMappingSaved, fmt.Sprintf("%d fields mapped, settings version %d", len(m.Fields), in.Version))
 	return s.writeIntegration(w, r, in)
 }
 

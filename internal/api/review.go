@@ -151,6 +151,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if _, _, err := s.startRun(r.Context(), p, integration.TriggerManual, ""); err != nil {
 		return err
 	}
+	s.audit(r.Context(), p, integration.AuditPublished, "scheduled imports on")
 	return s.writeIntegration(w, r, in)
 }
 
@@ -165,6 +166,7 @@ func (s *Server) unpublish(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if err != nil {
 		return err
 	}
+	s.audit(r.Context(), p, integration.AuditUnpublished, "scheduled imports paused")
 	return s.writeIntegration(w, r, in)
 }
 

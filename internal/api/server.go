@@ -47,6 +47,14 @@ type Store interface {
 	GetListener(ctx context.Context, tenant string) (*integration.Listener, error)
 	ListenerTenant(ctx context.Context, hash string) (string, error)
 	NoteChange(ctx context.Context, tenant, runID, employeeID string) error
+	AddAudit(ctx context.Context, tenant string, e integration.AuditEntry) error
+	AuditTrail(ctx context.Context, tenant, cursor string, limit int) ([]integration.AuditEntry, string, error)
+	SaveExport(ctx context.Context, x *integration.Export) error
+	GetExport(ctx context.Context, tenant, exportID string) (*integration.Export, error)
+	ListExports(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Export, string, error)
+	// LogOfPeriod reads the log of the runs queued from from to before
+	// to, by run then employee id, at most max lines and one more.
+	LogOfPeriod(ctx context.Context, tenant string, from, to time.Time, max int) ([]integration.LogEntry, error)
 }
 
 // Mail queues mail jobs.
@@ -79,6 +87,11 @@ type Links interface {
 	Issues(ctx context.Context, tenant, runID string, severity engine.Severity, cursor string, limit int) ([]engine.Issue, string, error)
 }
 
+// ExportFiles keeps the files of exports, served by Links.
+type ExportFiles interface {
+	PutExport(ctx context.Context, key, filename, contentType string, body []byte) error
+}
+
 // Authenticator finds who is calling: the tenant and the admin.
 type Authenticator func(r *http.Request) (auth.Principal, error)
 
@@ -89,10 +102,12 @@ type Server struct {
 	keys  Keys
 	jobs  Jobs
 	links Links
-	authn Authenticator
-	log   *slog.Logger
-	now   func() time.Time
-	mux   *http.ServeMux
+	// exports, when set, keeps the files admins export (WithExports).
+	exports ExportFiles
+	authn   Authenticator
+	log     *slog.Logger
+	now     func() time.Time
+	mux     *http.ServeMux
 	// tokens, when set, keeps each tenant's buckets for limits.
 	tokens TokenTaker
 	limits Limits
@@ -111,6 +126,12 @@ type Option func(*Server)
 // shown in GET /integration as egressIp.
 func WithEgressIP(ip netip.Addr) Option {
 	return func(s *Server) { s.egressIP = ip.String() }
+}
+
+// WithExports keeps the files of exports there; without it, POST /exports
+// answers that exports are off.
+func WithExports(files ExportFiles) Option {
+	return func(s *Server) { s.exports = files }
 }
 
 // New builds the API; every dependency is required, options are not.
@@ -160,6 +181,10 @@ func (s *Server) table() []route {
 		{"POST /invitations/resend", s.resendAll},
 		{"POST /integration/listener", s.putListener},
 		{"DELETE /integration/listener", s.deleteListener},
+		{"GET /audit", s.auditTrail},
+		{"POST /exports", s.createExport},
+		{"GET /exports", s.listExports},
+		{"GET /exports/{exportId}", s.getExport},
 	}
 }
 

@@ -173,6 +173,7 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
+	s.audit(r.Context(), p, integration.AuditSettingsSaved, fmt.Sprintf("settings version %d", in.Version))
 	return s.writeIntegration(w, r, in)
 }
 
@@ -223,6 +224,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if err != nil {
 		return err
 	}
+	s.audit(r.Context(), p, integration.AuditKeyAdded, fmt.Sprintf("a PeopleHR key that sees %d employees", employees))
 	writeJSON(w, http.StatusOK, map[string]any{
 		"status": "authorized", "keyLast4": in.Key.Last4, "addedAt": now, "employeesVisible": employees,
 	})
@@ -281,6 +283,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err != nil {
 		return err
 	}
+	s.audit(r.Context(), p, integration.AuditKeyRevoked, "the stored PeopleHR key deleted")
 	return s.writeIntegration(w, r, in)
 }
 

@@ -208,6 +208,10 @@ func TestLabelsCoverTheGoVocabularies(t *testing.T) {
 		"scopeOpLabels":       strs(engine.ScopeOps()),
 		"dateFormatExamples":  engine.DateFormats(),
 		"severityLabels":      strs(engine.Severities()),
+		"auditActionLabels":   integration.AuditActions(),
+		"exportKindLabels":    strs(integration.ExportKinds()),
+		"exportStatusLabels":  strs(integration.ExportStatuses()),
+		"exportFormatLabels":  strs(integration.ExportFormats()),
 	}
 	// Titles for some codes only: the others have a title of their own.
 	subsets := map[string][]string{"keyErrorTitles": apiErrorCodes(t)}
@@ -256,6 +260,9 @@ func TestVocabulariesListEveryConstant(t *testing.T) {
 		{integrationDir, "Phase", strs(integration.Phases())},
 		{integrationDir, "Trigger", strs(integration.Triggers())},
 		{integrationDir, "State", strs(integration.States())},
+		{integrationDir, "ExportKind", strs(integration.ExportKinds())},
+		{integrationDir, "ExportStatus", strs(integration.ExportStatuses())},
+		{integrationDir, "ExportFormat", strs(integration.ExportFormats())},
 	}
 	for _, tt := range tests {
 		got := constantsOf(t, tt.dir, tt.typeName)

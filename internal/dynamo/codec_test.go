@@ -160,8 +160,28 @@ func goldenCases() []goldenCase {
 			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeIntegration(item) },
 			want:   in, unversioned: 1,
 		},
+		{
+			kind:   "audit",
+			encode: func() (map[string]types.AttributeValue, error) { return encodeAudit("acme", &goldenAudit) },
+			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeAudit(item) },
+			want:   goldenAudit, unversioned: -1,
+		},
+		{
+			kind:   "export",
+			encode: func() (map[string]types.AttributeValue, error) { return encodeExport(goldenExport) },
+			decode: func(item map[string]types.AttributeValue) (any, error) { return decodeExport(item) },
+			want:   goldenExport, unversioned: -1,
+		},
 	}
 }
+
+var goldenAudit = integration.AuditEntry{ID: "20260310T090000000000Z-0a1b2c3d", At: goldenNow,
+	Actor: "admin@acme.example", Action: integration.AuditExportRequested, Detail: "members (CSV)"}
+
+var goldenExport = &integration.Export{TenantID: "acme", ExportID: "20260310T090000000000Z-0a1b2c3d", Kind: integration.ExportLog,
+	Format: integration.FormatJSONLines, From: "2026-03-01", To: "2026-03-09",
+	Status: integration.ExportDone, Rows: 118, Total: 118, FileKey: "exports/acme/20260310T090000000000Z-0a1b2c3d.jsonl",
+	RequestedBy: "admin@acme.example", CreatedAt: goldenNow, FinishedAt: goldenNow.Add(3 * time.Second), FailureReason: "none"}
 
 var goldenInvite = invite{EmployeeID: "E042", ExpiresAt: goldenNow.Add(integration.InviteTTL)}
 
@@ -700,5 +720,22 @@ func TestRunOlderFormats(t *testing.T) {
 				t.Errorf("%s decodes as\n%+v\nwant\n%+v", tc.file, *got, want)
 			}
 		})
+	}
+}
+
+// A log line stored in format 1, before the period index, reads as it did.
+func TestLogFormat1Reads(t *testing.T) {
+	var want any
+	for _, tc := range goldenCases() {
+		if tc.kind == "log" {
+			want = tc.want
+		}
+	}
+	got, err := decodeLogEntry(readGolden(t, "log-v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("format 1 decodes as\n%+v\nwant\n%+v", got, want)
 	}
 }

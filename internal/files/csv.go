@@ -10,24 +10,37 @@ import (
 
 var header = []string{"row", "employee id", "field", "message", "severity"}
 
-// WriteCSV writes issues as the error file's CSV. Every cell a spreadsheet
-// could take for a formula is defused.
+// WriteCSV writes issues as the error file's CSV.
 func WriteCSV(w io.Writer, issues []engine.Issue) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	for _, is := range issues {
+	return WriteRows(w, header, len(issues), func(i int) []string {
+		is := issues[i]
 		row := ""
 		if is.Row > 0 {
 			row = strconv.Itoa(is.Row)
 		}
-		rec := []string{row, is.EmployeeID, is.Field, is.Message, string(is.Severity)}
-		for i := range rec {
-			rec[i] = Defuse(rec[i])
+		return []string{row, is.EmployeeID, is.Field, is.Message, string(is.Severity)}
+	}, nil)
+}
+
+// WriteRows writes a CSV of n rows under header, row(i) giving the i-th.
+// Every cell a spreadsheet could take for a formula is defused: every CSV
+// this service hands out goes through here. progress, when set, is told
+// how many rows are written after each one.
+func WriteRows(w io.Writer, header []string, n int, row func(i int) []string, progress func(written int)) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for i := range n {
+		rec := row(i)
+		for j := range rec {
+			rec[j] = Defuse(rec[j])
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
+		}
+		if progress != nil {
+			progress(i + 1)
 		}
 	}
 	cw.Flush()

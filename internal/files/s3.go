@@ -20,8 +20,9 @@ type S3API interface {
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-// Store keeps error files in one bucket under errors/<tenant>/<run>.csv, so
-// a tenant prefix scopes every object.
+// Store keeps error files in one bucket under errors/<tenant>/<run>.csv,
+// and exports under exports/<tenant>/<export>.csv, so a tenant prefix
+// scopes every object.
 type Store struct {
 	s3     S3API
 	bucket string
@@ -68,21 +69,32 @@ func (s *Store) Put(ctx context.Context, tenant, runID string, issues []engine.I
 	err = s.put(ctx, IssuesKey(tenant, runID), lines, "application/x-ndjson", "",
 		map[string]string{metaFormat: issuesFormat, metaWarningsAt: strconv.FormatInt(warningsAt, 10)})
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("put the issues of %s: %w", runID, err)
 	}
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, issues); err != nil {
 		return "", fmt.Errorf("encode error file: %w", err)
 	}
 	key := Key(tenant, runID)
-	err = s.put(ctx, key, buf.Bytes(), "text/csv; charset=utf-8", `attachment; filename="peoplesync-errors-`+runID+`.csv"`, nil)
-	if err != nil {
-		return "", err
+	if err := s.put(ctx, key, buf.Bytes(), csvType, "peoplesync-errors-"+runID+".csv", nil); err != nil {
+		return "", fmt.Errorf("put error file %s: %w", key, err)
 	}
 	return key, nil
 }
 
-func (s *Store) put(ctx context.Context, key string, body []byte, contentType, disposition string, meta map[string]string) error {
+const csvType = "text/csv; charset=utf-8"
+
+// PutExport writes an export's file under key, downloaded as filename.
+func (s *Store) PutExport(ctx context.Context, key, filename, contentType string, body []byte) error {
+	if err := s.put(ctx, key, body, contentType, filename, nil); err != nil {
+		return fmt.Errorf("put export %s: %w", key, err)
+	}
+	return nil
+}
+
+// put writes a file; one with a filename is served by a pre-signed link as
+// an attachment of that name.
+func (s *Store) put(ctx context.Context, key string, body []byte, contentType, filename string, meta map[string]string) error {
 	in := &s3.PutObjectInput{
 		Bucket:               &s.bucket,
 		Key:                  &key,
@@ -91,11 +103,9 @@ func (s *Store) put(ctx context.Context, key string, body []byte, contentType, d
 		Metadata:             meta,
 		ServerSideEncryption: types.ServerSideEncryptionAes256,
 	}
-	if disposition != "" {
-		in.ContentDisposition = aws.String(disposition)
+	if filename != "" {
+		in.ContentDisposition = aws.String(`attachment; filename="` + filename + `"`)
 	}
-	if _, err := s.s3.PutObject(ctx, in); err != nil {
-		return fmt.Errorf("put error file %s: %w", key, err)
-	}
-	return nil
+	_, err := s.s3.PutObject(ctx, in)
+	return err
 }

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -149,6 +150,10 @@ func idTime(t time.Time) string {
 	return fmt.Sprintf("%s%06dZ", t.Format("20060102T150405"), t.Nanosecond()/1000)
 }
 
+// RunIDPosition is where run ids of runs queued at t sort: after every
+// run id of an earlier time, before every one of t or later.
+func RunIDPosition(t time.Time) string { return idTime(t) }
+
 // SlotRunID is the run id of a scheduled slot: the same slot always gets the
 // same id, so a scheduler that ticks twice queues one run.
 func SlotRunID(slot time.Time) string {
@@ -215,6 +220,12 @@ type FieldChange struct {
 	Field string `json:"field"`
 	Old   string `json:"old"`
 	New   string `json:"new"`
+}
+
+// PeriodOrder orders the log of a period: by run (run ids sort by time),
+// then employee id.
+func PeriodOrder(a, b LogEntry) int {
+	return cmp.Or(cmp.Compare(a.RunID, b.RunID), cmp.Compare(a.EmployeeID, b.EmployeeID))
 }
 
 // LogRetention keeps a member's log as long as the history (SPEC section 3).

@@ -22,6 +22,21 @@ func Triggers() []Trigger {
 // States are every integration State.
 func States() []State { return []State{StateDraft, StateLive, StateNeedsReauthorization} }
 
+// AuditActions are every AuditEntry.Action.
+func AuditActions() []string {
+	return []string{AuditSettingsSaved, AuditMappingSaved, AuditKeyAdded, AuditKeyRevoked, AuditListenerMade, AuditListenerRevoked,
+		AuditHeldApproved, AuditHeldDiscarded, AuditImportStarted, AuditExportRequested, AuditPublished, AuditUnpublished, AuditInvitationResent}
+}
+
+// ExportKinds are every ExportKind.
+func ExportKinds() []ExportKind { return []ExportKind{ExportMembers, ExportAudit, ExportLog} }
+
+// ExportFormats are every ExportFormat.
+func ExportFormats() []ExportFormat { return []ExportFormat{FormatCSV, FormatJSONLines} }
+
+// ExportStatuses are every ExportStatus.
+func ExportStatuses() []ExportStatus { return []ExportStatus{ExportRunning, ExportDone, ExportFailed} }
+
 // ActionSkip is the LogEntry.Action of a record a run skipped; every other
 // action is the engine.Kind of the member's change.
 const ActionSkip = "skip"

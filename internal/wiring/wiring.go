@@ -108,7 +108,7 @@ func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Tim
 		}
 	}
 	st := store(c, env, now)
-	opts := []api.Option{api.WithRateLimits(st, limits)}
+	opts := []api.Option{api.WithRateLimits(st, limits), api.WithExports(files.NewStore(c.S3, env["ERROR_FILES_BUCKET"]))}
 	if v := env["EGRESS_IP"]; v != "" {
 		ip, err := netip.ParseAddr(v)
 		if err != nil {

@@ -191,4 +191,13 @@ export const api = {
   // for the admin's eyes: shown on the page, never kept by the browser.
   memberLog: (employeeId, cursor, limit = 20, signal) =>
     call('GET', '/members/' + encodeURIComponent(employeeId) + '/log?' + new URLSearchParams(cursor ? { cursor, limit } : { limit }), { signal }),
+  // Exports (kind: members or audit): written by the request, which
+  // answers the done export and its 5-minute link; the list shows the
+  // progress of one being written.
+  // body: { kind, and for the log: from, to (days), format (csv, jsonl) }.
+  createExport: (body) => call('POST', '/exports', { body }),
+  exports: (limit = 20) => call('GET', '/exports?' + new URLSearchParams({ limit })),
+  // The audit trail of admin actions, newest first.
+  auditTrail: (cursor, limit = 25, signal) =>
+    call('GET', '/audit?' + new URLSearchParams(cursor ? { cursor, limit } : { limit }), { signal }),
 };

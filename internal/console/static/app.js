@@ -5,6 +5,7 @@ import { dashboardView, importView } from './dashboard.js';
 import { setupView } from './setup.js';
 import { historyView } from './history.js';
 import { membersView, memberLogView } from './members.js';
+import { auditView } from './audit.js';
 
 const main = document.getElementById('main');
 
@@ -16,6 +17,7 @@ const routes = [
   { re: /^#\/imports\/([A-Za-z0-9_=-]{1,64})(?:\/(issues))?$/, nav: 'history', view: importView },
   { re: /^#\/members(?:\?status=(invited|active|leaver))?$/, nav: 'members', view: membersView },
   { re: /^#\/members\/([^/?#]{1,400})\/log$/, nav: 'members', view: memberLogView },
+  { re: /^#\/audit$/, nav: 'audit', view: auditView },
 ];
 
 let current = null; // the AbortController of the view on screen

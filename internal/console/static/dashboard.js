@@ -2,10 +2,11 @@
 import { api, ApiError } from './api.js';
 import {
   h, replace, notice, errorNotice, saveRefusedNotice, busy, confirmDialog, statusBadge, when, day, scheduleText, countsTable,
-  finished, countsText, svgEl, dayOf, uid,
+  finished, countsText, dayOf,
 } from './ui.js';
 import { label, phaseLabels, runStatusLabels, stateLabels, triggerLabels } from './labels.js';
 import { heldChangesSection, issuesSection, phasesSection } from './importdetail.js';
+import { recentRuns, chartFrame, bar, shortDay, membersChart, importsChart } from './charts.js';
 
 // pollEvery is how often a running import is read again.
 const pollEvery = 700;
@@ -18,6 +19,7 @@ export async function dashboardView(ctx) {
   const held = page.items.filter((r) => r.status === 'held' && !r.resolution);
   const active = page.items.find((r) => !finished(r.status));
   const last = integ.lastRun;
+  const recent = recentRuns(ctx, page, tz); // the runs the charts are drawn from
   const result = h('div', { id: 'dashboard-result' });
   const show = (el) => { replace(result, el); el.focus(); };
 
@@ -105,7 +107,9 @@ export async function dashboardView(ctx) {
       h('h2', { id: 'active-title' }, 'Import in progress'),
       h('p', {}, `${label(triggerLabels, active.trigger)}, ${label(runStatusLabels, active.status).toLowerCase()} since ${when(active.startedAt || active.queuedAt, tz)}. `,
         h('a', { href: `#/imports/${active.runId}` }, 'Follow its progress'))) : null,
-    joinsSection(ctx, integ, page, tz),
+    joinsSection(ctx, integ, page, tz, recent),
+    chartSection(ctx, recent, 'members-chart', 'Members by status', 'Active members have joined; invited members have not followed their welcome link yet. Counted by each import; leavers are not counted.', (runs) => membersChart(runs, tz)),
+    chartSection(ctx, recent, 'imports-chart', 'Imports, last 90 days', 'What the imports of each day changed, coloured by the worst outcome of the day, and how long the longest took.', (runs) => importsChart(runs, tz)),
     heldSection(ctx, held, tz, show),
     h('p', {}, h('a', { href: '#/history' }, 'See every import in the history')));
 }
@@ -115,13 +119,10 @@ export async function dashboardView(ctx) {
 // programme's time zone, from what each import counted since the one
 // before, with the same numbers in a table.
 
-const chartDays = 90;
-const maxRunPages = 25; // of 100 runs: hourly imports for 90 days and more
-
-function joinsSection(ctx, integ, first, tz) {
+function joinsSection(ctx, integ, first, tz, recent) {
   const withCount = (integ.lastRun && integ.lastRun.members) ? integ.lastRun : first.items.find((r) => r.members);
   const totals = withCount ? withCount.members : null;
-  const chart = h('div', { id: 'joins-chart', 'aria-busy': 'true' }, h('p', { class: 'hint' }, 'Reading the imports of the last 90 days…'));
+  const chart = pendingChart('joins-chart');
   const section = h('section', { 'aria-labelledby': 'joins-title', class: 'card', id: 'joins' },
     h('h2', { id: 'joins-title' }, 'Members joined'),
     h('p', { id: 'joins-total', class: totals ? 'figure' : null }, totals
@@ -129,50 +130,47 @@ function joinsSection(ctx, integ, first, tz) {
       : 'Not counted yet: the next import counts who has joined.'),
     totals ? h('p', { class: 'hint' }, `Members who are not leavers, as counted by the import of ${when(withCount.finishedAt || withCount.queuedAt, tz)}. A member joins by following the link in their welcome email.`) : null,
     chart);
-  joinsByDay(ctx, first, tz).then((days) => {
-    if (ctx.signal.aborted) return;
-    chart.removeAttribute('aria-busy');
-    replace(chart, joinsChart(days, tz, totals));
-  }).catch((err) => {
-    if (ctx.signal.aborted || !(err instanceof ApiError)) return;
-    chart.removeAttribute('aria-busy');
-    replace(chart, h('p', { class: 'hint', id: 'joins-unavailable' }, `The joins of the last 90 days could not be read: ${err.message}`));
-  });
+  drawWhenRead(ctx, recent, chart, (runs) => joinsChart(joinsByDay(runs, tz), tz, totals), 'The joins');
   return section;
-}
-
-// calendarDays lists the last n days to today in the zone, oldest first.
-function calendarDays(n, tz) {
-  const today = dayOf(new Date().toISOString(), tz);
-  const [y, m, d] = today.split('-').map(Number);
-  const out = [];
-  for (let i = n - 1; i >= 0; i -= 1) out.push(new Date(Date.UTC(y, m - 1, d - i)).toISOString().slice(0, 10));
-  return out;
 }
 
 // joinsByDay sums what the runs of the last 90 days counted as joined
 // since the run before, by the day each finished: [[day, joins]], oldest
 // first, every day there.
-async function joinsByDay(ctx, first, tz) {
-  const days = calendarDays(chartDays, tz);
+function joinsByDay({ days, runs }, tz) {
   const sums = new Map(days.map((d) => [d, 0]));
-  let page = first;
-  for (let n = 1; ; n += 1) {
-    let older = false;
-    for (const r of page.items) {
-      const at = r.finishedAt || r.queuedAt;
-      const d = dayOf(at, tz);
-      if (d && d < days[0]) older = true;
-      if (r.members && r.members.joinedSinceLast > 0 && sums.has(d)) sums.set(d, sums.get(d) + r.members.joinedSinceLast);
-    }
-    if (older || !page.nextCursor || n >= maxRunPages) break;
-    page = await api.imports(page.nextCursor, 100);
-    if (ctx.signal.aborted) break;
+  for (const r of runs) {
+    const d = dayOf(r.finishedAt || r.queuedAt, tz);
+    if (r.members && r.members.joinedSinceLast > 0 && sums.has(d)) sums.set(d, sums.get(d) + r.members.joinedSinceLast);
   }
   return days.map((d) => [d, sums.get(d)]);
 }
 
-const shortDay = (d) => new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(d));
+const pendingChart = (id) => h('div', { id, 'aria-busy': 'true' }, h('p', { class: 'hint' }, 'Reading the imports of the last 90 days…'));
+
+// drawWhenRead puts draw(runs) in the chart's place once the runs of the
+// last 90 days are read, or says what could not be read.
+function drawWhenRead(ctx, recent, chart, draw, what) {
+  recent.then((runs) => {
+    if (ctx.signal.aborted) return;
+    chart.removeAttribute('aria-busy');
+    replace(chart, draw(runs));
+  }).catch((err) => {
+    if (ctx.signal.aborted || !(err instanceof ApiError)) return;
+    chart.removeAttribute('aria-busy');
+    replace(chart, h('p', { class: 'hint', id: `${chart.id}-unavailable` }, `${what} of the last 90 days could not be read: ${err.message}`));
+  });
+}
+
+// chartSection is a card whose chart is drawn once the runs are read.
+function chartSection(ctx, recent, id, title, about, draw) {
+  const chart = pendingChart(id);
+  drawWhenRead(ctx, recent, chart, draw, 'The imports');
+  return h('section', { 'aria-labelledby': `${id}-title`, class: 'card', id: `${id}-card` },
+    h('h2', { id: `${id}-title` }, title),
+    h('p', { class: 'hint' }, about),
+    chart);
+}
 
 function joinsChart(days, tz, totals) {
   const joined = days.filter(([, n]) => n > 0);
@@ -183,24 +181,13 @@ function joinsChart(days, tz, totals) {
   }
   const total = joined.reduce((a, [, n]) => a + n, 0);
   const most = Math.max(...joined.map(([, n]) => n));
-  const [W, H, left, right, top, bottom] = [720, 170, 34, 8, 12, 30];
-  const slot = (W - left - right) / days.length;
-  const y = (n) => top + (H - top - bottom) * (1 - n / most);
-  const titleId = uid('joins-chart-title');
   const tableId = 'joins-table';
-  const svg = svgEl('svg', { class: 'chart', id: 'joins-svg', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': titleId, 'aria-describedby': tableId, focusable: 'false' },
-    svgEl('title', { id: titleId }, `Joins by day over the last 90 days: ${total} in all, at most ${most} in a day. The table has the numbers.`),
-    svgEl('line', { class: 'chart-axis', x1: left, x2: W - right, y1: H - bottom, y2: H - bottom }),
-    svgEl('line', { class: 'chart-grid', x1: left, x2: W - right, y1: top, y2: top }),
-    svgEl('text', { class: 'chart-label', x: left - 6, y: top + 4, 'text-anchor': 'end' }, String(most)),
-    svgEl('text', { class: 'chart-label', x: left - 6, y: H - bottom + 4, 'text-anchor': 'end' }, '0'),
-    svgEl('text', { class: 'chart-label', x: left, y: H - 8, 'text-anchor': 'start' }, shortDay(days[0][0])),
-    svgEl('text', { class: 'chart-label', x: W - right, y: H - 8, 'text-anchor': 'end' }, 'Today'),
-    days.map(([d, n], i) => (n > 0
-      ? svgEl('rect', { class: 'chart-bar', 'data-day': d, x: (left + i * slot + slot * 0.15).toFixed(1), y: y(n).toFixed(1),
-        width: Math.max(1, slot * 0.7).toFixed(1), height: Math.max(1, H - bottom - y(n)).toFixed(1) },
-      svgEl('title', {}, `${shortDay(d)}: ${n} joined`))
-      : null)));
+  const frame = chartFrame('joins-svg', `Joins by day over the last 90 days: ${total} in all, at most ${most} in a day. The table has the numbers.`,
+    tableId, days.map(([d]) => d), most);
+  days.forEach(([d, n], i) => {
+    if (n > 0) frame.svg.append(bar(frame, i, 0, n, 'chart-bar', `${shortDay(d)}: ${n} joined`, { 'data-day': d }));
+  });
+  const svg = frame.svg;
   const wrapId = 'joins-table-wrap';
   const wrap = h('div', { id: wrapId, class: 'visually-hidden' },
     h('table', { class: 'counts joins', id: tableId },

@@ -110,6 +110,40 @@ export const severityLabels = {
   warning: 'Warning',
 };
 
+// The admin actions of the audit trail.
+export const auditActionLabels = {
+  'settings.saved': 'Settings saved',
+  'mapping.saved': 'Field mapping saved',
+  'key.added': 'PeopleHR key added',
+  'key.revoked': 'PeopleHR key revoked',
+  'listener.made': 'Listener URL made',
+  'listener.revoked': 'Listener URL stopped',
+  'import.approved': 'Held import approved',
+  'import.discarded': 'Held import discarded',
+  'import.started': 'Import started',
+  'export.requested': 'Export asked for',
+  'integration.published': 'Imports published',
+  'integration.unpublished': 'Imports paused',
+  'invitation.resent': 'Invitation resent',
+};
+
+export const exportKindLabels = {
+  members: 'Members',
+  audit: 'Audit trail',
+  log: 'Provisioning log',
+};
+
+export const exportFormatLabels = {
+  csv: 'CSV',
+  jsonl: 'JSON lines',
+};
+
+export const exportStatusLabels = {
+  running: 'Being written',
+  done: 'Ready',
+  failed: 'Failed',
+};
+
 // Scope rules leave PeopleHR records out of the programme; in the order
 // the comparison is offered.
 export const scopeOpLabels = {

@@ -642,6 +642,21 @@ func TestFunctionsUnderRIE(t *testing.T) {
 		t.Errorf("GetMember: %v", m)
 	}
 	api("GetMemberLog", 200)
+	// An export of the members, written by the request, its link read;
+	// the sample's export id names none; the trail has the export.
+	export := api("CreateExport", 201)
+	if url, _ := export["url"].(string); !strings.HasPrefix(url, moto.Endpoint()) {
+		t.Errorf("CreateExport: %v", export)
+	} else if csv := fetch(t, url); !strings.Contains(csv, sampleEmail) {
+		t.Errorf("the export's link gave %q", csv)
+	}
+	if list := api("ListExports", 200); !strings.Contains(fmt.Sprint(list), fmt.Sprint(export["exportId"])) {
+		t.Errorf("ListExports does not list the export: %v", list)
+	}
+	api("GetExport", 404)
+	if trail := api("AuditTrail", 200); !strings.Contains(fmt.Sprint(trail), integration.AuditExportRequested) {
+		t.Errorf("AuditTrail: %v", trail)
+	}
 
 	// Held imports: with the directory emptied in PeopleHR, the sample
 	// jobs are held (nothing applied); one is discarded, the other
@@ -674,6 +689,13 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	api("Unpublish", 200)
 	api("Publish", 200)
 	api("Revoke", 200)
+	trail := fmt.Sprint(api("AuditTrail", 200))
+	for _, action := range []string{integration.AuditHeldDiscarded, integration.AuditHeldApproved, integration.AuditImportStarted,
+		integration.AuditUnpublished, integration.AuditPublished, integration.AuditKeyRevoked, integration.AuditSettingsSaved} {
+		if !strings.Contains(trail, action) {
+			t.Errorf("the audit trail has no %s: %s", action, tail(trail, 800))
+		}
+	}
 
 	// 5. The platform: the sample's invitation, issued as the mailer
 	// would, redeemed; the member read by id and by address.

@@ -453,6 +453,18 @@ func expectedGrants(t *testing.T, tpl *devstack.Template, id string, code []Call
 		}
 	}
 	prefix, _, _ := strings.Cut(files.Key("t", "r"), "/")
+	exports, _, _ := strings.Cut(files.ExportKey("t", "x", "csv"), "/")
+	// Error files are written by the worker; the API writes exports (its
+	// only write) and signs links to both.
+	s3Prefixes := func(action string) []string {
+		switch {
+		case id != "ApiFunction":
+			return []string{prefix}
+		case action == "s3:PutObject":
+			return []string{exports}
+		}
+		return []string{prefix, exports}
+	}
 	for _, c := range code {
 		a := iamAction(c)
 		switch c.Service {
@@ -464,7 +476,9 @@ func expectedGrants(t *testing.T, tpl *devstack.Template, id string, code []Call
 				add(a, table)
 			}
 		case "s3":
-			add(a, envTarget("ERROR_FILES_BUCKET")+"/"+prefix+"/*")
+			for _, p := range s3Prefixes(a) {
+				add(a, envTarget("ERROR_FILES_BUCKET")+"/"+p+"/*")
+			}
 		case "kms":
 			add(a, envTarget("KEYS_KEY_ID"))
 		case "sqs":
@@ -539,7 +553,7 @@ func TestFunctionCallsFindsTheAdapters(t *testing.T) {
 		"scheduler": {"dynamodb:Query@GSI1", "dynamodb:UpdateItem", "sqs:SendMessageBatch"},
 		"worker":    {"dynamodb:Query", "dynamodb:PutItem", "kms:Decrypt", "s3:PutObject", "sqs:SendMessageBatch"},
 		"mailer":    {"dynamodb:GetItem", "dynamodb:UpdateItem", "ses:SendEmail"},
-		"api":       {"kms:Encrypt", "s3:GetObject", "sqs:SendMessageBatch"},
+		"api":       {"kms:Encrypt", "s3:GetObject", "s3:PutObject", "dynamodb:Query@PeriodIndex", "sqs:SendMessageBatch"},
 	} {
 		for _, c := range calls {
 			if !has(dir, c) {
@@ -550,7 +564,7 @@ func TestFunctionCallsFindsTheAdapters(t *testing.T) {
 	for dir, calls := range map[string][]string{
 		"scheduler": {"dynamodb:Query", "dynamodb:PutItem", "kms:Decrypt"},
 		"mailer":    {"sqs:SendMessageBatch", "kms:Decrypt", "dynamodb:Query"},
-		"api":       {"s3:PutObject", "ses:SendEmail"},
+		"api":       {"ses:SendEmail"},
 	} {
 		for _, c := range calls {
 			if has(dir, c) {

@@ -128,7 +128,7 @@ func TestProvisionTemplate(t *testing.T) {
 		for _, g := range tbl.GlobalSecondaryIndexes {
 			gsis[aws.ToString(g.IndexName)] = g
 		}
-		if len(gsis) != 2 {
+		if len(gsis) != 3 {
 			t.Fatalf("GSIs: %+v", tbl.GlobalSecondaryIndexes)
 		}
 		if gsi := gsis["GSI1"]; keys(gsi.KeySchema) != "GSI1PK HASH, GSI1SK RANGE" || gsi.Projection == nil ||
@@ -139,6 +139,10 @@ func TestProvisionTemplate(t *testing.T) {
 		if gsi := gsis["GSI2"]; keys(gsi.KeySchema) != "GSI2PK HASH, GSI2SK RANGE" || gsi.Projection == nil ||
 			gsi.Projection.ProjectionType != ddbtypes.ProjectionTypeAll || gsi.IndexStatus != ddbtypes.IndexStatusActive {
 			t.Errorf("GSI2: %s, %+v", keys(gsi.KeySchema), gsi.Projection)
+		}
+		if gsi := gsis["PeriodIndex"]; keys(gsi.KeySchema) != "PERIODPK HASH, PERIODSK RANGE" || gsi.Projection == nil ||
+			gsi.Projection.ProjectionType != ddbtypes.ProjectionTypeAll || gsi.IndexStatus != ddbtypes.IndexStatusActive {
+			t.Errorf("PeriodIndex: %s, %+v", keys(gsi.KeySchema), gsi.Projection)
 		}
 		ttl, err := clients.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(res.Ref("Table"))})
 		if err != nil {

@@ -70,6 +70,13 @@ type Store interface {
 	FinishReauthNotice(ctx context.Context, tenant string, to integration.MailState) error
 
 	TakeToken(ctx context.Context, tenant string, l ratelimit.Limit) (time.Duration, error)
+
+	AddAudit(ctx context.Context, tenant string, e integration.AuditEntry) error
+	AuditTrail(ctx context.Context, tenant, cursor string, limit int) ([]integration.AuditEntry, string, error)
+	SaveExport(ctx context.Context, x *integration.Export) error
+	GetExport(ctx context.Context, tenant, exportID string) (*integration.Export, error)
+	ListExports(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Export, string, error)
+	LogOfPeriod(ctx context.Context, tenant string, from, to time.Time, max int) ([]integration.LogEntry, error)
 }
 
 // Start is where the contract's clock starts.
@@ -136,6 +143,9 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"resends", testResends},
 		{"listeners", testListeners},
 		{"the employees a change run's notifications named", testChangeNotes},
+		{"audit trail pages", testAuditTrail},
+		{"exports", testExports},
+		{"the log of a period", testLogOfPeriod},
 		{"mail claims", testMailClaims},
 		{"summary copies", testSummaryCopies},
 		{"daily mail quotas", testMailQuotas},

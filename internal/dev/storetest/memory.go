@@ -57,6 +57,10 @@ type Memory struct {
 	hooks     map[string]string
 	// notes are the employees each change run's notifications named.
 	notes map[id]integration.ChangedEmployees
+	// audit is the tenants' audit trails, by entry id; exports their
+	// exports, by export id.
+	audit   map[id]integration.AuditEntry
+	exports map[id]integration.Export
 }
 
 var _ Store = (*Memory)(nil)
@@ -101,6 +105,8 @@ func NewMemory(now func() time.Time) *Memory {
 		listeners:    map[string]listener{},
 		hooks:        map[string]string{},
 		notes:        map[id]integration.ChangedEmployees{},
+		audit:        map[id]integration.AuditEntry{},
+		exports:      map[id]integration.Export{},
 	}
 }
 
