@@ -86,11 +86,11 @@ func ParseSearch(q string) (Search, error) {
 	}
 	s := Search{Query: q}
 	// An '@' says the query is an address: names would only add noise.
-	if f := Fold(q); f != "" && !strings.Contains(q, "@") {
-		s.Sources = append(s.Sources, SearchSource{BySurname, f}, SearchSource{ByGiven, f})
-	}
-	if f := FoldAddress(q); f != "" {
-		s.Sources = append(s.Sources, SearchSource{ByEmail, f})
+	if f := Fold(q); f != "" {
+		if !strings.Contains(q, "@") {
+			s.Sources = append(s.Sources, SearchSource{BySurname, f}, SearchSource{ByGiven, f})
+		}
+		s.Sources = append(s.Sources, SearchSource{ByEmail, FoldAddress(q)})
 	}
 	if q != "" && !strings.ContainsFunc(q, unicode.IsSpace) {
 		for _, id := range []string{q, strings.ToUpper(q), strings.ToLower(q)} {
