@@ -15,7 +15,7 @@ func TestFold(t *testing.T) {
 		{"Ó Briain", "obriain"},
 		{"Smith-Jones", "smithjones"},
 		{"ＡＢＣ１", "abc1"}, // full-width, NFKD's compatibility forms
-		{"ﬁnn", "finn"},   // a ligature
+		{"ﬁnn", "finn"},  // a ligature
 		{"Łukasz", "łukasz"},
 		{"Ñúñez", "nunez"},
 		{"Дмитрий", "дмитрии"}, // й decomposes to и and a breve
