@@ -74,11 +74,7 @@ func setSearchKeys(names map[string]string, values map[string]types.AttributeVal
 // (a GSI has no other read): a member written a moment ago may be found a
 // moment later.
 func (s *Store) SearchMembers(ctx context.Context, tenant, q, cursor string, limit int) ([]engine.Member, string, error) {
-	search, err := integration.ParseSearch(q)
-	if err != nil {
-		return nil, "", fmt.Errorf("search members: %w", err)
-	}
-	cur, err := search.Cursor(cursor)
+	search, cur, err := integration.StartSearch(q, cursor)
 	if err != nil {
 		return nil, "", fmt.Errorf("search members: %w", err)
 	}

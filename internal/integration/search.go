@@ -78,6 +78,17 @@ type Search struct {
 	Sources []SearchSource
 }
 
+// StartSearch reads a query and a cursor of it ("" is the start): what
+// both stores do first. ErrBadQuery or ErrBadCursor when it cannot.
+func StartSearch(q, cursor string) (Search, SearchCursor, error) {
+	s, err := ParseSearch(q)
+	if err != nil {
+		return s, SearchCursor{}, err
+	}
+	c, err := s.Cursor(cursor)
+	return s, c, err
+}
+
 // ParseSearch reads a query, or ErrBadQuery.
 func ParseSearch(q string) (Search, error) {
 	q = strings.TrimSpace(q)

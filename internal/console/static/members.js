@@ -178,13 +178,21 @@ function hitsTable(hits, tz, q) {
     h('tbody', {}, hits.map((m) => {
       const id = m.fields.employeeId || '';
       return h('tr', { 'data-member': id },
-        h('th', { scope: 'row' }, h('a', { href: logHref(id) }, id, hidden(`: provisioning log of ${memberName(m.fields) || id}`))),
-        h('td', {}, memberName(m.fields) || '—'),
-        h('td', { class: 'email' }, m.fields.email || '—'),
-        h('td', {}, label(memberStatusLabels, m.status), m.status === 'leaver' && m.leftOn ? h('span', { class: 'hint block' }, `Left ${day(m.leftOn)}`) : null),
+        whoCells(m, id),
         h('td', { class: 'nowrap invited' }, m.invitedAt ? local(m.invitedAt) : notYet(m.createdAt ? `Not yet (created ${local(m.createdAt)})` : 'Not yet')),
         h('td', { class: 'nowrap joined' }, m.joinedAt ? local(m.joinedAt) : notYet('Not yet')));
     })));
+}
+
+// whoCells are the cells every members table starts a row with: the ID
+// (a link to the member's log), name, address and status.
+function whoCells(m, id) {
+  return [
+    h('th', { scope: 'row' }, h('a', { href: logHref(id) }, id, hidden(`: provisioning log of ${memberName(m.fields) || id}`))),
+    h('td', {}, memberName(m.fields) || '—'),
+    h('td', { class: 'email' }, m.fields.email || '—'),
+    h('td', {}, label(memberStatusLabels, m.status), m.status === 'leaver' && m.leftOn ? h('span', { class: 'hint block' }, `Left ${day(m.leftOn)}`) : null),
+  ];
 }
 
 // notJoinedText says how many members have not joined, from the last
@@ -285,10 +293,7 @@ function membersTable(members, tz, status) {
     h('tbody', {}, members.map((m) => {
       const id = m.fields.employeeId || '';
       return h('tr', { 'data-member': id },
-        h('th', { scope: 'row' }, h('a', { href: logHref(id) }, id, hidden(`: provisioning log of ${memberName(m.fields) || id}`))),
-        h('td', {}, memberName(m.fields) || '—'),
-        h('td', { class: 'email' }, m.fields.email || '—'),
-        h('td', {}, label(memberStatusLabels, m.status), m.status === 'leaver' && m.leftOn ? h('span', { class: 'hint block' }, `Left ${day(m.leftOn)}`) : null),
+        whoCells(m, id),
         invitationCell(m, id, tz),
         h('td', { class: 'nowrap joined' }, m.joinedAt ? local(m.joinedAt) : h('span', { class: 'hint' }, 'Not yet')),
         h('td', { class: 'nowrap' }, local(m.updatedAt || m.createdAt)));

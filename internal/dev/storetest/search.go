@@ -14,11 +14,7 @@ import (
 // DynamoDB store's indexes order them: source by source, each in its
 // search key's order (integration.Search).
 func (m *Memory) SearchMembers(_ context.Context, tenant, q, cursor string, limit int) ([]engine.Member, string, error) {
-	search, err := integration.ParseSearch(q)
-	if err != nil {
-		return nil, "", fmt.Errorf("search members: %w", err)
-	}
-	cur, err := search.Cursor(cursor)
+	search, cur, err := integration.StartSearch(q, cursor)
 	if err != nil {
 		return nil, "", fmt.Errorf("search members: %w", err)
 	}
