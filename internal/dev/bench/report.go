@@ -126,6 +126,7 @@ type Report struct {
 	Peak       *Peak
 	Imports    []*Imports
 	Schedule   *Schedule
+	Search     *Search
 	ColdStarts []ColdStart
 }
 
@@ -244,6 +245,9 @@ func (r *Report) Print(w io.Writer) {
 			fmt.Sprintf("%d: 10 jobs a SendMessageBatch", (s.Tenants+9)/10),
 			fmt.Sprintf("%.2fx", float64(calls)/float64((s.Tenants+9)/10)), "<= 1,000", verdict(calls <= 1000 && s.Queued == s.Tenants),
 		})
+	}
+	if s := r.Search; s != nil {
+		rows = append(rows, s.rows()...)
 	}
 	for _, c := range r.ColdStarts {
 		rows = append(rows, row{
