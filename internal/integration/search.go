@@ -1,9 +1,6 @@
 package integration
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"strings"
 	"unicode"
@@ -198,28 +195,16 @@ type SearchCursor struct {
 const maxSearchCursor = 2048
 
 // Encode is the cursor as callers see it.
-func (c SearchCursor) Encode() string {
-	b, err := json.Marshal(c)
-	if err != nil {
-		panic(err) // a struct of strings and an int always marshals
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func (c SearchCursor) Encode() string { return EncodeCursor(c) }
 
 // Cursor reads a cursor of this search ("" is the start), or ErrBadCursor.
 func (s *Search) Cursor(enc string) (SearchCursor, error) {
-	if enc == "" {
-		return SearchCursor{}, nil
-	}
 	var c SearchCursor
-	b, err := base64.RawURLEncoding.DecodeString(enc)
-	if len(enc) > maxSearchCursor || err != nil {
-		return c, ErrBadCursor
+	if enc == "" {
+		return c, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || dec.More() {
-		return c, ErrBadCursor
+	if err := DecodeCursor(enc, maxSearchCursor, &c); err != nil {
+		return c, err
 	}
 	if c.Query != s.Query || c.Source < 0 || c.Source >= len(s.Sources) || c.After == "" {
 		return c, ErrBadCursor
