@@ -136,5 +136,6 @@ func TestConsoleMemberSearch(t *testing.T) {
 	if got := p.text("main h1"); got != "Provisioning log: Zoë Featherstonehaugh-Ó Briain" {
 		t.Errorf("the log's heading: %q", got)
 	}
+	p.waitFor("the log read", `document.getElementById('log-empty')`, searchWait)
 	p.shot("03-member-log")
 }
