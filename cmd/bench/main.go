@@ -38,8 +38,10 @@ func run() error {
 	changedSizes := flag.String("changed", "1000", "tenant sizes whose 1% changed resync is measured too (moto's transactions copy the table per item: on 10k the resync takes minutes)")
 	peak := flag.Int("peak", 100_000, "employees of the first import whose peak memory is measured (0 skips)")
 	engine := flag.String("engine", "", "`go test -bench Decode` output to read the engine's figures from (empty: measure here)")
-	engineN := flag.Int("engine-employees", 100_000, "employees in the engine's body when measured here")
+	engineN := flag.Int("engine-employees", 100_000, "employees in the engine's body when measured here (0 skips)")
 	tenants := flag.Int("scheduler", 10_000, "due tenants for the scheduler's tick (0 skips)")
+	searchN := flag.Int("search", 100_000, "members the member search is measured among (0 skips)")
+	searchRounds := flag.Int("search-rounds", 3, "times each search prefix is measured")
 	cold := flag.Bool("cold", true, "measure the functions' cold starts under the RIE")
 	edits := flag.Int("edits", 30, "PeopleHR edits whose notification-to-member time is measured on a 1k tenant (0 skips)")
 	out := flag.String("out", "", "also write the table to this file")
@@ -57,9 +59,11 @@ func run() error {
 	rep := &bench.Report{Started: time.Now(), Machine: bench.Machine()}
 
 	// The engine first, alone on the machine.
-	if *engine != "" {
+	switch {
+	case *engine != "":
 		rep.Engine, err = bench.ReadEngine(*engine, *engineN)
-	} else {
+	case *engineN == 0:
+	default:
 		say("engine: decoding %d employees, engine and floors", *engineN)
 		rep.Engine, err = bench.MeasureEngine(*engineN)
 	}
@@ -110,6 +114,11 @@ func run() error {
 	}
 	if *edits > 0 {
 		if rep.Changes, err = env.RunChanges(ctx, 1000, *edits); err != nil {
+			return err
+		}
+	}
+	if *searchN > 0 {
+		if rep.Search, err = env.RunSearch(ctx, *searchN, *searchRounds); err != nil {
 			return err
 		}
 	}

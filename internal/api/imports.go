@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/auth"
@@ -272,6 +273,9 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
+	if q := r.URL.Query().Get("q"); strings.TrimSpace(q) != "" {
+		return s.searchMembers(w, r, p, q, limit)
+	}
 	status := engine.Status(r.URL.Query().Get("status"))
 	if status != "" && !slices.Contains([]engine.Status{engine.StatusInvited, engine.StatusActive, engine.StatusLeaver}, status) {
 		return invalid("status must be invited, active or leaver.", FieldProblem{"status", "invited|active|leaver"})
@@ -283,6 +287,28 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p auth.Prin
 	out := page[memberView]{Items: []memberView{}, NextCursor: next}
 	for i := range members {
 		out.Items = append(out.Items, viewMember(&members[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// searchMembers answers GET /members?q=: a page of the members found by
+// surname, given name, email or employee id (integration.ParseSearch), as
+// the rows a search shows.
+func (s *Server) searchMembers(w http.ResponseWriter, r *http.Request, p auth.Principal, q string, limit int) error {
+	if r.URL.Query().Get("status") != "" {
+		return invalid("Search with q or filter by status, not both.", FieldProblem{"status", "not with q"})
+	}
+	hits, next, err := s.store.SearchMembers(r.Context(), p.TenantID, q, r.URL.Query().Get("cursor"), limit)
+	if errors.Is(err, integration.ErrBadQuery) {
+		return invalid(fmt.Sprintf("q must hold a letter, a digit or an employee ID, in at most %d bytes.", integration.MaxQuery), FieldProblem{"q", "nothing to search by"})
+	}
+	if err != nil {
+		return err
+	}
+	out := page[hitView]{Items: []hitView{}, NextCursor: next}
+	for i := range hits {
+		out.Items = append(out.Items, viewHit(&hits[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -37,6 +37,10 @@ type Store interface {
 	Members(ctx context.Context, tenant string) ([]engine.Member, error)
 	GetMember(ctx context.Context, tenant, employeeID string) (engine.Member, error)
 	ListMembers(ctx context.Context, tenant string, status engine.Status, cursor string, limit int) ([]engine.Member, string, error)
+	// SearchMembers finds members by a prefix of their surname, given
+	// name, email or employee id (integration.ErrBadQuery: nothing to
+	// search by), as search hits.
+	SearchMembers(ctx context.Context, tenant, q, cursor string, limit int) ([]engine.Member, string, error)
 	HeldPlan(ctx context.Context, tenant, runID string) ([]engine.Change, error)
 	MemberLog(ctx context.Context, tenant, employeeID, cursor string, limit int) ([]integration.LogEntry, string, error)
 	// ResendInvite owes a member its welcome again (integration's errors

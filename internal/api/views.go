@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/peoplesync/peoplesync/internal/engine"
@@ -149,6 +150,32 @@ func viewMember(m *engine.Member) memberView {
 		InvitedAt: utc(m.InvitedAt), Reminders: m.Reminders, JoinedAt: utc(m.JoinedAt),
 	}
 	for f := range engine.NumFields {
+		if m.Values[f] != "" {
+			v.Fields[f.String()] = m.Values[f]
+		}
+	}
+	return v
+}
+
+// hitView is a member as a search finds it (integration.SearchHit): who,
+// status and dates, and the path of the member's provisioning log.
+type hitView struct {
+	Fields    map[string]string `json:"fields"`
+	Status    engine.Status     `json:"status"`
+	LeftOn    string            `json:"leftOn"`
+	CreatedAt *time.Time        `json:"createdAt"`
+	InvitedAt *time.Time        `json:"invitedAt"`
+	JoinedAt  *time.Time        `json:"joinedAt"`
+	Log       string            `json:"log"`
+}
+
+func viewHit(m *engine.Member) hitView {
+	v := hitView{
+		Fields: map[string]string{}, Status: m.Status, LeftOn: m.LeftOn, CreatedAt: utc(m.CreatedAt),
+		InvitedAt: utc(m.InvitedAt), JoinedAt: utc(m.JoinedAt),
+		Log: "/members/" + url.PathEscape(m.EmployeeID()) + "/log",
+	}
+	for _, f := range integration.SearchFields {
 		if m.Values[f] != "" {
 			v.Fields[f.String()] = m.Values[f]
 		}

@@ -1,10 +1,7 @@
 package dynamo
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -105,13 +102,7 @@ type changeCursor struct {
 // the listing's own cursor takes (200 bytes) is under 450 characters.
 const maxChangeCursor = 1024
 
-func (c changeCursor) encode() string {
-	b, err := json.Marshal(c)
-	if err != nil {
-		panic(err) // a struct of strings and a time always marshals
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func (c changeCursor) encode() string { return integration.EncodeCursor(c) }
 
 // decodeChangeCursor reads a cursor ChangedMembers gave, or refuses it
 // with integration.ErrBadCursor.
@@ -120,17 +111,8 @@ func decodeChangeCursor(s string) (changeCursor, error) {
 	if s == "" {
 		return c, nil
 	}
-	if len(s) > maxChangeCursor {
-		return c, integration.ErrBadCursor
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return c, integration.ErrBadCursor
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || dec.More() {
-		return c, integration.ErrBadCursor
+	if err := integration.DecodeCursor(s, maxChangeCursor, &c); err != nil {
+		return c, err
 	}
 	listing := c.Listed != "" && !c.Started.IsZero() && c.After == ""
 	reading := c.After != "" && c.Listed == "" && c.Started.IsZero() && validPosition(c.After)

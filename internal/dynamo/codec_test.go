@@ -261,21 +261,26 @@ func TestDecodeUnversioned(t *testing.T) {
 	}
 }
 
-// TestDecodeMemberFormat1 reads a member as format 1 stored it: format 2
-// without the change index's keys.
-func TestDecodeMemberFormat1(t *testing.T) {
+// TestDecodeMemberOldFormats reads a member as formats 1 and 2 stored it:
+// format 2 (member-v2.json) is format 3 without the search keys, format 1
+// format 2 without the change index's keys.
+func TestDecodeMemberOldFormats(t *testing.T) {
 	want := goldenCases()[0]
 	for _, tc := range []struct {
 		name string
 		fmt  types.AttributeValue // nil: unversioned
+		v2   bool
 	}{
-		{"versioned", num(1)},
-		{"unversioned", nil},
+		{"format 2", num(2), true},
+		{"format 1", num(1), false},
+		{"unversioned", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			item := readGolden(t, want.kind)
-			delete(item, changePKAttr)
-			delete(item, changeSKAttr)
+			item := readGolden(t, "member-v2")
+			if !tc.v2 {
+				delete(item, changePKAttr)
+				delete(item, changeSKAttr)
+			}
 			delete(item, formatAttr)
 			if tc.fmt != nil {
 				item[formatAttr] = tc.fmt

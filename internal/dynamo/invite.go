@@ -134,12 +134,14 @@ func (s *Store) redeemOnce(ctx context.Context, tenant, hash string, inv invite)
 		":active": str(string(joined.Status)), ":true": &types.AttributeValueMemberBOOL{Value: true},
 		":now": str(formatTime(now)), ":next": num(joined.Version), ":hash": str(hash), ":version": num(m.Version),
 	}
-	changed := setChangeKeys(names, values, tenant, inv.EmployeeID, now)
+	sets, removes := setSearchKeys(names, values, tenant, &joined)
+	sets = append(sets, setChangeKeys(names, values, tenant, inv.EmployeeID, now))
+	removes = append(removes, "inviteHash", "inviteExpiresAt")
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table,
 		Key:       key(memberPK(tenant), memberSK(inv.EmployeeID)),
 		UpdateExpression: aws.String("SET #status = :active, accepted = :true, joinedAt = :now, updatedAt = :now, version = :next, " +
-			changed + " REMOVE inviteHash, inviteExpiresAt"),
+			strings.Join(sets, ", ") + " REMOVE " + strings.Join(removes, ", ")),
 		ConditionExpression:       aws.String("inviteHash = :hash AND version = :version"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,10 +33,12 @@ func emailKey(tenant, email string) map[string]types.AttributeValue {
 // item without them, so it decodes alike, and every member write (create,
 // update, redemption) sets them with fmt = 2, which makes a format 1 item
 // whole format 2. Only the mailer's welcome transitions leave them be.
-const memberFormat = 2
+// Format 3 adds the search keys (search.go) the same way: every member
+// write sets them, with fmt = 3, and a format 1 or 2 item decodes alike.
+const memberFormat = 3
 
 // memberFormats are the member formats this build reads.
-var memberFormats = []int64{1, memberFormat}
+var memberFormats = []int64{1, 2, memberFormat}
 
 // memberAttrs are a member's stored attributes other than its key and
 // bookkeeping (version, times): the ones a plan changes. Blank values are
@@ -94,6 +97,7 @@ func memberItem(tenant, runID string, m *engine.Member, now time.Time) map[strin
 	item["PK"], item["SK"] = str(memberPK(tenant)), str(memberSK(m.EmployeeID()))
 	item[formatAttr] = num(memberFormat)
 	item[changePKAttr], item[changeSKAttr] = str(changePK(tenant)), str(changeKey(now, m.EmployeeID()))
+	maps.Copy(item, searchAttrs(tenant, m))
 	return item
 }
 
@@ -200,7 +204,8 @@ func (s *Store) memberUpdate(tenant, runID string, c *engine.Change, now time.Ti
 	}
 	sets := []string{"#version = :next", "#updatedAt = :now", "#run = :run", "#change = :change",
 		setChangeKeys(names, values, tenant, before.EmployeeID(), now)}
-	var removes []string
+	searchSets, removes := setSearchKeys(names, values, tenant, &c.After)
+	sets = append(sets, searchSets...)
 	i := 0
 	for name, v := range neu {
 		if sameAttr(old[name], v) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -267,8 +268,8 @@ func TestStaleEmailOwnerIsFreedForAClaim(t *testing.T) {
 
 // A member written before the change index (format 1, or unversioned) is
 // in the listing that starts a mirror, and its next write, an import's
-// update or a redemption, leaves a whole format 2 item, in the index at
-// the write's time.
+// update or a redemption, leaves a whole format 3 item, in the change
+// index at the write's time and in the search indexes.
 func TestOldMemberWriteJoinsTheChangeIndex(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -294,18 +295,9 @@ func TestOldMemberWriteJoinsTheChangeIndex(t *testing.T) {
 			clk := storetest.NewClock(storetest.Start)
 			s, c, table := newStore(t, nil, clk.Now)
 			ctx := context.Background()
-			s1 := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-			item := map[string]types.AttributeValue{
-				"PK": s1("T#t1#M"), "SK": s1("E#E1"), "employeeId": s1("E1"), "email": s1("e1@x.example"),
-				"status": s1("invited"), "welcome": s1("owed"), "version": &types.AttributeValueMemberN{Value: "1"},
-				"lastRunId": s1("run-old"), "lastChange": s1("create"),
-				"createdAt": s1("2026-01-05T02:00:00Z"), "updatedAt": s1("2026-01-05T02:00:00Z"),
-			}
-			if tc.fmt != nil {
-				item["fmt"] = tc.fmt
-			}
-			if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
-				t.Fatal(err)
+			putOldMember(t, c, table, "E1", tc.fmt, nil)
+			if found := search(t, s, "e1@"); len(found) != 0 {
+				t.Fatalf("an item without search keys was found: %v", found)
 			}
 			listed, cursor, err := s.ChangedMembers(ctx, "t1", "", 10)
 			if err != nil || len(listed) != 1 || listed[0].EmployeeID() != "E1" {
@@ -318,18 +310,12 @@ func TestOldMemberWriteJoinsTheChangeIndex(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]string{"fmt": "2", "GSI2PK": "T#t1#CHG", "GSI2SK": "2026-03-10T10:00:00.000000000Z#E1"}
-			for name, v := range want {
-				got := ""
-				switch a := out.Item[name].(type) {
-				case *types.AttributeValueMemberS:
-					got = a.Value
-				case *types.AttributeValueMemberN:
-					got = a.Value
-				}
-				if got != v {
-					t.Errorf("%s is %q, want %q", name, got, v)
-				}
+			wantAttrs(t, out.Item, map[string]string{
+				"fmt": "3", "GSI2PK": "T#t1#CHG", "GSI2SK": "2026-03-10T10:00:00.000000000Z#E1",
+				"searchPK": "T#t1#S", "searchEmail": "e1@x.example#E1",
+			})
+			if found := search(t, s, "e1@"); !slices.Equal(found, []string{"E1"}) {
+				t.Errorf("the written member is not found: %v", found)
 			}
 
 			clk.Add(2 * time.Minute)
@@ -338,5 +324,103 @@ func TestOldMemberWriteJoinsTheChangeIndex(t *testing.T) {
 				t.Errorf("changed since the listing: %v %+v", err, changed)
 			}
 		})
+	}
+}
+
+func s1(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+// putOldMember writes a member as a build before search stored it: in
+// format (nil: unversioned), with extra attributes.
+func putOldMember(t *testing.T, c *dynamodb.Client, table, id string, format types.AttributeValue, extra map[string]types.AttributeValue) {
+	t.Helper()
+	item := map[string]types.AttributeValue{
+		"PK": s1("T#t1#M"), "SK": s1("E#" + id), "employeeId": s1(id), "email": s1(strings.ToLower(id) + "@x.example"),
+		"status": s1("invited"), "welcome": s1("owed"), "version": &types.AttributeValueMemberN{Value: "1"},
+		"lastRunId": s1("run-old"), "lastChange": s1("create"),
+		"createdAt": s1("2026-01-05T02:00:00Z"), "updatedAt": s1("2026-01-05T02:00:00Z"),
+	}
+	if format != nil {
+		item["fmt"] = format
+	}
+	maps.Copy(item, extra)
+	if _, err := c.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantAttrs checks an item's string and number attributes.
+func wantAttrs(t *testing.T, item map[string]types.AttributeValue, want map[string]string) {
+	t.Helper()
+	for name, v := range want {
+		got := ""
+		switch a := item[name].(type) {
+		case *types.AttributeValueMemberS:
+			got = a.Value
+		case *types.AttributeValueMemberN:
+			got = a.Value
+		}
+		if got != v {
+			t.Errorf("%s is %q, want %q", name, got, v)
+		}
+	}
+}
+
+// search is every employee id tenant t1's search for q finds.
+func search(t *testing.T, s *dynamo.Store, q string) []string {
+	t.Helper()
+	var out []string
+	for cursor := ""; ; {
+		page, next, err := s.SearchMembers(context.Background(), "t1", q, cursor, 10)
+		if err != nil {
+			t.Fatalf("search %q: %v", q, err)
+		}
+		for _, m := range page {
+			out = append(out, m.EmployeeID())
+		}
+		if cursor = next; cursor == "" {
+			return out
+		}
+	}
+}
+
+// Members stored before format 3 are found once IndexMembers has given
+// them their search keys; a format 2 item keeps its place in the change
+// index, a format 1 item gets one; a second run has nothing to do.
+func TestIndexMembersBackfillsOldItems(t *testing.T) {
+	s, c, table := newStore(t, nil, clock)
+	ctx := context.Background()
+	n := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
+	named := func(first, last string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"firstName": s1(first), "lastName": s1(last)}
+	}
+	v2 := named("Zoë", "Smith")
+	v2["GSI2PK"], v2["GSI2SK"] = s1("T#t1#CHG"), s1("2026-01-05T02:00:00.000000000Z#V2")
+	putOldMember(t, c, table, "V2", n("2"), v2)
+	putOldMember(t, c, table, "V1", n("1"), named("Seán", "O'Brien"))
+	putOldMember(t, c, table, "V0", nil, named("Ann", "Smithers"))
+	mustApply(t, s, "t1", storetest.Creates(storetest.Person("NEW", "Zoe", "Smyth", "new@x.example")))
+	if found := search(t, s, "sm"); !slices.Equal(found, []string{"NEW"}) {
+		t.Fatalf("before the backfill: %v", found)
+	}
+
+	indexed, err := s.IndexMembers(ctx, "t1")
+	if err != nil || indexed != 3 {
+		t.Fatalf("index members: %d, %v", indexed, err)
+	}
+	if found := search(t, s, "sm"); !slices.Equal(found, []string{"V0", "V2", "NEW"}) {
+		t.Errorf("after the backfill, sm: %v", found)
+	}
+	if found := search(t, s, "o'b"); !slices.Equal(found, []string{"V1"}) {
+		t.Errorf("after the backfill, o'b: %v", found)
+	}
+	for id, place := range map[string]string{"V2": "2026-01-05T02:00:00.000000000Z#V2", "V1": "2026-03-10T09:00:00.000000000Z#V1"} {
+		out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: map[string]types.AttributeValue{"PK": s1("T#t1#M"), "SK": s1("E#" + id)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAttrs(t, out.Item, map[string]string{"fmt": "3", "version": "1", "GSI2SK": place})
+	}
+	if again, err := s.IndexMembers(ctx, "t1"); err != nil || again != 0 {
+		t.Errorf("a second backfill: %d, %v", again, err)
 	}
 }

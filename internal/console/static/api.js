@@ -182,6 +182,9 @@ export const api = {
     if (cursor) q.cursor = cursor;
     return call('GET', '/members?' + new URLSearchParams(q), { signal });
   },
+  // Members whose surname, given name, email or employee ID starts with q.
+  searchMembers: (q, cursor, limit = 25, signal) =>
+    call('GET', '/members?' + new URLSearchParams(cursor ? { q, cursor, limit } : { q, limit }), { signal }),
   member: (employeeId, signal) => call('GET', '/members/' + encodeURIComponent(employeeId), { signal }),
   // Invitations sent again with a fresh link: one member's, or everyone's
   // who has not joined (answers {resent, skipped, complete}).

@@ -2,11 +2,13 @@
 // shows personal values (old and new) to the tenant's admin: they are put
 // in the page as text and kept nowhere else, so they go with the page.
 import { api, ApiError } from './api.js';
-import { h, replace, notice, when, day, badge, busy, confirmDialog, uid } from './ui.js';
+import { h, replace, notice, errorNotice, when, day, badge, busy, confirmDialog, uid } from './ui.js';
 import { fieldLabels, label, logActionLabels, memberStatusLabels, welcomeLabels } from './labels.js';
 
 const pageSize = 25;
 const logPageSize = 20;
+// searchDelay is how long typing pauses before the search runs.
+const searchDelay = 300;
 
 // [status, label, what an empty page says]
 const statusChoices = [
@@ -49,6 +51,7 @@ export function pager(prefix, what, fetchPage, show) { // what: newer, older, [o
     const nav = newer.parentElement;
     if (nav) nav.hidden = newer.disabled && older.disabled;
     if (focus && focus.disabled) (newer.disabled ? older : newer).focus();
+    return page;
   };
   newer.addEventListener('click', () => load(at - 1, newer));
   older.addEventListener('click', () => load(at + 1, older));
@@ -82,15 +85,114 @@ export async function membersView(ctx) {
   }, (items) => replace(table, items.length
     ? membersTable(items, tz, status)
     : h('p', { id: 'members-empty' }, (statusChoices.find(([v]) => v === status) || statusChoices[0])[2])));
+  const listing = h('div', { id: 'members-listing' }, filter, table, pages.elements);
   replace(ctx.main,
     h('h1', { tabindex: '-1' }, 'Members'),
     ctx.message ? notice('success', null, h('p', {}, ctx.message)) : null,
     h('p', { class: 'lead' }, 'The members your PeopleHR imports created, by employee ID. Open a member’s provisioning log to see what each import did to them, and why. Times are in ', tz, '.'),
     resendAllSection(integ),
-    filter,
-    table,
-    pages.elements);
+    searchSection(ctx, tz, listing),
+    listing);
   await pages.load(0);
+}
+
+// searchSection finds members by the start of a surname, first name, email
+// address or employee ID as the admin types, in place of the listing. The
+// query holds personal details, so it stays in the page: not in the
+// address, the history or the browser's storage.
+function searchSection(ctx, tz, listing) {
+  const input = h('input', { type: 'search', id: 'members-search', autocomplete: 'off', spellcheck: 'false',
+    maxlength: '200', 'aria-describedby': 'members-search-hint', 'aria-controls': 'members-found' });
+  const announce = h('p', { id: 'members-search-status', class: 'hint', role: 'status', 'aria-live': 'polite' });
+  const found = h('div', { id: 'members-found', hidden: true });
+  const form = h('form', { id: 'members-search-form', class: 'filter', role: 'search', novalidate: true },
+    h('div', { class: 'field' },
+      h('label', { for: 'members-search' }, 'Find a member'),
+      h('p', { class: 'hint', id: 'members-search-hint' }, 'The start of a surname, first name, email address or employee ID. Capitals and accents do not matter.'),
+      input),
+    h('button', { type: 'submit', class: 'button secondary', id: 'members-find' }, 'Find'));
+  let timer = 0;
+  let running = null; // the AbortController of the search on its way
+  const run = async () => {
+    clearTimeout(timer);
+    if (running) running.abort();
+    const q = input.value.trim();
+    listing.hidden = q !== '';
+    found.hidden = q === '';
+    if (!q) {
+      replace(found);
+      announce.textContent = '';
+      return;
+    }
+    const ctl = new AbortController();
+    running = ctl;
+    const signal = AbortSignal.any([ctx.signal, ctl.signal]);
+    const table = h('div', { id: 'members-found-page', class: 'table-wrap' });
+    // The count goes to the status line, there from the start, so it is
+    // announced; the pager's own line would come and go with the results.
+    const pages = pager('found', ['Previous results', 'More results', ['member', 'members'], 'Result pages'], async (cursor) => {
+      let page;
+      try {
+        page = await api.searchMembers(q, cursor, pageSize, signal);
+      } catch (err) {
+        if (signal.aborted || !(err instanceof ApiError) || err.status !== 400) throw err;
+        page = { items: [], nextCursor: '', problem: err.message };
+      }
+      if (signal.aborted) return null;
+      const n = page.items.length;
+      announce.textContent = page.problem || (n === 0 ? `No members found for “${q}”.`
+        : `${n} ${n === 1 ? 'member' : 'members'} found for “${q}”${cursor ? ' on this page' : ''}${page.nextCursor ? ', more on the next page' : ''}.`);
+      return page;
+    }, (items) => replace(table, items.length
+      ? hitsTable(items, tz, q)
+      : h('p', { id: 'members-found-empty' }, announce.textContent)));
+    replace(found, table, pages.elements[1]);
+    try {
+      await pages.load(0);
+    } catch (err) {
+      if (signal.aborted) return;
+      announce.textContent = 'The search did not work.';
+      replace(found, errorNotice(err, 'The search did not work'));
+    }
+  };
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, searchDelay);
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    run();
+  });
+  return h('section', { 'aria-label': 'Find a member' }, form, announce, found);
+}
+
+// hitsTable shows what a search found: who, status, invited and joined,
+// each linking to the member's provisioning log.
+function hitsTable(hits, tz, q) {
+  const local = (iso) => when(iso, tz).replace(` (${tz})`, '');
+  const notYet = (what) => h('span', { class: 'hint' }, what);
+  return h('table', { class: 'members', id: 'members-found-table' },
+    h('caption', { class: 'visually-hidden' }, `Members found for “${q}”, by surname, then first name, email address and employee ID`),
+    h('thead', {}, h('tr', {},
+      ['Employee ID', 'Name', 'Email address', 'Status', 'Invited', 'Joined'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, hits.map((m) => {
+      const id = m.fields.employeeId || '';
+      return h('tr', { 'data-member': id },
+        whoCells(m, id),
+        h('td', { class: 'nowrap invited' }, m.invitedAt ? local(m.invitedAt) : notYet(m.createdAt ? `Not yet (created ${local(m.createdAt)})` : 'Not yet')),
+        h('td', { class: 'nowrap joined' }, m.joinedAt ? local(m.joinedAt) : notYet('Not yet')));
+    })));
+}
+
+// whoCells are the cells every members table starts a row with: the ID
+// (a link to the member's log), name, address and status.
+function whoCells(m, id) {
+  return [
+    h('th', { scope: 'row' }, h('a', { href: logHref(id) }, id, hidden(`: provisioning log of ${memberName(m.fields) || id}`))),
+    h('td', {}, memberName(m.fields) || '—'),
+    h('td', { class: 'email' }, m.fields.email || '—'),
+    h('td', {}, label(memberStatusLabels, m.status), m.status === 'leaver' && m.leftOn ? h('span', { class: 'hint block' }, `Left ${day(m.leftOn)}`) : null),
+  ];
 }
 
 // notJoinedText says how many members have not joined, from the last
@@ -191,10 +293,7 @@ function membersTable(members, tz, status) {
     h('tbody', {}, members.map((m) => {
       const id = m.fields.employeeId || '';
       return h('tr', { 'data-member': id },
-        h('th', { scope: 'row' }, h('a', { href: logHref(id) }, id, hidden(`: provisioning log of ${memberName(m.fields) || id}`))),
-        h('td', {}, memberName(m.fields) || '—'),
-        h('td', { class: 'email' }, m.fields.email || '—'),
-        h('td', {}, label(memberStatusLabels, m.status), m.status === 'leaver' && m.leftOn ? h('span', { class: 'hint block' }, `Left ${day(m.leftOn)}`) : null),
+        whoCells(m, id),
         invitationCell(m, id, tz),
         h('td', { class: 'nowrap joined' }, m.joinedAt ? local(m.joinedAt) : h('span', { class: 'hint' }, 'Not yet')),
         h('td', { class: 'nowrap' }, local(m.updatedAt || m.createdAt)));

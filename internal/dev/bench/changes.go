@@ -158,16 +158,6 @@ func (e *Env) awaitEdits(ctx context.Context, st *stack.Stack, edited map[string
 	return nil
 }
 
-// Percentile is the p-th percentile of ds (nearest rank).
-func Percentile(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Sorted(slices.Values(ds))
-	i := (p*len(s)+99)/100 - 1
-	return s[max(0, min(i, len(s)-1))]
-}
-
 // rows are the report's lines of the changes, none when not measured.
 // What AWS would show is reasoned from the parts: the wait is the window's
 // arithmetic, the same anywhere; the work is a queue hop, a read of

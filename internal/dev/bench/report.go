@@ -130,6 +130,7 @@ type Report struct {
 	Imports    []*Imports
 	Schedule   *Schedule
 	Changes    *Changes
+	Search     *Search
 	ColdStarts []ColdStart
 }
 
@@ -251,6 +252,9 @@ func (r *Report) Print(w io.Writer) {
 		})
 	}
 	rows = append(rows, r.Changes.rows()...)
+	if s := r.Search; s != nil {
+		rows = append(rows, s.rows()...)
+	}
 	for _, c := range r.ColdStarts {
 		rows = append(rows, row{
 			"cold init " + c.Function + " (RIE)", fmt.Sprintf("%.1f ms", ms(c.Init)),

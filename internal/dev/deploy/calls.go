@@ -246,7 +246,7 @@ var transactionItemOps = map[string]string{
 // callsIn lists the AWS operations fn makes itself.
 func callsIn(fn *ssa.Function) []Call {
 	var calls []Call
-	index := "" // the index fn's QueryInputs name, if any
+	var indexes []string // the indexes fn's QueryInputs name, if any
 	for _, b := range fn.Blocks {
 		for _, instr := range b.Instrs {
 			fa, ok := instr.(*ssa.FieldAddr)
@@ -260,7 +260,7 @@ func callsIn(fn *ssa.Function) []Call {
 			field := st.Struct.Field(fa.Field).Name()
 			switch {
 			case st.Pkg == sdkServicePrefix+"dynamodb" && name == "QueryInput" && field == "IndexName":
-				index = indexName(fa)
+				indexes = append(indexes, indexName(fa))
 			case st.Pkg == sdkServicePrefix+"dynamodb/types" && name == "TransactWriteItem":
 				if op, ok := transactionItemOps[field]; ok {
 					calls = append(calls, Call{Service: "dynamodb", Operation: op})
@@ -282,10 +282,16 @@ func callsIn(fn *ssa.Function) []Call {
 					continue
 				}
 				c := Call{Service: svc, Operation: op}
-				if svc == "dynamodb" && op == "Query" {
-					c.Index = index
+				if svc != "dynamodb" || op != "Query" || len(indexes) == 0 {
+					calls = append(calls, c)
+					continue
 				}
-				calls = append(calls, c)
+				// A function that names several indexes (one a branch)
+				// may query each of them.
+				for _, ix := range indexes {
+					c.Index = ix
+					calls = append(calls, c)
+				}
 			}
 		}
 	}

@@ -553,7 +553,7 @@ func TestFunctionCallsFindsTheAdapters(t *testing.T) {
 		"scheduler": {"dynamodb:Query@GSI1", "dynamodb:UpdateItem", "sqs:SendMessageBatch"},
 		"worker":    {"dynamodb:Query", "dynamodb:PutItem", "kms:Decrypt", "s3:PutObject", "sqs:SendMessageBatch"},
 		"mailer":    {"dynamodb:GetItem", "dynamodb:UpdateItem", "ses:SendEmail"},
-		"api":       {"kms:Encrypt", "s3:GetObject", "s3:PutObject", "dynamodb:Query@PeriodIndex", "sqs:SendMessageBatch"},
+		"api":       {"kms:Encrypt", "s3:GetObject", "s3:PutObject", "dynamodb:Query@PeriodIndex", "dynamodb:Query@GSI3", "dynamodb:Query@GSI4", "dynamodb:Query@GSI5", "sqs:SendMessageBatch"},
 	} {
 		for _, c := range calls {
 			if !has(dir, c) {

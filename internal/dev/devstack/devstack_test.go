@@ -128,7 +128,7 @@ func TestProvisionTemplate(t *testing.T) {
 		for _, g := range tbl.GlobalSecondaryIndexes {
 			gsis[aws.ToString(g.IndexName)] = g
 		}
-		if len(gsis) != 3 {
+		if len(gsis) != 6 {
 			t.Fatalf("GSIs: %+v", tbl.GlobalSecondaryIndexes)
 		}
 		if gsi := gsis["GSI1"]; keys(gsi.KeySchema) != "GSI1PK HASH, GSI1SK RANGE" || gsi.Projection == nil ||
@@ -143,6 +143,12 @@ func TestProvisionTemplate(t *testing.T) {
 		if gsi := gsis["PeriodIndex"]; keys(gsi.KeySchema) != "PERIODPK HASH, PERIODSK RANGE" || gsi.Projection == nil ||
 			gsi.Projection.ProjectionType != ddbtypes.ProjectionTypeAll || gsi.IndexStatus != ddbtypes.IndexStatusActive {
 			t.Errorf("PeriodIndex: %s, %+v", keys(gsi.KeySchema), gsi.Projection)
+		}
+		for name, sk := range map[string]string{"GSI3": "searchSurname", "GSI4": "searchGiven", "GSI5": "searchEmail"} {
+			if gsi := gsis[name]; keys(gsi.KeySchema) != "searchPK HASH, "+sk+" RANGE" || gsi.Projection == nil ||
+				gsi.Projection.ProjectionType != ddbtypes.ProjectionTypeInclude || gsi.IndexStatus != ddbtypes.IndexStatusActive {
+				t.Errorf("%s: %s, %+v", name, keys(gsi.KeySchema), gsi.Projection)
+			}
 		}
 		ttl, err := clients.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(res.Ref("Table"))})
 		if err != nil {

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -311,6 +313,24 @@ func TestSetupWizardOverHTTP(t *testing.T) {
 	c.must(200, "GET", "/imports", nil, &history)
 	if len(history.Items) == 0 || history.Items[0].RunID != now.RunID {
 		t.Errorf("history: %+v", history.Items)
+	}
+	// A search finds an imported member by a surname prefix, in the shape
+	// OpenAPI documents (do checks every answer against it).
+	type hit struct {
+		Fields map[string]string
+		Log    string
+	}
+	var listed, found struct{ Items []hit }
+	c.must(200, "GET", "/members?limit=1", nil, &listed)
+	if len(listed.Items) != 1 {
+		t.Fatalf("no member to search for: %+v", listed)
+	}
+	who := listed.Items[0].Fields
+	c.must(200, "GET", "/members?q="+url.QueryEscape(strings.ToUpper(who["lastName"])), nil, &found)
+	if !slices.ContainsFunc(found.Items, func(h hit) bool {
+		return h.Fields["employeeId"] == who["employeeId"] && h.Log == "/members/"+url.PathEscape(who["employeeId"])+"/log"
+	}) {
+		t.Errorf("searching %q did not find %s: %+v", who["lastName"], who["employeeId"], found.Items)
 	}
 	var link struct{ URL string }
 	c.must(200, "GET", "/imports/"+now.RunID+"/errors", nil, &link)

@@ -40,6 +40,12 @@ type page struct {
 // stops it, with every process it started, when the test ends.
 func newPage(t *testing.T) *page {
 	t.Helper()
+	return newPageFor(t, browserTimeout)
+}
+
+// newPageFor is newPage bounded by timeout instead of browserTimeout.
+func newPageFor(t *testing.T, timeout time.Duration) *page {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the browser tests need Debian's chromium at %s: run `make tools` (it runs apt-get install -y chromium): %v", chromiumPath, err)
 	}
@@ -78,7 +84,7 @@ func newPage(t *testing.T) *page {
 		t.Fatalf("start chromium: %v", err)
 	}
 	t.Cleanup(stop)
-	ctx, cancelTimeout := context.WithTimeout(ctx, browserTimeout)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancelTimeout)
 
 	root, err := devstack.RepoRoot()

@@ -32,6 +32,7 @@ type Store interface {
 	Members(ctx context.Context, tenant string) ([]engine.Member, error)
 	GetMember(ctx context.Context, tenant, employeeID string) (engine.Member, error)
 	ListMembers(ctx context.Context, tenant string, status engine.Status, cursor string, limit int) ([]engine.Member, string, error)
+	SearchMembers(ctx context.Context, tenant, q, cursor string, limit int) ([]engine.Member, string, error)
 	Apply(ctx context.Context, tenant, runID string, changes []engine.Change, done *atomic.Int64) ([]engine.Conflict, error)
 	ApplyLeased(ctx context.Context, lease integration.Lease, changes []engine.Change, done *atomic.Int64) ([]engine.Conflict, error)
 	SaveHeldPlan(ctx context.Context, tenant, runID string, changes []engine.Change) error
@@ -124,6 +125,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T, now func() time.Time)
 		{"run pages", testRunPages},
 		{"member pages and status filter", testMemberPages},
 		{"members changed since a cursor", testChangedMembers},
+		{"member search", testSearch},
 		{"provisioning log pages", testLogPages},
 		{"apply: writes, conflicts and replays", testApply},
 		{"apply: one owner per address", testAddresses},
