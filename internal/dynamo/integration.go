@@ -183,9 +183,15 @@ func (s *Store) PutIntegration(ctx context.Context, in *integration.Integration)
 		Item:                      item,
 		ConditionExpression:       aws.String("attribute_not_exists(PK) OR version = :v"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(in.Version)},
+		// A retry of a put that landed, its answer lost, finds its own
+		// item: not a conflict.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if conditionFailed(err) {
-		return fmt.Errorf("put integration: %w", integration.ErrConflict)
+		if old := failedItem(err); !sameWrite(old, item) {
+			return fmt.Errorf("put integration: %w", integration.ErrConflict)
+		}
+		err = nil
 	}
 	if err != nil {
 		return fmt.Errorf("put integration: %w", err)

@@ -21,7 +21,14 @@ import (
 
 // transition moves attr from one state to another on condition (and extra,
 // if not nil), setting sets too, and returns the item as it is after.
-func (s *Store) transition(ctx context.Context, k map[string]types.AttributeValue, attr string, from, to integration.MailState, extra *condition, sets map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+//
+// mine, if not "", names an attribute of sets whose value is this call's
+// alone (a token's hash): when the condition fails because the item
+// already holds the transition with that value, the write that failed was
+// the SDK's retry of one that landed (its answer lost on the way back),
+// and the transition stands. Without such a value a lost answer reads as
+// a conflict.
+func (s *Store) transition(ctx context.Context, k map[string]types.AttributeValue, attr string, from, to integration.MailState, extra *condition, sets map[string]types.AttributeValue, mine string) (map[string]types.AttributeValue, error) {
 	names := map[string]string{"#state": attr}
 	values := map[string]types.AttributeValue{":from": str(string(from)), ":to": str(string(to))}
 	cond := "#state = :from"
@@ -46,9 +53,12 @@ func (s *Store) transition(ctx context.Context, k map[string]types.AttributeValu
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: k, UpdateExpression: &expr, ConditionExpression: &cond,
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-		ReturnValues: types.ReturnValueAllNew,
+		ReturnValues: types.ReturnValueAllNew, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if conditionFailed(err) {
+		if old := failedItem(err); mine != "" && text(old, attr) == string(to) && text(old, mine) != "" && text(old, mine) == text(sets, mine) {
+			return old, nil
+		}
 		return nil, integration.ErrConflict
 	}
 	if err != nil {
@@ -77,7 +87,7 @@ func (s *Store) ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash 
 		},
 		map[string]types.AttributeValue{
 			"inviteHash": str(tokenHash), "inviteExpiresAt": str(formatTime(expires)),
-		})
+		}, "inviteHash")
 	if err != nil {
 		return engine.Member{}, fmt.Errorf("claim welcome: %w", err)
 	}
@@ -94,7 +104,7 @@ func (s *Store) FinishWelcome(ctx context.Context, tenant, employeeID string, to
 		sets["lastInviteAt"], sets["invitedAt"] = now, setIfAbsent{now}
 	}
 	_, err := s.transition(ctx, key(memberPK(tenant), memberSK(employeeID)), "welcome",
-		integration.MailSending, to, nil, sets)
+		integration.MailSending, to, nil, sets, "")
 	if err != nil {
 		return fmt.Errorf("finish welcome: %w", err)
 	}
@@ -103,7 +113,7 @@ func (s *Store) FinishWelcome(ctx context.Context, tenant, employeeID string, to
 
 // ClaimSummary moves a run's summary email from owed to sending.
 func (s *Store) ClaimSummary(ctx context.Context, tenant, runID string) error {
-	_, err := s.transition(ctx, key(runPK(tenant), runSK(runID)), "summary", integration.MailOwed, integration.MailSending, nil, nil)
+	_, err := s.transition(ctx, key(runPK(tenant), runSK(runID)), "summary", integration.MailOwed, integration.MailSending, nil, nil, "")
 	if err != nil {
 		return fmt.Errorf("claim summary: %w", err)
 	}
@@ -112,7 +122,7 @@ func (s *Store) ClaimSummary(ctx context.Context, tenant, runID string) error {
 
 // FinishSummary records the outcome of a claimed summary.
 func (s *Store) FinishSummary(ctx context.Context, tenant, runID string, to integration.MailState) error {
-	_, err := s.transition(ctx, key(runPK(tenant), runSK(runID)), "summary", integration.MailSending, to, nil, nil)
+	_, err := s.transition(ctx, key(runPK(tenant), runSK(runID)), "summary", integration.MailSending, to, nil, nil, "")
 	if err != nil {
 		return fmt.Errorf("finish summary: %w", err)
 	}
@@ -159,7 +169,7 @@ func (s *Store) ClaimSummaryCopy(ctx context.Context, tenant, runID, recipient s
 
 // FinishSummaryCopy records the outcome of a claimed copy.
 func (s *Store) FinishSummaryCopy(ctx context.Context, tenant, runID, recipient string, to integration.MailState) error {
-	_, err := s.transition(ctx, key(mailPK(tenant), summaryCopySK(runID, recipient)), "state", integration.MailSending, to, nil, nil)
+	_, err := s.transition(ctx, key(mailPK(tenant), summaryCopySK(runID, recipient)), "state", integration.MailSending, to, nil, nil, "")
 	if err != nil {
 		return fmt.Errorf("finish summary copy: %w", err)
 	}
@@ -169,7 +179,7 @@ func (s *Store) FinishSummaryCopy(ctx context.Context, tenant, runID, recipient 
 // ClaimReauthNotice moves the "re-authorize PeopleHR" email from owed to
 // sending.
 func (s *Store) ClaimReauthNotice(ctx context.Context, tenant string) error {
-	_, err := s.transition(ctx, key(tenantPK(tenant), integrationSK), "reauthNotice", integration.MailOwed, integration.MailSending, nil, nil)
+	_, err := s.transition(ctx, key(tenantPK(tenant), integrationSK), "reauthNotice", integration.MailOwed, integration.MailSending, nil, nil, "")
 	if err != nil {
 		return fmt.Errorf("claim re-authorization notice: %w", err)
 	}
@@ -178,7 +188,7 @@ func (s *Store) ClaimReauthNotice(ctx context.Context, tenant string) error {
 
 // FinishReauthNotice records the outcome of a claimed notice.
 func (s *Store) FinishReauthNotice(ctx context.Context, tenant string, to integration.MailState) error {
-	_, err := s.transition(ctx, key(tenantPK(tenant), integrationSK), "reauthNotice", integration.MailSending, to, nil, nil)
+	_, err := s.transition(ctx, key(tenantPK(tenant), integrationSK), "reauthNotice", integration.MailSending, to, nil, nil, "")
 	if err != nil {
 		return fmt.Errorf("finish re-authorization notice: %w", err)
 	}

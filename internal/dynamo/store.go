@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,6 +97,24 @@ func unmarshal(item map[string]types.AttributeValue, v any) error {
 func conditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
 	return errors.As(err, &ccf)
+}
+
+// sameWrite reports whether the item a failed condition found is, in
+// every attribute, the one being written: the write was the retry of one
+// that landed (its answer lost), or another writer's that wrote the very
+// same item. Either way nothing is lost by taking it as done.
+func sameWrite(found, wrote map[string]types.AttributeValue) bool {
+	return found != nil && reflect.DeepEqual(found, wrote)
+}
+
+// failedItem is the item a failed condition found, when the write asked
+// for it (ReturnValuesOnConditionCheckFailure); nil otherwise.
+func failedItem(err error) map[string]types.AttributeValue {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return ccf.Item
+	}
+	return nil
 }
 
 // sleep waits out attempt's jittered backoff, or the context.

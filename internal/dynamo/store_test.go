@@ -21,6 +21,7 @@ import (
 	"github.com/peoplesync/peoplesync/internal/dev/storetest"
 	"github.com/peoplesync/peoplesync/internal/dynamo"
 	"github.com/peoplesync/peoplesync/internal/engine"
+	"github.com/peoplesync/peoplesync/internal/integration"
 )
 
 var (
@@ -422,5 +423,63 @@ func TestIndexMembersBackfillsOldItems(t *testing.T) {
 	}
 	if again, err := s.IndexMembers(ctx, "t1"); err != nil || again != 0 {
 		t.Errorf("a second backfill: %d, %v", again, err)
+	}
+}
+
+// lostAnswers sends each conditional write twice while on, answering with
+// the second: the first landed and its answer was lost, and the second is
+// the SDK's retry of it.
+type lostAnswers struct {
+	dynamo.API
+	on atomic.Bool
+}
+
+func (l *lostAnswers) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if l.on.Load() && in.ConditionExpression != nil {
+		if _, err := l.API.PutItem(ctx, in, o...); err != nil {
+			return nil, err
+		}
+	}
+	return l.API.PutItem(ctx, in, o...)
+}
+
+func (l *lostAnswers) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if l.on.Load() && in.ConditionExpression != nil {
+		if _, err := l.API.UpdateItem(ctx, in, o...); err != nil {
+			return nil, err
+		}
+	}
+	return l.API.UpdateItem(ctx, in, o...)
+}
+
+// A conditional write retried after it landed is not a conflict when the
+// item shows it was this very write: the integration saved, the welcome
+// claimed with this call's token (or its email would never be sent). A
+// real conflict still is one.
+func TestARetriedWriteThatLandedStands(t *testing.T) {
+	l := &lostAnswers{}
+	s, _, _ := newStore(t, func(api dynamo.API) dynamo.API { l.API = api; return l }, clock)
+	ctx := context.Background()
+	if _, err := s.Apply(ctx, "t1", "r1", storetest.Creates(storetest.NewMember("E1", "e1@t1.example")), nil); err != nil {
+		t.Fatal(err)
+	}
+	l.on.Store(true)
+	in := &integration.Integration{TenantID: "t1", ProgrammeName: "Perks", AdminEmail: "admin@t1.example",
+		Settings: integration.DefaultSettings(), Mapping: engine.DefaultMapping()}
+	if err := s.PutIntegration(ctx, in); err != nil || in.Version != 1 {
+		t.Fatalf("a put whose answer was lost: %v (version %d)", err, in.Version)
+	}
+	m, err := s.ClaimWelcome(ctx, "t1", "E1", "hash-1", clock().Add(time.Hour))
+	if err != nil || m.Welcome != engine.WelcomeSending {
+		t.Fatalf("a claim whose answer was lost: %v, welcome %q", err, m.Welcome)
+	}
+	l.on.Store(false)
+	if _, err := s.ClaimWelcome(ctx, "t1", "E1", "hash-2", clock().Add(time.Hour)); !errors.Is(err, integration.ErrConflict) {
+		t.Errorf("another claim of the same welcome: %v, want a conflict", err)
+	}
+	stale := *in
+	stale.Version, stale.ProgrammeName = 0, "Other"
+	if err := s.PutIntegration(ctx, &stale); !errors.Is(err, integration.ErrConflict) {
+		t.Errorf("a stale put: %v, want a conflict", err)
 	}
 }

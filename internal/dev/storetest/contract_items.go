@@ -213,8 +213,11 @@ func testMailClaims(t *testing.T, s Store, clk *Clock) {
 	leave(&leaver)
 	apply(t, s, "t1", Creates(NewMember("E1", "e1@x.example"), leaver)...)
 
+	// Every claim has a token of its own, as the mailer's do.
+	claims := 0
 	claim := func(id string) error {
-		_, err := s.ClaimWelcome(ctx, "t1", id, "hash", clk.Now().Add(14*24*time.Hour))
+		claims++
+		_, err := s.ClaimWelcome(ctx, "t1", id, fmt.Sprintf("hash-%d", claims), clk.Now().Add(14*24*time.Hour))
 		return err
 	}
 	m, err := s.ClaimWelcome(ctx, "t1", "E1", "hash", clk.Now().Add(time.Hour))
@@ -223,6 +226,11 @@ func testMailClaims(t *testing.T, s Store, clk *Clock) {
 	}
 	if err := claim("E1"); !errors.Is(err, integration.ErrConflict) {
 		t.Errorf("second claim: %v, want a conflict", err)
+	}
+	// The same claim made again (a retry whose first answer was lost)
+	// stands: its welcome is sent, not left sending for ever.
+	if again, err := s.ClaimWelcome(ctx, "t1", "E1", "hash", clk.Now().Add(time.Hour)); err != nil || again.Welcome != engine.WelcomeSending {
+		t.Errorf("the same claim again: %v %+v, want it to stand", err, again)
 	}
 	// Owed again (the send certainly failed), it is claimed again.
 	if err := s.FinishWelcome(ctx, "t1", "E1", integration.MailOwed, "retry: throttled"); err != nil {

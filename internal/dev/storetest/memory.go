@@ -490,6 +490,9 @@ func (m *Memory) ClaimWelcome(_ context.Context, tenant, employeeID, tokenHash s
 	m.invites[id{tenant, tokenHash}] = invite{employeeID: employeeID, expires: expires}
 	k := id{tenant, employeeID}
 	mem, ok := m.members[k]
+	if ok && mem.Welcome == engine.WelcomeSending && m.liveInvite[k] == tokenHash {
+		return mem, nil // this very claim, made again: it stands
+	}
 	if !ok || mem.Welcome != engine.WelcomeOwed || mem.Status == engine.StatusLeaver {
 		return engine.Member{}, fmt.Errorf("claim welcome: %w", integration.ErrConflict)
 	}
