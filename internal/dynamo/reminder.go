@@ -123,8 +123,11 @@ func (s *Store) ClaimReminder(ctx context.Context, tenant, employeeID string, n 
 			":sending": str(string(integration.MailSending)), ":hash": str(tokenHash), ":expires": str(formatTime(expires)),
 			":invited": str(string(engine.StatusInvited)), ":sent": str(string(engine.WelcomeSent)), ":before": num(int64(n - 1)),
 		},
-		ReturnValues: types.ReturnValueAllNew,
+		ReturnValues: types.ReturnValueAllNew, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+	if old := failedItem(err); old != nil && text(old, "reminderState") == string(integration.MailSending) && text(old, "inviteHash") == tokenHash {
+		return decodeMember(old) // this very claim, retried after it landed
+	}
 	if conditionFailed(err) {
 		return engine.Member{}, errors.Join(fmt.Errorf("claim reminder: %w", integration.ErrConflict), s.dropUnremindable(ctx, tenant, employeeID))
 	}

@@ -65,6 +65,11 @@ func testReminders(t *testing.T, s Store, clk *Clock) {
 	if _, err := s.ClaimReminder(ctx, "t1", "E1", 1, "r1b", clk.Now().Add(integration.InviteTTL)); !errors.Is(err, integration.ErrConflict) {
 		t.Errorf("second claim: %v, want conflict", err)
 	}
+	// The same claim made again (a retry whose first answer was lost)
+	// stands, or the reminder would stay sending for ever.
+	if m, err := s.ClaimReminder(ctx, "t1", "E1", 1, "r1", clk.Now().Add(integration.InviteTTL)); err != nil || m.EmployeeID() != "E1" {
+		t.Errorf("the same claim again: %v %+v, want it to stand", err, m)
+	}
 	if err := s.FinishReminder(ctx, "t1", "E1", 1, integration.MailSent); err != nil {
 		t.Fatal(err)
 	}

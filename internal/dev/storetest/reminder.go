@@ -73,6 +73,9 @@ func (m *Memory) ClaimReminder(_ context.Context, tenant, employeeID string, n i
 	mem, ok := m.members[k]
 	inv := m.invitations[k]
 	remindable := ok && mem.Status == engine.StatusInvited && !mem.Accepted && mem.Welcome == engine.WelcomeSent
+	if remindable && inv.reminderState == integration.MailSending && m.liveInvite[k] == tokenHash {
+		return mem, nil // this very claim, made again: it stands
+	}
 	if !remindable || mem.Reminders != n-1 || inv.reminderState == integration.MailSending {
 		if !remindable {
 			inv.due, inv.dueN = time.Time{}, 0
