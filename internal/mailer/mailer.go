@@ -29,6 +29,7 @@ import (
 type Store interface {
 	GetIntegration(ctx context.Context, tenant string) (*integration.Integration, error)
 	GetRun(ctx context.Context, tenant, runID string) (*integration.Run, error)
+	ListRuns(ctx context.Context, tenant, cursor string, limit int) ([]*integration.Run, string, error)
 	ClaimWelcome(ctx context.Context, tenant, employeeID, tokenHash string, expires time.Time) (engine.Member, error)
 	FinishWelcome(ctx context.Context, tenant, employeeID string, to integration.MailState, result string) error
 	ScheduleReminder(ctx context.Context, tenant, employeeID string, n int, at time.Time) error
@@ -299,10 +300,17 @@ func (m *Mailer) summary(ctx context.Context, in *integration.Integration, runID
 	if run.Status == integration.StatusHeld {
 		reason = "Nothing was applied: " + run.HeldReason + ". Approve or discard the run on the dashboard."
 	}
+	// What PeopleHR's change runs applied since the last full import,
+	// which sent no summary of their own.
+	changes, err := integration.ChangeRunsBefore(ctx, m.store.ListRuns, in.TenantID, runID, time.Time{})
+	if err != nil {
+		return m.unclaimSummary(ctx, in.TenantID, runID, err)
+	}
 	data := map[string]any{
 		"Programme": in.ProgrammeName, "Status": describe(run.Status), "Reason": reason,
 		"Finished": run.FinishedAt.UTC().Format("2 January 2006 15:04 UTC"), "Counts": run.Counts,
 		"ErrorFile": run.ErrorFileKey != "", "Dashboard": m.cfg.DashboardURL, "Members": run.Members,
+		"ChangeRuns": changes,
 	}
 	// Each recipient gets their own email, claimed on its own: one To: with
 	// every address would make the service a relay that shows each
@@ -316,17 +324,22 @@ func (m *Mailer) summary(ctx context.Context, in *integration.Integration, runID
 			continue
 		}
 		if err != nil {
-			// Owed again, so the retried job sends the copies still owed.
-			if serr := m.store.FinishSummary(ctx, in.TenantID, runID, integration.MailOwed); serr != nil {
-				return errors.Join(err, serr)
-			}
-			return err
+			return m.unclaimSummary(ctx, in.TenantID, runID, err)
 		}
 	}
 	if err := m.store.FinishSummary(ctx, in.TenantID, runID, settled); err != nil {
 		log.Error("summary sent but not recorded as sent: it stays 'sending' and will not be sent again", "error", err)
 	}
 	return nil
+}
+
+// unclaimSummary makes a claimed summary owed again after err, so the
+// retried job sends the copies still owed.
+func (m *Mailer) unclaimSummary(ctx context.Context, tenant, runID string, err error) error {
+	if serr := m.store.FinishSummary(ctx, tenant, runID, integration.MailOwed); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return err
 }
 
 // summaryTo sends one recipient's copy of a run's summary, if it is still

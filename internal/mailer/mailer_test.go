@@ -417,3 +417,41 @@ func TestHandleRefusesBadJobs(t *testing.T) {
 		t.Error("a mailer without a store")
 	}
 }
+
+// A full import's summary tells what PeopleHR's change runs applied since
+// the import before it, which sent no summary of their own; change runs
+// before that import, or queued after this one, are not counted again.
+func TestASummaryCountsTheChangeRunsBeforeIt(t *testing.T) {
+	e := newEnv(t)
+	at := func(m int) time.Time { return time.Date(2026, 3, 10, 9, m, 0, 0, time.UTC) }
+	runs := []*integration.Run{
+		{RunID: "20260310T080000000000Z-peoplehr_change", Trigger: integration.TriggerPeopleHRChange, Counts: engine.Counts{Created: 7}},
+		{RunID: "20260310T085000000000Z-schedule", Trigger: integration.TriggerSchedule},
+		{RunID: "20260310T090000000000Z-peoplehr_change", Trigger: integration.TriggerPeopleHRChange, Counts: engine.Counts{Created: 1, Closed: 2}},
+		{RunID: "20260310T090100000000Z-peoplehr_change", Trigger: integration.TriggerPeopleHRChange, Status: integration.StatusFailed},
+		{RunID: "20260310T090200000000Z-peoplehr_change", Trigger: integration.TriggerPeopleHRChange, Counts: engine.Counts{Updated: 3, Errors: 1}},
+		{RunID: "20260310T091000000000Z-schedule", Trigger: integration.TriggerSchedule, Summary: integration.MailOwed},
+		{RunID: "20260310T091100000000Z-peoplehr_change", Trigger: integration.TriggerPeopleHRChange, Counts: engine.Counts{Created: 9}},
+	}
+	for i, r := range runs {
+		r.TenantID, r.FinishedAt = tenant, at(i)
+		if r.Status == "" {
+			r.Status = integration.StatusSucceeded
+		}
+		if err := e.store.CreateRun(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.m.Handle(context.Background(), integration.MailJob{Kind: integration.MailSummary, TenantID: tenant, RunID: "20260310T091000000000Z-schedule"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "Applied from PeopleHR's change notifications since the last import (2 change runs):\ncreated 1, updated 3, closed 2, reactivated 0, errors 1"
+	for _, msg := range e.sender.messages() {
+		if !strings.Contains(msg.Text, want) || !strings.Contains(msg.HTML, "(2 change runs)") {
+			t.Errorf("the summary lacks the change runs:\n%s", msg.Text)
+		}
+	}
+	if len(e.sender.messages()) == 0 {
+		t.Fatal("no summary sent")
+	}
+}

@@ -95,7 +95,10 @@ Leavers skipped: {{.Counts.SkippedLeavers}}
 Errors: {{.Counts.Errors}}
 Warnings: {{.Counts.Warnings}}
 Records in PeopleHR: {{.Counts.Total}}
-{{with .Members}}
+{{with .ChangeRuns}}{{if .Runs}}
+Applied from PeopleHR's change notifications since the last import ({{.Runs}} change runs):
+created {{.Counts.Created}}, updated {{.Counts.Updated}}, closed {{.Counts.Closed}}, reactivated {{.Counts.Reactivated}}, errors {{.Counts.Errors}}
+{{end}}{{end}}{{with .Members}}
 Joined since the last import: {{.JoinedSinceLast}}
 Joined so far: {{.Joined}} of {{.Members}} members
 {{end}}{{if .ErrorFile}}
@@ -117,6 +120,8 @@ Dashboard: {{.Dashboard}}
 <tr><td>Errors</td><td>{{.Counts.Errors}}</td></tr>
 <tr><td>Warnings</td><td>{{.Counts.Warnings}}</td></tr>
 <tr><td>Records in PeopleHR</td><td>{{.Counts.Total}}</td></tr>
+{{with .ChangeRuns}}{{if .Runs}}<tr><td colspan="2">Applied from PeopleHR's change notifications since the last import ({{.Runs}} change runs):
+created {{.Counts.Created}}, updated {{.Counts.Updated}}, closed {{.Counts.Closed}}, reactivated {{.Counts.Reactivated}}, errors {{.Counts.Errors}}</td></tr>{{end}}{{end}}
 {{with .Members}}<tr><td>Joined since the last import</td><td>{{.JoinedSinceLast}}</td></tr>
 <tr><td>Joined so far</td><td>{{.Joined}} of {{.Members}} members</td></tr>{{end}}
 </table>

@@ -152,3 +152,26 @@ func TestAChangeRunWithAKeyThatReadsOnlyEveryone(t *testing.T) {
 		t.Errorf("change run %s %q %+v, want E001 updated by a full read", run.Status, run.FailureReason, run.Counts)
 	}
 }
+
+// The full import after change runs owes a summary of what they applied
+// even when it changes nothing itself (and the tenant wants no email for
+// an import that changes nothing); the one after it, with nothing new,
+// owes none.
+func TestTheImportAfterChangeRunsTellsOfThem(t *testing.T) {
+	feed := staff(3)
+	e := newEnv(t, feed)
+	e.run(t, integration.SlotRunID(e.clk.Now()))
+	feed[0].Department = "Marketing"
+	e.sandbox.SetEmployees(feed)
+	if run := e.changeRun(t, "E001"); run.Counts.Updated != 1 || run.Summary != integration.MailNone {
+		t.Fatalf("change run %+v, summary %q", run.Counts, run.Summary)
+	}
+	e.clk.Add(time.Hour)
+	if run := e.run(t, integration.SlotRunID(e.clk.Now())); run.Counts.Changed() || run.Summary != integration.MailOwed {
+		t.Errorf("the import after the change run: %+v, summary %q, want none changed and a summary owed", run.Counts, run.Summary)
+	}
+	e.clk.Add(time.Hour)
+	if run := e.run(t, integration.SlotRunID(e.clk.Now())); run.Summary != integration.MailNone {
+		t.Errorf("the import after that: summary %q, want none", run.Summary)
+	}
+}

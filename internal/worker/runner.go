@@ -99,11 +99,13 @@ func (r *runner) execute(ctx context.Context) error {
 		return err
 	}
 	if run.Trigger == integration.TriggerPeopleHRChange {
-		closed, err := r.closedByChangeRuns(ctx)
+		// The day's closures since the last full import, which looked at
+		// them all.
+		before, err := integration.ChangeRunsBefore(ctx, w.store.ListRuns, run.TenantID, run.RunID, w.now().Add(-changeRunsLookBack))
 		if err != nil {
 			return err
 		}
-		planner.AlsoClosed(closed)
+		planner.AlsoClosed(before.Counts.Closed)
 	}
 	if in.InvalidKeyStreak > 0 {
 		if err := w.store.KeyAccepted(ctx, run.TenantID); err != nil {
@@ -441,11 +443,22 @@ func (r *runner) finish(ctx context.Context, plan engine.Plan, in *integration.I
 		"skippedLeavers", c.SkippedLeavers, "errors", c.Errors, "warnings", c.Warnings, "total", c.Total,
 		"resumed", r.resumed, "durationMs", r.w.now().Sub(run.StartedAt).Milliseconds())
 	// A change run sends no summary of its own: PeopleHR's notifications
-	// can start one every 20 seconds, and the scheduled import's summary
-	// tells the admin what the directory has become. Held ones still do:
-	// they wait for the admin.
+	// can start one every 20 seconds, and the next full import's summary
+	// tells what they applied since the one before, so it is owed when
+	// they changed anything, even if the import itself changed nothing.
+	// Held ones still do: they wait for the admin.
+	if run.Trigger == integration.TriggerPeopleHRChange {
+		return r.end(ctx, false)
+	}
 	summary := c.Changed() || c.Errors > 0 || c.Warnings > 0 || in.Settings.EmailWhenNothingChanged
-	return r.end(ctx, summary && run.Trigger != integration.TriggerPeopleHRChange)
+	if !summary {
+		before, err := integration.ChangeRunsBefore(ctx, r.w.store.ListRuns, run.TenantID, run.RunID, time.Time{})
+		if err != nil {
+			return err
+		}
+		summary = before.Counts.Changed()
+	}
+	return r.end(ctx, summary)
 }
 
 // end records the finished run and queues its summary if one is owed. The
@@ -694,32 +707,3 @@ func memberTotals(members []engine.Member, changes []engine.Change, since time.T
 // changeRunsLookBack is how far back the closures of change runs count
 // against the safeguard with a change run's own.
 const changeRunsLookBack = 24 * time.Hour
-
-// closedByChangeRuns counts the members closed by the tenant's change runs
-// of the last day since its last full import, which looked at them all.
-func (r *runner) closedByChangeRuns(ctx context.Context) (int, error) {
-	since := r.w.now().Add(-changeRunsLookBack)
-	closed, cursor := 0, ""
-	for {
-		runs, next, err := r.w.store.ListRuns(ctx, r.run.TenantID, cursor, 50)
-		if err != nil {
-			return 0, fmt.Errorf("count the day's closures: %w", err)
-		}
-		for _, prev := range runs {
-			done := prev.Status == integration.StatusSucceeded || prev.Status == integration.StatusSucceededWithErrors
-			switch {
-			case prev.RunID == r.run.RunID || !done:
-			case prev.FinishedAt.Before(since):
-				return closed, nil
-			case prev.Trigger != integration.TriggerPeopleHRChange:
-				return closed, nil // a full import: it saw every closure before it
-			default:
-				closed += prev.Counts.Closed
-			}
-		}
-		if next == "" {
-			return closed, nil
-		}
-		cursor = next
-	}
-}
