@@ -552,7 +552,7 @@ func TestFunctionCallsFindsTheAdapters(t *testing.T) {
 	for dir, calls := range map[string][]string{
 		"scheduler": {"dynamodb:Query@GSI1", "dynamodb:UpdateItem", "sqs:SendMessageBatch"},
 		"worker":    {"dynamodb:Query", "dynamodb:PutItem", "kms:Decrypt", "s3:PutObject", "sqs:SendMessageBatch"},
-		"mailer":    {"dynamodb:GetItem", "dynamodb:UpdateItem", "ses:SendEmail"},
+		"mailer":    {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "ses:SendEmail"},
 		"api":       {"kms:Encrypt", "s3:GetObject", "s3:PutObject", "dynamodb:Query@PeriodIndex", "dynamodb:Query@GSI3", "dynamodb:Query@GSI4", "dynamodb:Query@GSI5", "sqs:SendMessageBatch"},
 	} {
 		for _, c := range calls {
@@ -563,7 +563,7 @@ func TestFunctionCallsFindsTheAdapters(t *testing.T) {
 	}
 	for dir, calls := range map[string][]string{
 		"scheduler": {"dynamodb:Query", "dynamodb:PutItem", "kms:Decrypt"},
-		"mailer":    {"sqs:SendMessageBatch", "kms:Decrypt", "dynamodb:Query"},
+		"mailer":    {"sqs:SendMessageBatch", "kms:Decrypt", "dynamodb:Query@GSI1"},
 		"api":       {"ses:SendEmail"},
 	} {
 		for _, c := range calls {
