@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs every fuzz test for FUZZTIME each (go test -fuzz takes one target
-# per run). `make test` runs them briefly; `make fuzz` longer. Seeds live
-# in each package's testdata/fuzz/<Name>/ and run in every plain go test.
+# Runs every fuzz test for FUZZTIME each, a count such as 20000x (see the
+# Makefile); go test -fuzz takes one target per run. `make test` runs them
+# briefly, `make fuzz` longer. Seeds live in each package's
+# testdata/fuzz/<Name>/ and run in every plain go test.
 set -euo pipefail
-fuzztime=${1:-60s}
+fuzztime=${1:-500000x}
 cd "$(dirname "$0")/.."
 grep -rl --include='*_test.go' '^func Fuzz' internal | sort | while read -r file; do
   pkg=./$(dirname "$file")
