@@ -141,10 +141,10 @@ func TestAMembersExport(t *testing.T) {
 	var ms []engine.Member
 	for i := range 12_000 {
 		m := storetest.NewMember(fmt.Sprintf("E%05d", i), fmt.Sprintf("e%d@acme.example", i))
-		m.Values[engine.JobTitle] = "not mapped"
+		m.Values.Set(engine.JobTitle, "not mapped")
 		ms = append(ms, m)
 	}
-	ms[0].Values[engine.FirstName] = "=HYPERLINK(\"http://evil\")"
+	ms[0].Values.Set(engine.FirstName, "=HYPERLINK(\"http://evil\")")
 	if _, err := e.store.Apply(ctx, "acme", "r1", storetest.Creates(ms...), nil); err != nil {
 		t.Fatal(err)
 	}

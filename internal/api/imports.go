@@ -261,7 +261,7 @@ func sameWrite(a, b *engine.Change) bool {
 		return false
 	}
 	for _, f := range a.Fields {
-		if a.After.Values[f] != b.After.Values[f] {
+		if a.After.Values.Get(f) != b.After.Values.Get(f) {
 			return false
 		}
 	}

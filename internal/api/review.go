@@ -99,7 +99,7 @@ func viewPreview(plan engine.Plan) preview {
 			continue
 		}
 		row := previewRow{Row: c.Row, EmployeeID: c.EmployeeID(), Email: c.After.Email(),
-			Name: c.After.Values[engine.FirstName] + " " + c.After.Values[engine.LastName]}
+			Name: c.After.Values.Get(engine.FirstName) + " " + c.After.Values.Get(engine.LastName)}
 		if c.Kind == engine.KindUpdate {
 			for _, f := range c.Fields {
 				row.Fields = append(row.Fields, f.String())

@@ -151,15 +151,15 @@ func planCursor(c string) (int, error) {
 
 func viewPlanChange(c *engine.Change) planChangeView {
 	v := planChangeView{Action: c.Kind, Row: c.Row, EmployeeID: c.EmployeeID(),
-		Name:   strings.TrimSpace(c.After.Values[engine.FirstName] + " " + c.After.Values[engine.LastName]),
+		Name:   strings.TrimSpace(c.After.Values.Get(engine.FirstName) + " " + c.After.Values.Get(engine.LastName)),
 		Status: c.After.Status, LeftOn: c.After.LeftOn, Fields: []fieldChangeView{}}
 	if c.Before != nil {
 		v.StatusBefore = c.Before.Status
 	}
 	for _, f := range c.Fields {
-		fc := fieldChangeView{Field: f.String(), After: c.After.Values[f]}
+		fc := fieldChangeView{Field: f.String(), After: c.After.Values.Get(f)}
 		if c.Before != nil {
-			fc.Before = c.Before.Values[f]
+			fc.Before = c.Before.Values.Get(f)
 		}
 		v.Fields = append(v.Fields, fc)
 	}

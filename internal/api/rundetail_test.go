@@ -143,8 +143,11 @@ type changesPage struct {
 
 func member(id, first, job string, status engine.Status) engine.Member {
 	m := engine.Member{Status: status, Version: 2}
-	m.Values[engine.EmployeeID], m.Values[engine.Email] = id, id+"@acme.example"
-	m.Values[engine.FirstName], m.Values[engine.LastName], m.Values[engine.JobTitle] = first, "Smith", job
+	m.Values.Set(engine.EmployeeID, id)
+	m.Values.Set(engine.Email, id+"@acme.example")
+	m.Values.Set(engine.FirstName, first)
+	m.Values.Set(engine.LastName, "Smith")
+	m.Values.Set(engine.JobTitle, job)
 	return m
 }
 

@@ -29,7 +29,7 @@ type hitPage struct {
 func (e *env) seedPeople(t *testing.T) {
 	t.Helper()
 	zoe := storetest.Person("E 1", "Zoë", "Smith", "zoe@acme.example")
-	zoe.Values[engine.JobTitle] = "Analyst"
+	zoe.Values.Set(engine.JobTitle, "Analyst")
 	changes := storetest.Creates(zoe, storetest.Person("E2", "Seán", "O'Brien", "sean@acme.example"),
 		storetest.Person("E3", "Ann", "Smithers", "ann@acme.example"))
 	if _, err := e.store.Apply(context.Background(), "acme", "r1", changes, nil); err != nil {

@@ -150,8 +150,8 @@ func viewMember(m *engine.Member) memberView {
 		InvitedAt: utc(m.InvitedAt), Reminders: m.Reminders, JoinedAt: utc(m.JoinedAt),
 	}
 	for f := range engine.NumFields {
-		if m.Values[f] != "" {
-			v.Fields[f.String()] = m.Values[f]
+		if m.Values.Get(f) != "" {
+			v.Fields[f.String()] = m.Values.Get(f)
 		}
 	}
 	return v
@@ -176,8 +176,8 @@ func viewHit(m *engine.Member) hitView {
 		Log: "/members/" + url.PathEscape(m.EmployeeID()) + "/log",
 	}
 	for _, f := range integration.SearchFields {
-		if m.Values[f] != "" {
-			v.Fields[f.String()] = m.Values[f]
+		if m.Values.Get(f) != "" {
+			v.Fields[f.String()] = m.Values.Get(f)
 		}
 	}
 	return v

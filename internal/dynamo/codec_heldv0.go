@@ -98,6 +98,7 @@ func (old *heldMemberV0) member() (engine.Member, error) {
 	if len(old.Values) != len(v0Fields) {
 		return m, fmt.Errorf("%d values, format 0 has %d", len(old.Values), len(v0Fields))
 	}
+	var vals [engine.NumFields]string
 	for pos, v := range old.Values {
 		if v == "" {
 			continue
@@ -106,8 +107,9 @@ func (old *heldMemberV0) member() (engine.Member, error) {
 		if err != nil {
 			return m, err
 		}
-		m.Values[f] = v
+		vals[f] = v
 	}
+	m.Values = engine.Pack(vals)
 	return m, nil
 }
 

@@ -40,10 +40,13 @@ func goldenMember() engine.Member {
 		CreatedAt: time.Date(2026, 2, 1, 2, 0, 0, 0, time.UTC),
 		UpdatedAt: time.Date(2026, 3, 1, 2, 0, 5, 123456789, time.UTC),
 	}
-	m.Values[engine.EmployeeID], m.Values[engine.Email] = "E042", "zoe.o'neil@example.com"
-	m.Values[engine.FirstName], m.Values[engine.LastName] = "Zoë", "O'Neil <Jr>"
-	m.Values[engine.JobTitle], m.Values[engine.StartDate] = "Analyst", "2024-01-15"
-	m.Values[engine.Custom5] = "=1+1"
+	m.Values.Set(engine.EmployeeID, "E042")
+	m.Values.Set(engine.Email, "zoe.o'neil@example.com")
+	m.Values.Set(engine.FirstName, "Zoë")
+	m.Values.Set(engine.LastName, "O'Neil <Jr>")
+	m.Values.Set(engine.JobTitle, "Analyst")
+	m.Values.Set(engine.StartDate, "2024-01-15")
+	m.Values.Set(engine.Custom5, "=1+1")
 	return m
 }
 
@@ -67,7 +70,8 @@ func goldenCases() []goldenCase {
 	closed := engine.Change{Kind: engine.KindClose, Row: 7, Before: &before, After: goldenMember(),
 		Fields: []engine.Field{engine.JobTitle, engine.Custom5}}
 	newHire := engine.Member{Status: engine.StatusInvited, Welcome: engine.WelcomeScheduled}
-	newHire.Values[engine.EmployeeID], newHire.Values[engine.Email] = "E043", "new@example.com"
+	newHire.Values.Set(engine.EmployeeID, "E043")
+	newHire.Values.Set(engine.Email, "new@example.com")
 	create := engine.Change{Kind: engine.KindCreate, Row: 1, After: newHire,
 		Fields: []engine.Field{engine.EmployeeID, engine.Email}}
 	expires := goldenNow.Add(heldPlanTTL).Unix()
@@ -355,22 +359,25 @@ func TestDecodeHeldChangeFormat0(t *testing.T) {
 			LastRunID: "20260301T020000000000Z-schedule", LastChange: engine.KindUpdate,
 			CreatedAt: time.Date(2026, 2, 1, 2, 0, 0, 0, time.UTC),
 			UpdatedAt: time.Date(2026, 3, 1, 1, 0, 5, 123000000, time.UTC)}
-		m.Values[engine.EmployeeID], m.Values[engine.Email], m.Values[engine.FirstName] = "E042", "zoe@example.com", "Zoë"
-		m.Values[engine.JobTitle], m.Values[engine.Custom5] = jobTitle, "x"
+		m.Values.Set(engine.EmployeeID, "E042")
+		m.Values.Set(engine.Email, "zoe@example.com")
+		m.Values.Set(engine.FirstName, "Zoë")
+		m.Values.Set(engine.JobTitle, jobTitle)
+		m.Values.Set(engine.Custom5, "x")
 		return m
 	}
 	before, after := member("Analyst", engine.StatusActive), member("Lead", engine.StatusLeaver)
 	after.LeftOn, after.PurgeOn = "2026-03-09", "2026-05-08"
 	purged := after
 	purged.PurgeAt = time.Date(2026, 5, 7, 23, 0, 0, 0, time.UTC)
-	newHire := engine.Member{Status: engine.StatusInvited, Welcome: engine.WelcomeOwed, Values: engine.Values{
+	newHire := engine.Member{Status: engine.StatusInvited, Welcome: engine.WelcomeOwed, Values: engine.Pack([engine.NumFields]string{
 		engine.EmployeeID: "E043", engine.Email: "new@example.com", engine.FirstName: "Ana", engine.LastName: "Silva",
 		engine.PreferredName: "Annie", engine.Title: "Ms", engine.JobTitle: "Engineer", engine.Department: "R&D",
 		engine.Location: "Leeds", engine.Company: "Acme Ltd", engine.StartDate: "2026-04-01",
 		engine.DateOfBirth: "1990-02-03", engine.Mobile: "+44 7700 900123", engine.ManagerEmployeeID: "E001",
 		engine.PayrollID: "P-77", engine.Custom1: "c1", engine.Custom2: "c2", engine.Custom3: "c3",
 		engine.Custom4: "c4", engine.Custom5: "c5",
-	}}
+	})}
 	fields := []engine.Field{engine.JobTitle, engine.Custom5}
 	for _, tc := range []struct {
 		name, body string
@@ -644,6 +651,15 @@ func fill(t *testing.T, v reflect.Value, path string) {
 	t.Helper()
 	if v.Type() == reflect.TypeFor[time.Time]() {
 		v.Set(reflect.ValueOf(goldenNow))
+		return
+	}
+	if v.Type() == reflect.TypeFor[engine.Values]() {
+		// Packed: every field its own value.
+		var vals [engine.NumFields]string
+		for f := range engine.NumFields {
+			vals[f] = "x" + f.String()
+		}
+		v.Set(reflect.ValueOf(engine.Pack(vals)))
 		return
 	}
 	switch v.Kind() {

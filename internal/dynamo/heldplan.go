@@ -178,6 +178,7 @@ func decodeHeldMember(av types.AttributeValue) (engine.Member, error) {
 		return m, fmt.Errorf("member is missing or not a map")
 	}
 	if values, ok := a.Value["values"].(*types.AttributeValueMemberM); ok {
+		var vals [engine.NumFields]string
 		for name, v := range values.Value {
 			f, err := fieldNamed(name)
 			if err != nil {
@@ -187,8 +188,9 @@ func decodeHeldMember(av types.AttributeValue) (engine.Member, error) {
 			if !ok {
 				return m, fmt.Errorf("field %q is not text", name)
 			}
-			m.Values[f] = s.Value
+			vals[f] = s.Value
 		}
+		m.Values = engine.Pack(vals)
 	}
 	return m, decodeMemberState(a.Value, &m)
 }

@@ -68,7 +68,7 @@ func putState(a map[string]types.AttributeValue, m *engine.Member) {
 // putValues writes each non-blank field value under the field's name.
 func putValues(a map[string]types.AttributeValue, v *engine.Values) {
 	for f := range engine.NumFields {
-		putText(a, f.String(), v[f])
+		putText(a, f.String(), v.Get(f))
 	}
 }
 
@@ -111,9 +111,11 @@ func decodeMember(item map[string]types.AttributeValue) (engine.Member, error) {
 	if !slices.Contains(memberFormats, v) {
 		return m, unknownFormat(what, v, memberFormat)
 	}
+	var vals [engine.NumFields]string
 	for f := range engine.NumFields {
-		m.Values[f] = text(item, f.String())
+		vals[f] = text(item, f.String())
 	}
+	m.Values = engine.Pack(vals)
 	if err := decodeMemberState(item, &m); err != nil {
 		return m, fmt.Errorf("%s: %w", what, err)
 	}

@@ -244,7 +244,7 @@ func TestStaleEmailOwnerIsFreedForAClaim(t *testing.T) {
 		t.Fatalf("members: %v %d", err, len(stored))
 	}
 	conflicts := mustApply(t, s, "t1", []engine.Change{
-		storetest.Change(engine.KindUpdate, stored[0], func(m *engine.Member) { m.Values[engine.Email] = "ghost@x.example" }),
+		storetest.Change(engine.KindUpdate, stored[0], func(m *engine.Member) { m.Values.Set(engine.Email, "ghost@x.example") }),
 	})
 	if o := owner(t, c, table, "t1", "ghost@x.example"); o != "E1" {
 		t.Errorf("ghost@x.example is %q's, want E1's", o)
@@ -260,7 +260,7 @@ func TestStaleEmailOwnerIsFreedForAClaim(t *testing.T) {
 	// An owner that holds its address keeps it.
 	stored, _ = s.Members(ctx, "t1")
 	conflicts = mustApply(t, s, "t1", []engine.Change{
-		storetest.Change(engine.KindUpdate, stored[1], func(m *engine.Member) { m.Values[engine.Email] = "ghost@x.example" }),
+		storetest.Change(engine.KindUpdate, stored[1], func(m *engine.Member) { m.Values.Set(engine.Email, "ghost@x.example") }),
 	})
 	if len(conflicts) != 1 || owner(t, c, table, "t1", "ghost@x.example") != "E1" {
 		t.Errorf("a held address was taken: %+v", conflicts)
@@ -279,7 +279,7 @@ func TestOldMemberWriteJoinsTheChangeIndex(t *testing.T) {
 	}{
 		{"update of format 1", &types.AttributeValueMemberN{Value: "1"}, func(t *testing.T, s *dynamo.Store, old engine.Member) {
 			mustApply(t, s, "t1", []engine.Change{
-				storetest.Change(engine.KindUpdate, old, func(m *engine.Member) { m.Values[engine.JobTitle] = "Lead" }),
+				storetest.Change(engine.KindUpdate, old, func(m *engine.Member) { m.Values.Set(engine.JobTitle, "Lead") }),
 			})
 		}},
 		{"redemption of unversioned", nil, func(t *testing.T, s *dynamo.Store, _ engine.Member) {

@@ -95,11 +95,12 @@ func TestClosuresAcrossChangeRunsAreHeldTogether(t *testing.T) {
 func TestRelinkMovesTheMemberWhole(t *testing.T) {
 	stored := func(welcome Welcome, start string) Member {
 		m := member("E1", "ann@example.com", StatusInvited)
-		m.Values[FirstName], m.Values[LastName] = "Zoë", "O'Brien"
-		m.Values[Title] = "Dr"               // unmapped: kept
-		m.Values[DateOfBirth] = "1990-05-04" // the record's text date will not parse: kept
-		m.Values[Department] = "Ops"         // mapped: the record's value wins
-		m.Values[StartDate] = start
+		m.Values.Set(FirstName, "Zoë")
+		m.Values.Set(LastName, "O'Brien")
+		m.Values.Set(Title, "Dr")               // unmapped: kept
+		m.Values.Set(DateOfBirth, "1990-05-04") // the record's text date will not parse: kept
+		m.Values.Set(Department, "Ops")         // mapped: the record's value wins
+		m.Values.Set(StartDate, start)
 		m.Welcome, m.Accepted = welcome, false
 		m.CreatedAt = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 		m.LastRunID = "R0"
@@ -139,11 +140,11 @@ func TestRelinkMovesTheMemberWhole(t *testing.T) {
 			}
 			c := changeOf(p, "X1")
 			a := c.After
-			if a.Values[Title] != "Dr" || a.Values[DateOfBirth] != "1990-05-04" || a.Values[Department] != "Sales" || a.Values[StartDate] != tt.start {
-				t.Errorf("values %q", a.Values)
+			if a.Values.Get(Title) != "Dr" || a.Values.Get(DateOfBirth) != "1990-05-04" || a.Values.Get(Department) != "Sales" || a.Values.Get(StartDate) != tt.start {
+				t.Errorf("values %q", a.Values.Unpack())
 			}
-			if a.Values[FirstName] != "zoe\u0308" || a.EmployeeID() != "X1" || c.Before.EmployeeID() != "E1" {
-				t.Errorf("names and ids: %q %q", a.Values[FirstName], a.EmployeeID())
+			if a.Values.Get(FirstName) != "zoe\u0308" || a.EmployeeID() != "X1" || c.Before.EmployeeID() != "E1" {
+				t.Errorf("names and ids: %q %q", a.Values.Get(FirstName), a.EmployeeID())
 			}
 			if a.Welcome != tt.wantWelcome || a.Status != StatusInvited || !a.CreatedAt.Equal(tt.member.CreatedAt) || a.Version != tt.member.Version {
 				t.Errorf("welcome %s status %s created %v version %d", a.Welcome, a.Status, a.CreatedAt, a.Version)
@@ -162,7 +163,7 @@ func TestRelinkMovesTheMemberWhole(t *testing.T) {
 // later ones": later by right to the address, not by feed position. A
 // stored member that keeps its email holds it wherever it is listed.
 func TestWhoOwnsAnAddress(t *testing.T) {
-	withDept := func(m Member, d string) Member { m.Values[Department] = d; return m }
+	withDept := func(m Member, d string) Member { m.Values.Set(Department, d); return m }
 	inconsistent := []Member{ // two members holding one address: only a store out of step has this
 		member("E1", "a@example.com", StatusActive),
 		member("E2", "a@example.com", StatusActive),
@@ -342,8 +343,8 @@ func TestTextHygieneAndIssues(t *testing.T) {
 			kinds:   "create:E1",
 			counts:  Counts{Created: 1, Total: 1},
 			check: func(t *testing.T, p Plan) {
-				if v := changeOf(p, "E1").After.Values; v[JobTitle] != "Head of Sales" || v[Department] != "Ops East" {
-					t.Errorf("%q %q", v[JobTitle], v[Department])
+				if v := changeOf(p, "E1").After.Values; v.Get(JobTitle) != "Head of Sales" || v.Get(Department) != "Ops East" {
+					t.Errorf("%q %q", v.Get(JobTitle), v.Get(Department))
 				}
 			},
 		},
@@ -355,7 +356,7 @@ func TestTextHygieneAndIssues(t *testing.T) {
 			issues:  "1/E1/title/warning",
 			counts:  Counts{Created: 1, Warnings: 1, Total: 1},
 			check: func(t *testing.T, p Plan) {
-				if v := changeOf(p, "E1").After.Values[Title]; v != strings.Repeat("a", 29) {
+				if v := changeOf(p, "E1").After.Values.Get(Title); v != strings.Repeat("a", 29) {
 					t.Errorf("title %q", v)
 				}
 			},

@@ -96,10 +96,6 @@ func FieldByName(name string) (Field, bool) {
 	return 0, false
 }
 
-// Values holds one member's field values, indexed by Field. A fixed array
-// rather than a map keeps 100,000 members small and comparisons cheap.
-type Values [NumFields]string
-
 // standardSources are the PeopleHR employee fields the mapping may use.
 // BankDetail, NISNumber and Nationality are absent on purpose: they are
 // never read (see Withheld).

@@ -34,9 +34,12 @@ func FuzzPlanRecord(f *testing.F) {
 		if sid := clean(storedID); sid != "" {
 			// The stored member as an earlier run would have written it.
 			st := Member{Status: []Status{StatusInvited, StatusActive, StatusLeaver}[state%3], Version: 2}
-			st.Values[EmployeeID], st.Values[Email] = sid, toLower(clean(email))
-			st.Values[FirstName], st.Values[LastName] = clean(name), "Last"
-			st.Values[Title], st.Values[StartDate] = "Dr", "2026-03-01"
+			st.Values.Set(EmployeeID, sid)
+			st.Values.Set(Email, toLower(clean(email)))
+			st.Values.Set(FirstName, clean(name))
+			st.Values.Set(LastName, "Last")
+			st.Values.Set(Title, "Dr")
+			st.Values.Set(StartDate, "2026-03-01")
 			st.Welcome = []Welcome{WelcomeScheduled, WelcomeSent, WelcomeOwed}[state%3]
 			members = append(members, st)
 		}
@@ -47,17 +50,17 @@ func FuzzPlanRecord(f *testing.F) {
 		p.Add(r)
 		plan := p.Plan(members)
 		for _, c := range plan.Changes {
-			for fi, v := range c.After.Values {
+			for fi, v := range c.After.Values.Unpack() {
 				if !utf8.ValidString(v) || strings.ContainsFunc(v, unwanted) || runeLen(v) > Field(fi).MaxLen() || v != strings.TrimSpace(v) {
 					t.Fatalf("%s = %q", Field(fi), v)
 				}
 			}
-			if d := c.After.Values[DateOfBirth]; d != "" {
+			if d := c.After.Values.Get(DateOfBirth); d != "" {
 				if _, err := time.Parse(time.DateOnly, d); err != nil {
 					t.Fatalf("dateOfBirth %q is not yyyy-MM-dd", d)
 				}
 			}
-			if c.Kind == KindRelink && (c.After.Values[Title] != "Dr" || c.After.Version != c.Before.Version) {
+			if c.Kind == KindRelink && (c.After.Values.Get(Title) != "Dr" || c.After.Version != c.Before.Version) {
 				t.Fatalf("a relink dropped what it carries: %+v", c.After)
 			}
 		}

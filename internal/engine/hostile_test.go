@@ -22,16 +22,16 @@ func TestHostileValues(t *testing.T) {
 		t.Fatalf("counts %+v", p.Counts)
 	}
 	for _, c := range p.Changes {
-		for f, v := range c.After.Values {
+		for f, v := range c.After.Values.Unpack() {
 			if !utf8.ValidString(v) || strings.ContainsFunc(v, unwanted) || runeLen(v) > Field(f).MaxLen() {
 				t.Errorf("%s.%s = %.40q", c.EmployeeID(), Field(f), v)
 			}
 		}
 	}
-	if v := changeOf(p, "E2").After.Values; v[FirstName] != "Ann[31mie" || v[LastName] != "O\u200fBrien" {
-		t.Errorf("E2 %q %q", v[FirstName], v[LastName])
+	if v := changeOf(p, "E2").After.Values; v.Get(FirstName) != "Ann[31mie" || v.Get(LastName) != "O\u200fBrien" {
+		t.Errorf("E2 %q %q", v.Get(FirstName), v.Get(LastName))
 	}
-	if v := changeOf(p, "E1").After.Values[FirstName]; v != "=cmd|' /C calc'!A0" {
+	if v := changeOf(p, "E1").After.Values.Get(FirstName); v != "=cmd|' /C calc'!A0" {
 		t.Errorf("a formula-looking name is data, kept as it is: %q", v)
 	}
 	for _, is := range p.Issues {

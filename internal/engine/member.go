@@ -58,10 +58,10 @@ type Member struct {
 }
 
 // EmployeeID is the member's unique key.
-func (m *Member) EmployeeID() string { return m.Values[EmployeeID] }
+func (m *Member) EmployeeID() string { return m.Values.Get(EmployeeID) }
 
 // Email is the member's lower-cased email address.
-func (m *Member) Email() string { return m.Values[Email] }
+func (m *Member) Email() string { return m.Values.Get(Email) }
 
 // holdsEmail reports whether the member keeps its address reserved: leavers
 // release theirs so it can pass to a new employee.

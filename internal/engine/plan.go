@@ -124,7 +124,9 @@ type Planner struct {
 }
 
 type candidate struct {
-	row         int
+	row int
+	// id is the employee id, sharing values' memory once they are packed.
+	id          string
 	values      Values
 	keep        uint32 // fields whose stored value stays: unmapped or unreadable
 	active      bool
@@ -210,12 +212,12 @@ func (p *Planner) RelinkCandidates(members []Member) []string {
 	var out []string
 	for i := range p.cands {
 		c := &p.cands[i]
-		if c.skipped || c.outOfScope || !c.active || stored[c.values[EmployeeID]] {
+		if c.skipped || c.outOfScope || !c.active || stored[c.id] {
 			continue
 		}
-		if m, ok := holders[c.values[Email]]; ok && sameName(&m.Values, &c.values) {
+		if m, ok := holders[c.values.Get(Email)]; ok && sameName(&m.Values, &c.values) {
 			out = append(out, m.EmployeeID())
-			delete(holders, c.values[Email])
+			delete(holders, c.values.Get(Email))
 		}
 	}
 	return out
@@ -255,23 +257,28 @@ func (p *Planner) Add(rec Record) {
 			fmt.Sprintf("the employee id %s contains invisible formatting characters: the record was skipped", quote(id)))
 		return
 	}
-	c := candidate{row: row, outOfScope: outOfScope(p.settings.Scope, rec)}
-	c.values[EmployeeID] = id
+	c := candidate{row: row, id: id, outOfScope: outOfScope(p.settings.Scope, rec)}
+	var vals [NumFields]string
+	vals[EmployeeID] = id
 	if !c.outOfScope {
-		p.read(&c, rec)
+		p.read(&c, &vals, rec)
 	}
+	// Packed, the values are one copy apart from the record's strings,
+	// which are let go.
+	c.values = Pack(vals)
+	c.id = c.values.Get(EmployeeID)
 	p.register(c)
 }
 
-// read maps and checks the fields of an in-scope record.
-func (p *Planner) read(c *candidate, rec Record) {
+// read maps and checks the fields of an in-scope record into vals.
+func (p *Planner) read(c *candidate, vals *[NumFields]string, rec Record) {
 	for f := Email; f < NumFields; f++ {
 		src := p.src.sources[f]
 		if src == "" {
 			c.keep |= 1 << f
 			continue
 		}
-		p.mapField(c, f, src, clean(rec[src]))
+		vals[f] = p.mapField(c, f, src, clean(rec[src]))
 	}
 	if raw := clean(rec[SourceLeavingDate]); raw != "" && !c.skipped {
 		d, ok := parseDate(raw, standardDateLayout)
@@ -283,7 +290,8 @@ func (p *Planner) read(c *candidate, rec Record) {
 	c.active = isActive(clean(rec[SourceEmployeeStatus]), c.leavingDate, p.today)
 }
 
-func (p *Planner) mapField(c *candidate, f Field, src, v string) {
+// mapField is the value field f keeps of the source's v.
+func (p *Planner) mapField(c *candidate, f Field, src, v string) string {
 	spec := fieldSpecs[f]
 	switch spec.kind {
 	case kindEmail:
@@ -306,19 +314,19 @@ func (p *Planner) mapField(c *candidate, f Field, src, v string) {
 		d, ok := parseDate(v, layout)
 		if !ok {
 			c.keep |= 1 << f
-			p.issue(c.row, c.values[EmployeeID], f.String(), SeverityWarning,
+			p.issue(c.row, c.id, f.String(), SeverityWarning,
 				fmt.Sprintf("%s is not a date in the format %s: the field was left unchanged", quote(v), shown))
-			return
+			return ""
 		}
 		v = d
 	default:
 		if runeLen(v) > spec.maxLen {
 			v = cut(v, spec.maxLen)
-			p.issue(c.row, c.values[EmployeeID], f.String(), SeverityWarning,
+			p.issue(c.row, c.id, f.String(), SeverityWarning,
 				fmt.Sprintf("the value was longer than %d characters and was cut", spec.maxLen))
 		}
 	}
-	c.values[f] = v
+	return v
 }
 
 // reject writes the row's one error and marks the record skipped.
@@ -327,14 +335,14 @@ func (p *Planner) reject(c *candidate, field, msg string) {
 		return
 	}
 	c.skipped = true
-	p.issue(c.row, c.values[EmployeeID], field, SeverityError, msg)
+	p.issue(c.row, c.id, field, SeverityError, msg)
 }
 
 // register files the candidate under its id; an id seen twice skips every
 // record that carries it, in scope or not, so neither can overwrite the
 // other and a copy moved out of scope cannot hide the clash.
 func (p *Planner) register(c candidate) {
-	id := c.values[EmployeeID]
+	id := c.id
 	first, dup := p.byID[id]
 	if !dup {
 		p.byID[id] = len(p.cands)
@@ -352,12 +360,64 @@ func (p *Planner) issue(row int, id, field string, sev Severity, msg string) {
 
 // proposal is a decision before email uniqueness is settled.
 type proposal struct {
-	change Change
 	// cand is the record's candidate; nil for a member missing from the
 	// feed.
-	cand     *candidate
+	cand *candidate
+	// change is where the proposal's change is in planning.changes, -1
+	// when it has none (unchanged, a skipped leaver).
+	change   int
 	outcome  outcome
 	rejected bool
+}
+
+// planning is one Plan's work. The changes are kept apart from the
+// proposals, in proposal order, so that the plan's changes are these very
+// ones with the rejected taken out, not a copy: a 100,000-employee first
+// import's changes are most of a run's memory, and a copy would hold them
+// twice (issue 18).
+type planning struct {
+	props   []proposal
+	changes []Change
+}
+
+// propose adds a proposal, with its change when it makes one. The change
+// is appended as the proposal is, so changes stay in proposal order.
+func (w *planning) propose(pr proposal, c *Change) {
+	pr.change = -1
+	if c != nil {
+		pr.change = len(w.changes)
+		w.changes = append(w.changes, *c)
+	}
+	w.props = append(w.props, pr)
+}
+
+// changeOf is pr's change, or nil. The pointer is good until the next
+// propose.
+func (w *planning) changeOf(pr *proposal) *Change {
+	if pr.change < 0 {
+		return nil
+	}
+	return &w.changes[pr.change]
+}
+
+// applied is the changes of the proposals not rejected, in their order,
+// compacted where they lie.
+func (w *planning) applied() []Change {
+	n := 0
+	for i := range w.props {
+		if pr := &w.props[i]; pr.change >= 0 && !pr.rejected {
+			w.changes[n] = w.changes[pr.change]
+			n++
+		}
+	}
+	clear(w.changes[n:])
+	out := w.changes[:n]
+	if cap(out) > 2*n+64 {
+		// Mostly unused (many rejected, or grown by appends): a copy of
+		// the few frees the rest.
+		out = append([]Change(nil), out...)
+	}
+	return out
 }
 
 type outcome uint8
@@ -380,7 +440,17 @@ func (p *Planner) Plan(members []Member) Plan {
 		}
 	}
 
-	props := make([]proposal, 0, len(p.cands))
+	// Every record without a member is a create (or a relink in its
+	// place) or a skipped leaver: sized for them, a first import's
+	// changes are never grown by appends, which would hold them twice
+	// over for a moment.
+	creates := 0
+	for i := range p.cands {
+		if c := &p.cands[i]; !c.skipped && !c.outOfScope && c.active && stored[c.id] == nil {
+			creates++
+		}
+	}
+	w := &planning{props: make([]proposal, 0, len(p.cands)), changes: make([]Change, 0, creates)}
 	outOfScope := 0
 	for i := range p.cands {
 		c := &p.cands[i]
@@ -389,32 +459,24 @@ func (p *Planner) Plan(members []Member) Plan {
 		case c.outOfScope:
 			outOfScope++
 		default:
-			props = append(props, p.decide(c, stored[c.values[EmployeeID]]))
+			pr, change := p.decide(c, stored[c.id])
+			w.propose(pr, change)
 		}
 	}
-	p.relink(props, members)
-	props = p.missing(props, members)
-	p.settleEmails(props, members)
-	props = p.refusedRelinks(props)
+	p.relink(w, members)
+	p.missing(w, members)
+	p.settleEmails(w, members)
+	p.refusedRelinks(w)
 
-	// Sized once: a 100,000-employee first import's changes are most of
-	// a run's memory, and growing the slice by appending would hold them
-	// up to twice over.
-	n := 0
-	for i := range props {
-		if !props[i].rejected && props[i].outcome == outChange {
-			n++
-		}
-	}
-	plan := Plan{Changes: make([]Change, 0, n)}
+	plan := Plan{}
 	unapplied := make(map[int]bool)
 	for i := range p.cands {
 		if c := &p.cands[i]; c.skipped {
 			unapplied[c.row] = true
 		}
 	}
-	for i := range props {
-		pr := &props[i]
+	for i := range w.props {
+		pr := &w.props[i]
 		switch {
 		case pr.rejected:
 			unapplied[pr.cand.row] = true
@@ -424,10 +486,10 @@ func (p *Planner) Plan(members []Member) Plan {
 			unapplied[pr.cand.row] = true
 			plan.Counts.SkippedLeavers++
 		default:
-			plan.Changes = append(plan.Changes, pr.change)
-			plan.Counts.Adjust(pr.change.Kind, 1)
+			plan.Counts.Adjust(w.changeOf(pr).Kind, 1)
 		}
 	}
+	plan.Changes = w.applied()
 	plan.Issues = p.applicableIssues(unapplied)
 	for _, is := range plan.Issues {
 		if is.Severity == SeverityError {
@@ -475,24 +537,25 @@ func (c *Counts) Adjust(k Kind, delta int) {
 	}
 }
 
-// decide applies SPEC 2.3 to one valid record.
-func (p *Planner) decide(c *candidate, m *Member) proposal {
+// decide applies SPEC 2.3 to one valid record: the proposal, and its
+// change if it makes one.
+func (p *Planner) decide(c *candidate, m *Member) (proposal, *Change) {
 	if m == nil {
 		if !c.active {
-			return proposal{cand: c, outcome: outSkippedLeaver}
+			return proposal{cand: c, outcome: outSkippedLeaver}, nil
 		}
 		after := Member{Values: c.values, Status: StatusActive, Welcome: WelcomeNotSent}
 		if p.settings.WelcomeEmail {
 			after.Status, after.Welcome = StatusInvited, p.welcomeFor(&c.values)
 		}
-		return proposal{cand: c, change: Change{Kind: KindCreate, Row: c.row, After: after, Fields: setFields(&after.Values)}}
+		return proposal{cand: c}, &Change{Kind: KindCreate, Row: c.row, After: after, Fields: setFields(&after.Values)}
 	}
 	after, kind := p.apply(c, m)
 	changed := diffFields(&m.Values, &after.Values)
 	if kind == KindUpdate && len(changed) == 0 && after.LeftOn == m.LeftOn && after.Welcome == m.Welcome {
-		return proposal{cand: c, outcome: outUnchanged}
+		return proposal{cand: c, outcome: outUnchanged}, nil
 	}
-	return proposal{cand: c, change: Change{Kind: kind, Row: c.row, Before: m, After: after, Fields: changed}}
+	return proposal{cand: c}, &Change{Kind: kind, Row: c.row, Before: m, After: after, Fields: changed}
 }
 
 // apply is the stored member m brought in step with the record: the
@@ -502,11 +565,7 @@ func (p *Planner) decide(c *candidate, m *Member) proposal {
 // is carried as it is.
 func (p *Planner) apply(c *candidate, m *Member) (Member, Kind) {
 	after := *m
-	for f := Email; f < NumFields; f++ {
-		if c.keep&(1<<f) == 0 {
-			after.Values[f] = c.values[f]
-		}
-	}
+	after.Values = merge(c, &m.Values)
 	kind := KindUpdate
 	wasActive := m.Status != StatusLeaver
 	switch {
@@ -538,10 +597,25 @@ func (p *Planner) apply(c *candidate, m *Member) (Member, Kind) {
 	return after, kind
 }
 
+// merge is the stored values brought in step with the candidate's: its
+// values but for those it leaves unchanged (c.keep).
+func merge(c *candidate, stored *Values) Values {
+	if c.keep == 0 {
+		return c.values
+	}
+	vals := c.values.Unpack()
+	for f := range NumFields {
+		if c.keep&(1<<f) != 0 {
+			vals[f] = stored.Get(f)
+		}
+	}
+	return Pack(vals)
+}
+
 // welcomeFor is the welcome state of a member with these values: owed now,
 // or scheduled for a start date still ahead when the tenant chose that.
 func (p *Planner) welcomeFor(v *Values) Welcome {
-	if p.settings.WelcomeOnStartDate && v[StartDate] > p.today {
+	if p.settings.WelcomeOnStartDate && v.Get(StartDate) > p.today {
 		return WelcomeScheduled
 	}
 	return WelcomeOwed
@@ -564,11 +638,11 @@ func leftOn(c *candidate, today, recorded string) string {
 // gone), or mentions only out of scope (SPEC 2.4), unless a relink moved
 // them to a new id. A member
 // whose record was skipped is not missing: it is left alone.
-func (p *Planner) missing(props []proposal, members []Member) []proposal {
+func (p *Planner) missing(w *planning, members []Member) {
 	moved := make(map[string]bool)
-	for i := range props {
-		if props[i].change.Kind == KindRelink {
-			moved[props[i].change.Before.EmployeeID()] = true
+	for i := range w.props {
+		if c := w.changeOf(&w.props[i]); c != nil && c.Kind == KindRelink {
+			moved[c.Before.EmployeeID()] = true
 		}
 	}
 	for i := range members {
@@ -585,29 +659,28 @@ func (p *Planner) missing(props []proposal, members []Member) []proposal {
 		} else if !p.unmentioned(m) {
 			continue
 		}
-		if pr, ok := p.missingMember(m, outOfScope); ok {
-			props = append(props, pr)
+		if c, ok := p.missingMember(m, outOfScope); ok {
+			w.propose(proposal{}, c)
 		}
 	}
-	return props
 }
 
 // missingMember is SPEC 2.4 for one member: a warning, or a closure when
 // the tenant opted in.
-func (p *Planner) missingMember(m *Member, outOfScope bool) (proposal, bool) {
+func (p *Planner) missingMember(m *Member, outOfScope bool) (*Change, bool) {
 	if !p.settings.CloseMissingMembers {
 		why := "not found in PeopleHR"
 		if outOfScope {
 			why = "out of the programme's scope"
 		}
 		p.issue(0, m.EmployeeID(), "", SeverityWarning, why+": the member was left as it is")
-		return proposal{}, false
+		return nil, false
 	}
 	after := *m
 	after.Status = StatusLeaver
 	after.LeftOn = p.today
 	p.purge(&after)
-	return proposal{change: Change{Kind: KindClose, Before: m, After: after}}, true
+	return &Change{Kind: KindClose, Before: m, After: after}, true
 }
 
 // purge schedules a closed member's deletion LeaverRetentionDays from
@@ -635,25 +708,26 @@ func PlanPurge(m *Member, loc *time.Location) {
 // step with the record exactly as an update would be. When several new ids
 // carry the gone member's address, the first with its name wins; the others
 // stay creates and meet the address taken.
-func (p *Planner) relink(props []proposal, members []Member) {
+func (p *Planner) relink(w *planning, members []Member) {
 	gone := map[string]*Member{}
 	for i := range members {
 		if m := &members[i]; p.unmentioned(m) && m.holdsEmail() {
 			gone[m.Email()] = m
 		}
 	}
-	for i := range props {
-		pr := &props[i]
-		if pr.outcome != outChange || pr.change.Kind != KindCreate {
+	for i := range w.props {
+		pr := &w.props[i]
+		c := w.changeOf(pr)
+		if c == nil || c.Kind != KindCreate {
 			continue
 		}
-		old, ok := gone[pr.change.After.Email()]
-		if !ok || !sameName(&old.Values, &pr.change.After.Values) {
+		old, ok := gone[c.After.Email()]
+		if !ok || !sameName(&old.Values, &c.After.Values) {
 			continue
 		}
 		after, _ := p.apply(pr.cand, old) // both active: an update
-		after.Values[EmployeeID] = pr.cand.values[EmployeeID]
-		pr.change = Change{Kind: KindRelink, Row: pr.cand.row, Before: old, After: after, Fields: diffFields(&old.Values, &after.Values)}
+		after.Values.Set(EmployeeID, pr.cand.id)
+		*c = Change{Kind: KindRelink, Row: pr.cand.row, Before: old, After: after, Fields: diffFields(&old.Values, &after.Values)}
 		delete(gone, old.Email())
 	}
 }
@@ -661,29 +735,29 @@ func (p *Planner) relink(props []proposal, members []Member) {
 // refusedRelinks settles what the relinks came to once addresses were
 // settled: a relink that stands is reported, and the member of a refused
 // one is missing from the feed after all (its old id is gone).
-func (p *Planner) refusedRelinks(props []proposal) []proposal {
-	for i := range props {
-		pr := &props[i]
-		if pr.change.Kind != KindRelink {
+func (p *Planner) refusedRelinks(w *planning) {
+	for i := range w.props {
+		pr := &w.props[i]
+		c := w.changeOf(pr)
+		if c == nil || c.Kind != KindRelink {
 			continue
 		}
-		old, c := pr.change.Before, &pr.change
+		old := c.Before
 		if pr.rejected {
 			if missing, ok := p.missingMember(old, false); ok {
-				props = append(props, missing)
+				w.propose(proposal{}, missing) // c is not used again
 			}
 			continue
 		}
 		p.issue(c.Row, c.EmployeeID(), EmployeeID.String(), SeverityWarning,
 			fmt.Sprintf("the employee id changed from %s to %s in PeopleHR: the member was kept and moved to the new id", quote(old.EmployeeID()), quote(c.EmployeeID())))
 	}
-	return props
 }
 
 // sameName compares the names that identify a person, as a person reads
 // them.
 func sameName(a, b *Values) bool {
-	return a[LastName] != "" && sameText(a[FirstName], b[FirstName]) && sameText(a[LastName], b[LastName])
+	return a.Get(LastName) != "" && sameText(a.Get(FirstName), b.Get(FirstName)) && sameText(a.Get(LastName), b.Get(LastName))
 }
 
 // settleEmails enforces one active member per address. Members whose record
@@ -694,12 +768,12 @@ func sameName(a, b *Values) bool {
 // Skipping a stored member makes its current address taken, which can
 // displace an earlier claimant, so the pass repeats until nothing more is
 // skipped.
-func (p *Planner) settleEmails(props []proposal, members []Member) {
-	decided := make(map[string]bool, len(props))
-	for i := range props {
-		if props[i].outcome == outChange {
-			decided[props[i].change.EmployeeID()] = true
-			if b := props[i].change.Before; b != nil {
+func (p *Planner) settleEmails(w *planning, members []Member) {
+	decided := make(map[string]bool, len(w.props))
+	for i := range w.props {
+		if c := w.changeOf(&w.props[i]); c != nil {
+			decided[c.EmployeeID()] = true
+			if b := c.Before; b != nil {
 				decided[b.EmployeeID()] = true // a relinked member's old id
 			}
 		}
@@ -712,28 +786,29 @@ func (p *Planner) settleEmails(props []proposal, members []Member) {
 		}
 	}
 	for {
-		holders := make(map[string]string, len(fixed)+len(props))
+		holders := make(map[string]string, len(fixed)+len(w.props))
 		for e, id := range fixed {
 			holders[e] = id
 		}
-		for i := range props {
-			if before := props[i].change.Before; props[i].rejected && before != nil && before.holdsEmail() {
-				holders[before.Email()] = before.EmployeeID()
+		for i := range w.props {
+			if c := w.changeOf(&w.props[i]); w.props[i].rejected && c.Before != nil && c.Before.holdsEmail() {
+				holders[c.Before.Email()] = c.Before.EmployeeID()
 			}
 		}
 		again := false
 		for rank := range claimRanks {
-			for i := range props {
-				pr := &props[i]
-				if pr.rejected || pr.outcome != outChange || !pr.change.After.holdsEmail() || claimRank(&pr.change) != rank {
+			for i := range w.props {
+				pr := &w.props[i]
+				c := w.changeOf(pr)
+				if pr.rejected || c == nil || !c.After.holdsEmail() || claimRank(c) != rank {
 					continue
 				}
-				id, email := pr.change.EmployeeID(), pr.change.After.Email()
+				id, email := c.EmployeeID(), c.After.Email()
 				if owner, taken := holders[email]; taken && owner != id {
 					pr.rejected = true
-					p.issue(pr.change.Row, id, Email.String(), SeverityError,
+					p.issue(c.Row, id, Email.String(), SeverityError,
 						fmt.Sprintf("%s is already the email of employee %s: the record was skipped", quote(email), owner))
-					if b := pr.change.Before; b != nil && b.holdsEmail() {
+					if b := c.Before; b != nil && b.holdsEmail() {
 						again = true
 					}
 					continue
@@ -788,20 +863,32 @@ func (p *Planner) massChange(closes, active int) (bool, string) {
 		closes, active, limit, pct, MinMassChange)
 }
 
+// setFields are the fields v has a value for; diffFields those a and b
+// differ in. Each is one allocation of its exact size: a first import
+// keeps one per member.
 func setFields(v *Values) []Field {
-	var out []Field
-	for f := range NumFields {
-		if v[f] != "" {
-			out = append(out, f)
-		}
-	}
-	return out
+	return fieldsWhere(func(f Field) bool { return v.Get(f) != "" })
 }
 
 func diffFields(a, b *Values) []Field {
-	var out []Field
+	return fieldsWhere(func(f Field) bool { return a.Get(f) != b.Get(f) })
+}
+
+func fieldsWhere(match func(Field) bool) []Field {
+	var set uint32
+	n := 0
 	for f := range NumFields {
-		if a[f] != b[f] {
+		if match(f) {
+			set |= 1 << f
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Field, 0, n)
+	for f := range NumFields {
+		if set&(1<<f) != 0 {
 			out = append(out, f)
 		}
 	}

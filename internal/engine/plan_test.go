@@ -22,10 +22,10 @@ func rec(id, email string, kv ...string) Record {
 
 func member(id, email string, status Status) Member {
 	m := Member{Status: status, Welcome: WelcomeSent, Version: 3}
-	m.Values[EmployeeID] = id
-	m.Values[Email] = email
-	m.Values[FirstName] = "First " + id
-	m.Values[LastName] = "Last"
+	m.Values.Set(EmployeeID, id)
+	m.Values.Set(Email, email)
+	m.Values.Set(FirstName, "First "+id)
+	m.Values.Set(LastName, "Last")
 	if status == StatusLeaver {
 		m.LeftOn, m.PurgeOn = "2026-01-01", "2026-03-02"
 	}
@@ -167,14 +167,14 @@ func TestRules(t *testing.T) {
 			name: "a blank mapped field clears the member's value",
 			members: []Member{func() Member {
 				m := member("E1", "a@example.com", StatusActive)
-				m.Values[Department] = "Ops"
+				m.Values.Set(Department, "Ops")
 				return m
 			}()},
 			records: []Record{rec("E1", "a@example.com", "Department", "  ")},
 			kinds:   "update:E1",
 			counts:  Counts{Updated: 1, Total: 1},
 			check: func(t *testing.T, p Plan) {
-				if v := changeOf(p, "E1").After.Values[Department]; v != "" {
+				if v := changeOf(p, "E1").After.Values.Get(Department); v != "" {
 					t.Errorf("department = %q", v)
 				}
 			},
@@ -186,7 +186,7 @@ func TestRules(t *testing.T) {
 			},
 			members: []Member{func() Member {
 				m := member("E1", "a@example.com", StatusActive)
-				m.Values[Department] = "Ops"
+				m.Values.Set(Department, "Ops")
 				return m
 			}()},
 			records: []Record{rec("E1", "a@example.com", "Department", "Sales")},
@@ -356,8 +356,8 @@ func TestRules(t *testing.T) {
 			mapping:  func(m *Mapping) { m.Fields["dateOfBirth"] = "APIColumn1" },
 			members: []Member{func() Member {
 				m := member("E1", "a@example.com", StatusActive)
-				m.Values[DateOfBirth] = "1990-05-04"
-				m.Values[StartDate] = "2020-01-02"
+				m.Values.Set(DateOfBirth, "1990-05-04")
+				m.Values.Set(StartDate, "2020-01-02")
 				return m
 			}()},
 			records: []Record{
@@ -368,8 +368,8 @@ func TestRules(t *testing.T) {
 			issues: "1/E1/dateOfBirth/warning",
 			counts: Counts{Created: 1, Unchanged: 1, Warnings: 1, Total: 2},
 			check: func(t *testing.T, p Plan) {
-				if v := changeOf(p, "E2").After.Values; v[DateOfBirth] != "1990-05-04" || v[StartDate] != "2021-02-03" {
-					t.Errorf("dates = %q %q", v[DateOfBirth], v[StartDate])
+				if v := changeOf(p, "E2").After.Values; v.Get(DateOfBirth) != "1990-05-04" || v.Get(StartDate) != "2021-02-03" {
+					t.Errorf("dates = %q %q", v.Get(DateOfBirth), v.Get(StartDate))
 				}
 			},
 		},
@@ -388,8 +388,8 @@ func TestRules(t *testing.T) {
 			counts:  Counts{Created: 1, Warnings: 2, Total: 1},
 			check: func(t *testing.T, p Plan) {
 				v := changeOf(p, "E1").After.Values
-				if v[FirstName] != strings.Repeat("王", 100) || len(v[JobTitle]) != 200 {
-					t.Errorf("first %q job %d", v[FirstName], len(v[JobTitle]))
+				if v.Get(FirstName) != strings.Repeat("王", 100) || len(v.Get(JobTitle)) != 200 {
+					t.Errorf("first %q job %d", v.Get(FirstName), len(v.Get(JobTitle)))
 				}
 			},
 		},
@@ -399,8 +399,8 @@ func TestRules(t *testing.T) {
 			kinds:   "create:E1 create:E2",
 			counts:  Counts{Created: 2, Total: 2},
 			check: func(t *testing.T, p Plan) {
-				if v := changeOf(p, "E1").After.Values; v[FirstName] != "Zoë" || v[LastName] != "O'Brien" {
-					t.Errorf("values %q", v)
+				if v := changeOf(p, "E1").After.Values; v.Get(FirstName) != "Zoë" || v.Get(LastName) != "O'Brien" {
+					t.Errorf("values %q", v.Unpack())
 				}
 			},
 		},
@@ -483,7 +483,8 @@ func TestRules(t *testing.T) {
 			settings: func(s *Settings) { s.WelcomeOnStartDate = true },
 			members: []Member{func() Member {
 				m := member("E1", "a@example.com", StatusInvited)
-				m.Welcome, m.Values[StartDate] = WelcomeScheduled, today
+				m.Welcome = WelcomeScheduled
+				m.Values.Set(StartDate, today)
 				return m
 			}()},
 			records: []Record{rec("E1", "a@example.com", "StartDate", today)},

@@ -124,11 +124,11 @@ func randomMembers(r *rand.Rand) []Member {
 		}
 		used[email] = status != StatusLeaver || used[email]
 		m := member(fmt.Sprintf("E%d", i), email, status)
-		m.Values[FirstName] = pick(r, "Zoë", "Bo")
-		m.Values[Department] = pick(r, "", "Ops")
-		m.Values[DateOfBirth] = pick(r, "", "1990-02-01")
-		m.Values[StartDate] = pick(r, "", "2026-05-01")
-		m.Values[Title] = pick(r, "", "Dr") // unmapped: carried by every change
+		m.Values.Set(FirstName, pick(r, "Zoë", "Bo"))
+		m.Values.Set(Department, pick(r, "", "Ops"))
+		m.Values.Set(DateOfBirth, pick(r, "", "1990-02-01"))
+		m.Values.Set(StartDate, pick(r, "", "2026-05-01"))
+		m.Values.Set(Title, pick(r, "", "Dr")) // unmapped: carried by every change
 		if status == StatusInvited {
 			m.Welcome = []Welcome{WelcomeOwed, WelcomeSent, WelcomeScheduled}[r.IntN(3)]
 		}

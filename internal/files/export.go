@@ -46,7 +46,7 @@ func WriteMembers(w io.Writer, m engine.Mapping, members []engine.Member, progre
 		mem := &members[i]
 		rec := make([]string, 0, len(head))
 		for _, f := range cols {
-			rec = append(rec, mem.Values[f])
+			rec = append(rec, mem.Values.Get(f))
 		}
 		return append(rec, string(mem.Status), stamp(mem.InvitedAt), stamp(mem.JoinedAt), mem.LeftOn, mem.PurgeOn)
 	}, progress)

@@ -14,11 +14,14 @@ import (
 func TestWriteMembers(t *testing.T) {
 	m := engine.Mapping{UniqueKey: "EmployeeId", Fields: map[string]string{"email": "EmailId", "lastName": "LastName", "firstName": "FirstName"}}
 	var joined, leaver engine.Member
-	joined.Values[engine.EmployeeID], joined.Values[engine.Email] = "E1", "ann@example.com"
-	joined.Values[engine.FirstName], joined.Values[engine.LastName] = "Ann", "=HYPERLINK(\"http://x\")"
-	joined.Values[engine.JobTitle] = "not mapped: never exported"
+	joined.Values.Set(engine.EmployeeID, "E1")
+	joined.Values.Set(engine.Email, "ann@example.com")
+	joined.Values.Set(engine.FirstName, "Ann")
+	joined.Values.Set(engine.LastName, "=HYPERLINK(\"http://x\")")
+	joined.Values.Set(engine.JobTitle, "not mapped: never exported")
 	joined.Status, joined.InvitedAt, joined.JoinedAt = engine.StatusActive, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), time.Date(2026, 3, 2, 10, 30, 0, 0, time.FixedZone("x", 3600))
-	leaver.Values[engine.EmployeeID], leaver.Values[engine.FirstName] = "E2", "-Bo"
+	leaver.Values.Set(engine.EmployeeID, "E2")
+	leaver.Values.Set(engine.FirstName, "-Bo")
 	leaver.Status, leaver.LeftOn, leaver.PurgeOn = engine.StatusLeaver, "2026-03-05", "2026-05-04"
 	var buf bytes.Buffer
 	var seen []int

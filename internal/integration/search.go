@@ -130,9 +130,9 @@ func SearchKey(by SearchBy, m *engine.Member) string {
 	var f string
 	switch by {
 	case BySurname:
-		f = Fold(m.Values[engine.LastName]) + Fold(m.Values[engine.FirstName])
+		f = Fold(m.Values.Get(engine.LastName)) + Fold(m.Values.Get(engine.FirstName))
 	case ByGiven:
-		f = Fold(m.Values[engine.FirstName]) + Fold(m.Values[engine.LastName])
+		f = Fold(m.Values.Get(engine.FirstName)) + Fold(m.Values.Get(engine.LastName))
 	case ByEmail:
 		f = FoldAddress(m.Email())
 	case ByEmployeeID:
@@ -173,7 +173,7 @@ func SearchHit(m engine.Member) engine.Member {
 		InvitedAt: m.InvitedAt, JoinedAt: m.JoinedAt,
 	}
 	for _, f := range SearchFields {
-		hit.Values[f] = m.Values[f]
+		hit.Values.Set(f, m.Values.Get(f))
 	}
 	return hit
 }

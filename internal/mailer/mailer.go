@@ -203,9 +203,9 @@ func (m *Mailer) welcome(ctx context.Context, in *integration.Integration, emplo
 // invitation composes a welcome or a reminder: the member's name, the
 // programme, a link with the token and the tenant, when it expires.
 func (m *Mailer) invitation(t template, in *integration.Integration, member *engine.Member, token string, expires time.Time) (email.Message, error) {
-	name := member.Values[engine.PreferredName]
+	name := member.Values.Get(engine.PreferredName)
 	if name == "" {
-		name = member.Values[engine.FirstName]
+		name = member.Values.Get(engine.FirstName)
 	}
 	link := m.cfg.InviteBaseURL + "?" + url.Values{"tenant": {in.TenantID}, "token": {token}}.Encode()
 	return compose(t, []string{member.Email()}, map[string]any{

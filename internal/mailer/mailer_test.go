@@ -85,7 +85,7 @@ func newEnvAt(t *testing.T, start time.Time) *env {
 func (e *env) member(t *testing.T, id string, leaver bool) {
 	t.Helper()
 	m := storetest.NewMember(id, strings.ToLower(id)+"@acme.example")
-	m.Values[engine.PreferredName] = "Zed"
+	m.Values.Set(engine.PreferredName, "Zed")
 	if leaver {
 		m.Status, m.LeftOn, m.PurgeOn = engine.StatusLeaver, "2026-03-01", "2026-05-01"
 	}
@@ -305,7 +305,7 @@ func TestNoBidiControlReachesAnEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := storetest.NewMember("E1", "e1@acme.example")
-	m.Values[engine.FirstName] = "Ann\u202egnp.exe\r\nBcc: x@evil.example"
+	m.Values.Set(engine.FirstName, "Ann\u202egnp.exe\r\nBcc: x@evil.example")
 	if _, err := e.store.Apply(context.Background(), tenant, "r1", storetest.Creates(m), nil); err != nil {
 		t.Fatal(err)
 	}

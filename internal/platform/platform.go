@@ -300,7 +300,7 @@ func viewMember(tenant string, m *engine.Member) memberView {
 	// Only what the tenant maps is stored, so every stored value is one
 	// the programme uses; ids and email are above.
 	for f := engine.Email + 1; f < engine.NumFields; f++ {
-		if val := m.Values[f]; val != "" {
+		if val := m.Values.Get(f); val != "" {
 			v.Fields[f.String()] = val
 		}
 	}

@@ -53,7 +53,7 @@ func newEnv(t *testing.T) *env {
 	leaver := storetest.NewMember("L1", "l1@acme.example")
 	leaver.Status, leaver.LeftOn, leaver.PurgeOn = engine.StatusLeaver, "2026-03-01", "2026-04-30"
 	ms := []engine.Member{storetest.NewMember("E1", "e1@acme.example"), storetest.NewMember("E2", "e2@acme.example"), leaver}
-	ms[0].Values[engine.JobTitle] = "Analyst"
+	ms[0].Values.Set(engine.JobTitle, "Analyst")
 	if _, err := e.store.Apply(ctx, "acme", "r1", storetest.Creates(ms...), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -253,9 +253,9 @@ func (r *runner) lines(k engine.Kind, after *engine.Member, fields []engine.Fiel
 	for _, f := range fields {
 		old := ""
 		if before != nil {
-			old = before.Values[f]
+			old = before.Values.Get(f)
 		}
-		entry.Changes = append(entry.Changes, integration.FieldChange{Field: f.String(), Old: old, New: after.Values[f]})
+		entry.Changes = append(entry.Changes, integration.FieldChange{Field: f.String(), Old: old, New: after.Values.Get(f)})
 	}
 	d := events.Member{
 		TenantID: r.run.TenantID, RunID: r.run.RunID, EmployeeID: after.EmployeeID(),

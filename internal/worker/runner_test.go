@@ -15,7 +15,7 @@ import (
 
 func member(id, run string, kind engine.Kind, st engine.Status, w engine.Welcome) engine.Member {
 	m := engine.Member{Status: st, Welcome: w, LastRunID: run, LastChange: kind}
-	m.Values[engine.EmployeeID] = id
+	m.Values.Set(engine.EmployeeID, id)
 	return m
 }
 

@@ -497,7 +497,7 @@ func TestAStaleMemberIsARowErrorNotAnOverwrite(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		other := storetest.Change(engine.KindUpdate, e1, func(m *engine.Member) { m.Values[engine.JobTitle] = "Manager" })
+		other := storetest.Change(engine.KindUpdate, e1, func(m *engine.Member) { m.Values.Set(engine.JobTitle, "Manager") })
 		if _, err := e.store.Apply(ctx, tenant, "another-writer", []engine.Change{other}, nil); err != nil {
 			return nil, err
 		}
@@ -512,7 +512,7 @@ func TestAStaleMemberIsARowErrorNotAnOverwrite(t *testing.T) {
 		t.Errorf("error file %+v", issues)
 	}
 	got, _ := e.store.GetMember(context.Background(), tenant, "E001")
-	if got.Values[engine.JobTitle] != "Manager" || got.Values[engine.Department] != "Sales" || got.LastRunID != "another-writer" {
+	if got.Values.Get(engine.JobTitle) != "Manager" || got.Values.Get(engine.Department) != "Sales" || got.LastRunID != "another-writer" {
 		t.Errorf("the other writer's change was overwritten: %+v", got)
 	}
 	if log, _, _ := e.store.MemberLog(context.Background(), tenant, "E001", "", 10); len(log) != 2 || log[0].Action != "skip" {

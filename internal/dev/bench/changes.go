@@ -127,7 +127,7 @@ func (e *Env) awaitEdits(ctx context.Context, st *stack.Stack, edited map[string
 			if err != nil {
 				return fmt.Errorf("read %s: %w", id, err)
 			}
-			if m.Values[engine.JobTitle] == ed.role {
+			if m.Values.Get(engine.JobTitle) == ed.role {
 				run, err := st.Store.GetRun(ctx, TenantID, m.LastRunID)
 				if err != nil {
 					return err

@@ -298,7 +298,7 @@ func snap(t *testing.T, st *stack.Stack, run *integration.Run) snapshot {
 	t.Helper()
 	var ms []string
 	for _, m := range members(t, st) {
-		ms = append(ms, fmt.Sprintf("%q %s %s %s %s %v", m.Values, m.Status, m.LeftOn, m.PurgeOn, m.Welcome, m.Accepted))
+		ms = append(ms, fmt.Sprintf("%q %s %s %s %s %v", m.Values.Unpack(), m.Status, m.LeftOn, m.PurgeOn, m.Welcome, m.Accepted))
 	}
 	slices.Sort(ms)
 	table := st.WorkerEnv["TABLE_NAME"]

@@ -78,7 +78,7 @@ func TestPeopleHRChangesApplyWithinAMinute(t *testing.T) {
 	took := waitFor(t, "the edit applied", time.Minute, func() bool {
 		ms := members(t, st)
 		_, created := ms["E004"]
-		return created && ms["E001"].Values[engine.JobTitle] == "Lead" && ms["E002"].Status == engine.StatusLeaver
+		return created && ms["E001"].Values.Get(engine.JobTitle) == "Lead" && ms["E002"].Status == engine.StatusLeaver
 	})
 	t.Logf("a PeopleHR edit applied %v after it was made", took.Round(100*time.Millisecond))
 	ms := members(t, st)
@@ -143,11 +143,11 @@ func TestPeopleHRChangesApplyWithinAMinute(t *testing.T) {
 	st.Sandbox.SetEmployees(feed)
 	st.Sandbox.WaitNotified()
 	time.Sleep(500 * time.Millisecond)
-	if members(t, st)["E004"].Values[engine.Department] == "Support" {
+	if members(t, st)["E004"].Values.Get(engine.Department) == "Support" {
 		t.Fatal("a dropped notification was applied")
 	}
 	runImport(t, st)
-	if members(t, st)["E004"].Values[engine.Department] != "Support" {
+	if members(t, st)["E004"].Values.Get(engine.Department) != "Support" {
 		t.Error("the import after a lost notification did not apply it")
 	}
 

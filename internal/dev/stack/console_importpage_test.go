@@ -142,7 +142,7 @@ func TestConsoleImportPage(t *testing.T) {
 	var leaving []string
 	for _, m := range members {
 		if len(leaving) < 8 && m.Status == engine.StatusInvited {
-			leaving = append(leaving, m.Values[engine.EmployeeID])
+			leaving = append(leaving, m.Values.Get(engine.EmployeeID))
 		}
 	}
 	left := time.Now().AddDate(0, 0, -2).Format(time.DateOnly)

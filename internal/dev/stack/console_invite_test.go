@@ -98,7 +98,7 @@ func TestConsoleInvitations(t *testing.T) {
 	}
 
 	// The joiner follows their welcome: the platform redeems its token.
-	redeem(t, st, base, tenantID, inviteToken(t, tenantID, ms[joiner].Values[engine.Email]))
+	redeem(t, st, base, tenantID, inviteToken(t, tenantID, ms[joiner].Values.Get(engine.Email)))
 	second := importOnce()
 	if second.Members == nil || second.Members.Joined != 1 || second.Members.JoinedSinceLast != 1 {
 		t.Fatalf("the second import counted %+v, want 1 joined, 1 since the last", second.Members)

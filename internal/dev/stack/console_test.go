@@ -384,7 +384,7 @@ func TestConsoleHeldImports(t *testing.T) {
 	leaving := map[string]bool{}
 	for _, m := range members {
 		if len(leaving) < 8 && m.Status != engine.StatusLeaver {
-			leaving[m.Values[engine.EmployeeID]] = true
+			leaving[m.Values.Get(engine.EmployeeID)] = true
 		}
 	}
 	yesterday := time.Now().AddDate(0, 0, -2).Format(time.DateOnly)

@@ -181,10 +181,15 @@ func seedMapping() engine.Mapping {
 func seedLeaver(t *testing.T, st *stack.Stack) {
 	t.Helper()
 	ivy := engine.Member{Status: engine.StatusLeaver, Welcome: engine.WelcomeSent, LeftOn: "2026-01-15", PurgeOn: "2026-03-16"}
-	ivy.Values[engine.EmployeeID], ivy.Values[engine.Email] = "E009", "ivy@acme.example"
-	ivy.Values[engine.FirstName], ivy.Values[engine.LastName] = "Ivy", "Tester"
-	ivy.Values[engine.JobTitle], ivy.Values[engine.Department], ivy.Values[engine.Location] = "Analyst", "Sales", "Leeds"
-	ivy.Values[engine.StartDate], ivy.Values[engine.DateOfBirth] = "2020-01-06", "1990-05-04"
+	ivy.Values.Set(engine.EmployeeID, "E009")
+	ivy.Values.Set(engine.Email, "ivy@acme.example")
+	ivy.Values.Set(engine.FirstName, "Ivy")
+	ivy.Values.Set(engine.LastName, "Tester")
+	ivy.Values.Set(engine.JobTitle, "Analyst")
+	ivy.Values.Set(engine.Department, "Sales")
+	ivy.Values.Set(engine.Location, "Leeds")
+	ivy.Values.Set(engine.StartDate, "2020-01-06")
+	ivy.Values.Set(engine.DateOfBirth, "1990-05-04")
 	conflicts, err := st.Store.Apply(context.Background(), tenant, "seed", []engine.Change{{Kind: engine.KindCreate, After: ivy}}, nil)
 	if err != nil || len(conflicts) > 0 {
 		t.Fatalf("seed leaver: %v %v", err, conflicts)
@@ -375,8 +380,8 @@ func checkMember(t *testing.T, m engine.Member, fields map[engine.Field]string, 
 		return
 	}
 	for f, v := range fields {
-		if m.Values[f] != v {
-			t.Errorf("%s.%s = %q, want %q", id, f, m.Values[f], v)
+		if m.Values.Get(f) != v {
+			t.Errorf("%s.%s = %q, want %q", id, f, m.Values.Get(f), v)
 		}
 	}
 	if m.Status != status || m.Welcome != welcome || m.LeftOn != leftOn || m.PurgeOn != purgeOn {

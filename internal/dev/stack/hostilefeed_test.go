@@ -34,7 +34,7 @@ func TestHostileFeedNeverBreaksTheRunOrTheCSV(t *testing.T) {
 		t.Fatalf("run: %v %s %+v", err, run.Status, run.Counts)
 	}
 	for id, m := range members(t, st) {
-		for f, v := range m.Values {
+		for f, v := range m.Values.Unpack() {
 			if !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl) || len(v) > 1024 {
 				t.Errorf("%s field %d holds %.40q", id, f, v)
 			}

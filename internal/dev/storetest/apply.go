@@ -225,8 +225,8 @@ func created(runID string, after *engine.Member, now time.Time) engine.Member {
 func updated(stored *engine.Member, c *engine.Change, runID string, now time.Time) {
 	before, after := c.Before, &c.After
 	for f := range engine.NumFields {
-		if after.Values[f] != before.Values[f] {
-			stored.Values[f] = after.Values[f]
+		if after.Values.Get(f) != before.Values.Get(f) {
+			stored.Values.Set(f, after.Values.Get(f))
 		}
 	}
 	set(&stored.Status, before.Status, after.Status)

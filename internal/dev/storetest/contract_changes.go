@@ -68,9 +68,9 @@ func testChangedMembers(t *testing.T, s Store, clk *Clock) {
 	clk.Add(time.Hour)
 	stored := members(t, s, "t1")
 	apply(t, s, "t1",
-		Change(engine.KindUpdate, stored[1], func(m *engine.Member) { m.Values[engine.JobTitle] = "Lead" }),
+		Change(engine.KindUpdate, stored[1], func(m *engine.Member) { m.Values.Set(engine.JobTitle, "Lead") }),
 		Change(engine.KindClose, stored[3], leave),
-		Change(engine.KindUpdate, stored[4], func(m *engine.Member) { m.Values[engine.LastName] = "Okafor" }),
+		Change(engine.KindUpdate, stored[4], func(m *engine.Member) { m.Values.Set(engine.LastName, "Okafor") }),
 	)
 	if early, _ := readChanges(t, s, "t1", cursor, 2); len(early) != 0 {
 		t.Errorf("changes shown within the lag: %v", ids(early))
@@ -80,7 +80,7 @@ func testChangedMembers(t *testing.T, s Store, clk *Clock) {
 	if got := ids(changed); !slices.Equal(got, []string{"E2", "E4", "E5"}) {
 		t.Fatalf("changed since: %v, want E2 E4 E5 (in the order written)", got)
 	}
-	if changed[0].Values[engine.JobTitle] != "Lead" || changed[1].Status != engine.StatusLeaver {
+	if changed[0].Values.Get(engine.JobTitle) != "Lead" || changed[1].Status != engine.StatusLeaver {
 		t.Errorf("changes read as %+v", changed)
 	}
 	if after, _ := readChanges(t, s, "t1", next, 2); len(after) != 0 {

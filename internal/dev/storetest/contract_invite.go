@@ -51,8 +51,8 @@ func testInvites(t *testing.T, s Store, clk *Clock) {
 	}
 
 	// A plan's update afterwards keeps the member joined.
-	apply(t, s, "t1", Change(engine.KindUpdate, stored, func(m *engine.Member) { m.Values[engine.Department] = "Ops" }))
-	if m := member(t, s, "t1", "E1"); m.Status != engine.StatusActive || !m.Accepted || !m.JoinedAt.Equal(joined.JoinedAt) || m.Values[engine.Department] != "Ops" {
+	apply(t, s, "t1", Change(engine.KindUpdate, stored, func(m *engine.Member) { m.Values.Set(engine.Department, "Ops") }))
+	if m := member(t, s, "t1", "E1"); m.Status != engine.StatusActive || !m.Accepted || !m.JoinedAt.Equal(joined.JoinedAt) || m.Values.Get(engine.Department) != "Ops" {
 		t.Errorf("joined member after an update: %+v", m)
 	}
 

@@ -457,7 +457,7 @@ func testConcurrentAppliers(t *testing.T, s Store, _ *Clock) {
 		for w := range 2 {
 			var changes []engine.Change
 			for _, m := range read {
-				changes = append(changes, Change(engine.KindUpdate, m, func(m *engine.Member) { m.Values[engine.Department] = fmt.Sprintf("dept %v %d", sameRun, w) }))
+				changes = append(changes, Change(engine.KindUpdate, m, func(m *engine.Member) { m.Values.Set(engine.Department, fmt.Sprintf("dept %v %d", sameRun, w)) }))
 			}
 			runID := fmt.Sprintf("writer-%d", w)
 			if sameRun {

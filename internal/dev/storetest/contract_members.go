@@ -16,7 +16,9 @@ import (
 // NewMember is an invited member owed a welcome, named after its id.
 func NewMember(id, email string) engine.Member {
 	m := engine.Member{Status: engine.StatusInvited, Welcome: engine.WelcomeOwed}
-	m.Values[engine.EmployeeID], m.Values[engine.Email], m.Values[engine.FirstName] = id, email, "Zoë "+id
+	m.Values.Set(engine.EmployeeID, id)
+	m.Values.Set(engine.Email, email)
+	m.Values.Set(engine.FirstName, "Zoë "+id)
 	return m
 }
 
@@ -129,20 +131,20 @@ func testApply(t *testing.T, s Store, _ *Clock) {
 		t.Fatalf("tenant t2 sees %d members", len(other))
 	}
 	e0 := stored[0]
-	if e0.Version != 1 || e0.Values[engine.FirstName] != "Zoë E000" || e0.CreatedAt.IsZero() ||
+	if e0.Version != 1 || e0.Values.Get(engine.FirstName) != "Zoë E000" || e0.CreatedAt.IsZero() ||
 		e0.LastRunID != "r1" || e0.LastChange != engine.KindCreate || e0.Welcome != engine.WelcomeOwed {
 		t.Fatalf("stored %+v", e0)
 	}
 
 	// An update (a field cleared, one set) and a close.
 	if c := apply(t, s, "t1",
-		Change(engine.KindUpdate, e0, func(m *engine.Member) { m.Values[engine.FirstName] = ""; m.Values[engine.Department] = "Ops" }),
+		Change(engine.KindUpdate, e0, func(m *engine.Member) { m.Values.Set(engine.FirstName, ""); m.Values.Set(engine.Department, "Ops") }),
 		Change(engine.KindClose, stored[1], leave),
 	); len(c) != 0 {
 		t.Fatalf("conflicts: %v", c)
 	}
 	got := member(t, s, "t1", "E000")
-	if got.Values[engine.FirstName] != "" || got.Values[engine.Department] != "Ops" || got.Version != 2 ||
+	if got.Values.Get(engine.FirstName) != "" || got.Values.Get(engine.Department) != "Ops" || got.Version != 2 ||
 		got.LastChange != engine.KindUpdate || got.LastRunID == "r1" || !got.CreatedAt.Equal(e0.CreatedAt) {
 		t.Errorf("updated %+v", got)
 	}
@@ -154,11 +156,11 @@ func testApply(t *testing.T, s Store, _ *Clock) {
 	// A stale change is a conflict, not an overwrite; so is a create of an
 	// existing member by another run.
 	if c := apply(t, s, "t1", append(Creates(ms[5]),
-		Change(engine.KindUpdate, e0, func(m *engine.Member) { m.Values[engine.Department] = "Stale" }),
+		Change(engine.KindUpdate, e0, func(m *engine.Member) { m.Values.Set(engine.Department, "Stale") }),
 		Change(engine.KindClose, e0, leave))...); !slices.Equal(c, []string{"E000", "E000", "E005"}) {
 		t.Fatalf("conflicts %v, want E000 twice and E005", c)
 	}
-	if got := member(t, s, "t1", "E000"); got.Values[engine.Department] != "Ops" || got.Status == engine.StatusLeaver || got.Version != 2 {
+	if got := member(t, s, "t1", "E000"); got.Values.Get(engine.Department) != "Ops" || got.Status == engine.StatusLeaver || got.Version != 2 {
 		t.Errorf("a stale change overwrote a newer one: %+v", got)
 	}
 	if got := member(t, s, "t1", "E005"); got.Version != 1 {
@@ -188,7 +190,7 @@ func testAddresses(t *testing.T, s Store, _ *Clock) {
 	if c := apply(t, s, "t1", Creates(NewMember("X1", "e1@x.example"))...); !slices.Equal(c, []string{"X1"}) {
 		t.Fatalf("a stranger's create: conflicts %v", c)
 	}
-	if c := apply(t, s, "t1", Change(engine.KindUpdate, ms[3], func(m *engine.Member) { m.Values[engine.Email] = "e1@x.example" })); !slices.Equal(c, []string{"E4"}) {
+	if c := apply(t, s, "t1", Change(engine.KindUpdate, ms[3], func(m *engine.Member) { m.Values.Set(engine.Email, "e1@x.example") })); !slices.Equal(c, []string{"E4"}) {
 		t.Fatalf("an update onto an owned address: conflicts %v", c)
 	}
 	if !claims(t, s, "t2", "e1@x.example") {
@@ -198,8 +200,8 @@ func testAddresses(t *testing.T, s Store, _ *Clock) {
 	// Two members swap addresses in one plan: each releases before either
 	// claims.
 	if c := apply(t, s, "t1",
-		Change(engine.KindUpdate, ms[0], func(m *engine.Member) { m.Values[engine.Email] = "e2@x.example" }),
-		Change(engine.KindUpdate, ms[1], func(m *engine.Member) { m.Values[engine.Email] = "e1@x.example" }),
+		Change(engine.KindUpdate, ms[0], func(m *engine.Member) { m.Values.Set(engine.Email, "e2@x.example") }),
+		Change(engine.KindUpdate, ms[1], func(m *engine.Member) { m.Values.Set(engine.Email, "e1@x.example") }),
 	); len(c) != 0 {
 		t.Fatalf("swap: conflicts %v", c)
 	}
@@ -220,7 +222,7 @@ func testAddresses(t *testing.T, s Store, _ *Clock) {
 	}
 	// A member changing address frees the old one.
 	e3 := member(t, s, "t1", "E3")
-	if c := apply(t, s, "t1", Change(engine.KindUpdate, e3, func(m *engine.Member) { m.Values[engine.Email] = "e3new@x.example" })); len(c) != 0 {
+	if c := apply(t, s, "t1", Change(engine.KindUpdate, e3, func(m *engine.Member) { m.Values.Set(engine.Email, "e3new@x.example") })); len(c) != 0 {
 		t.Fatalf("E3's move: conflicts %v", c)
 	}
 	if !claims(t, s, "t1", "e3@x.example") || claims(t, s, "t1", "e3new@x.example") {
@@ -232,7 +234,7 @@ func testRelinks(t *testing.T, s Store, clk *Clock) {
 	apply(t, s, "t1", Creates(NewMember("OLD", "a@x.example"))...)
 	old := member(t, s, "t1", "OLD")
 	clk.Add(time.Hour)
-	relink := Change(engine.KindRelink, old, func(m *engine.Member) { m.Values[engine.EmployeeID] = "NEW" })
+	relink := Change(engine.KindRelink, old, func(m *engine.Member) { m.Values.Set(engine.EmployeeID, "NEW") })
 	if c := apply(t, s, "t1", relink); len(c) != 0 {
 		t.Fatalf("relink: conflicts %v", c)
 	}
@@ -241,7 +243,7 @@ func testRelinks(t *testing.T, s Store, clk *Clock) {
 	}
 	moved := member(t, s, "t1", "NEW")
 	if moved.Email() != "a@x.example" || !moved.CreatedAt.Equal(old.CreatedAt) || moved.Version != old.Version+1 ||
-		moved.LastChange != engine.KindRelink || moved.Welcome != old.Welcome || moved.Values[engine.FirstName] != "Zoë OLD" {
+		moved.LastChange != engine.KindRelink || moved.Welcome != old.Welcome || moved.Values.Get(engine.FirstName) != "Zoë OLD" {
 		t.Errorf("relinked %+v, from %+v", moved, old)
 	}
 	// The address followed the member: it holds it, and releases it.
@@ -257,8 +259,8 @@ func testRelinks(t *testing.T, s Store, clk *Clock) {
 	// A relink planned against a member that moved on is a conflict.
 	apply(t, s, "t1", Creates(NewMember("B1", "b@x.example"))...)
 	b1 := member(t, s, "t1", "B1")
-	apply(t, s, "t1", Change(engine.KindUpdate, b1, func(m *engine.Member) { m.Values[engine.Department] = "Ops" }))
-	if c := apply(t, s, "t1", Change(engine.KindRelink, b1, func(m *engine.Member) { m.Values[engine.EmployeeID] = "B2" })); !slices.Equal(c, []string{"B2"}) {
+	apply(t, s, "t1", Change(engine.KindUpdate, b1, func(m *engine.Member) { m.Values.Set(engine.Department, "Ops") }))
+	if c := apply(t, s, "t1", Change(engine.KindRelink, b1, func(m *engine.Member) { m.Values.Set(engine.EmployeeID, "B2") })); !slices.Equal(c, []string{"B2"}) {
 		t.Errorf("a stale relink: conflicts %v", c)
 	}
 	if _, err := s.GetMember(context.Background(), "t1", "B2"); !errors.Is(err, integration.ErrNotFound) {
@@ -279,11 +281,11 @@ func testUpdatesKeepOthersWrites(t *testing.T, s Store, _ *Clock) {
 	if err := s.FinishWelcome(ctx, "t1", "E1", integration.MailSent, "message-1"); err != nil {
 		t.Fatal(err)
 	}
-	if c := apply(t, s, "t1", Change(engine.KindUpdate, planned, func(m *engine.Member) { m.Values[engine.Department] = "Ops" })); len(c) != 0 {
+	if c := apply(t, s, "t1", Change(engine.KindUpdate, planned, func(m *engine.Member) { m.Values.Set(engine.Department, "Ops") })); len(c) != 0 {
 		t.Fatalf("conflicts %v", c)
 	}
-	if got := member(t, s, "t1", "E1"); got.Welcome != engine.WelcomeSent || got.Values[engine.Department] != "Ops" {
-		t.Errorf("welcome %s, department %q: want sent and Ops", got.Welcome, got.Values[engine.Department])
+	if got := member(t, s, "t1", "E1"); got.Welcome != engine.WelcomeSent || got.Values.Get(engine.Department) != "Ops" {
+		t.Errorf("welcome %s, department %q: want sent and Ops", got.Welcome, got.Values.Get(engine.Department))
 	}
 }
 
@@ -318,7 +320,7 @@ func testLeasedCreates(t *testing.T, s Store, _ *Clock) {
 		t.Errorf("%d members after the replay", n)
 	}
 	// Its other changes are conditional as Apply's are.
-	stale := Change(engine.KindUpdate, stored[60], func(m *engine.Member) { m.Values[engine.Department] = "Ops" })
+	stale := Change(engine.KindUpdate, stored[60], func(m *engine.Member) { m.Values.Set(engine.Department, "Ops") })
 	stale.Before.Version = 7
 	if conflicts, err := s.ApplyLeased(ctx, lease, []engine.Change{stale}, nil); err != nil || !slices.Equal(conflicted(t, conflicts), []string{"P1"}) {
 		t.Errorf("a stale update under the lease: %v %v", err, conflicts)

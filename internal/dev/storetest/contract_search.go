@@ -13,14 +13,15 @@ import (
 // Person is a new member with a name.
 func Person(id, first, last, email string) engine.Member {
 	m := NewMember(id, email)
-	m.Values[engine.FirstName], m.Values[engine.LastName] = first, last
+	m.Values.Set(engine.FirstName, first)
+	m.Values.Set(engine.LastName, last)
 	return m
 }
 
 func testSearch(t *testing.T, s Store, _ *Clock) {
 	ctx := context.Background()
 	analyst := Person("P1", "Zoë", "Smith", "zoe.smith@x.example")
-	analyst.Values[engine.JobTitle] = "Analyst"
+	analyst.Values.Set(engine.JobTitle, "Analyst")
 	apply(t, s, "t1", Creates(
 		analyst,
 		Person("P2", "John", "Smithers", "js@x.example"),
@@ -81,17 +82,18 @@ func testSearch(t *testing.T, s Store, _ *Clock) {
 	if err != nil || len(hits) != 1 {
 		t.Fatalf("search smiths: %v %v", ids(hits), err)
 	}
-	if h := hits[0]; h.Status != engine.StatusLeaver || h.Email() != "zs@x.example" || h.Values[engine.FirstName] != "Zoe" || h.CreatedAt.IsZero() {
+	if h := hits[0]; h.Status != engine.StatusLeaver || h.Email() != "zs@x.example" || h.Values.Get(engine.FirstName) != "Zoe" || h.CreatedAt.IsZero() {
 		t.Errorf("hit: %+v", h)
 	}
 	hits, _, _ = s.SearchMembers(ctx, "t1", "zoe.smith@", "", 10)
-	if len(hits) != 1 || hits[0].Values[engine.JobTitle] != "" || hits[0].Values[engine.LastName] != "Smith" {
+	if len(hits) != 1 || hits[0].Values.Get(engine.JobTitle) != "" || hits[0].Values.Get(engine.LastName) != "Smith" {
 		t.Errorf("a hit carries more than it shows: %+v", hits)
 	}
 
 	// The writes that change members keep the keys in step.
 	apply(t, s, "t1", Change(engine.KindUpdate, member(t, s, "t1", "P1"), func(m *engine.Member) {
-		m.Values[engine.LastName], m.Values[engine.Email] = "Smyth", "zoe@y.example"
+		m.Values.Set(engine.LastName, "Smyth")
+		m.Values.Set(engine.Email, "zoe@y.example")
 	}))
 	if got := search("t1", "smith", 10); !slices.Equal(got, []string{"P2", "P7", "P6"}) {
 		t.Errorf("smith after a rename: %v", got)

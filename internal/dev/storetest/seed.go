@@ -19,7 +19,8 @@ func Crowd(n int, seed int64) []engine.Member {
 	out := make([]engine.Member, 0, n)
 	for _, e := range peoplehrtest.Generate(n, seed, Start) {
 		m := NewMember(e.EmployeeID, strings.ToLower(strings.TrimSpace(e.EmailID)))
-		m.Values[engine.FirstName], m.Values[engine.LastName] = strings.TrimSpace(e.FirstName), strings.TrimSpace(e.LastName)
+		m.Values.Set(engine.FirstName, strings.TrimSpace(e.FirstName))
+		m.Values.Set(engine.LastName, strings.TrimSpace(e.LastName))
 		out = append(out, m)
 	}
 	return out
