@@ -2,8 +2,10 @@ package events
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -89,7 +91,7 @@ func memberEvents(n int, fields int) []Event {
 // and never more, each event once.
 func TestPublishSendsFullBatchesAtOnce(t *testing.T) {
 	b := newBus(InFlight)
-	if err := NewPublisher(b, "bus").Publish(context.Background(), memberEvents(995, 3)...); err != nil {
+	if err := NewPublisher(b, "bus", ShapeEach).Publish(context.Background(), memberEvents(995, 3)...); err != nil {
 		t.Fatal(err)
 	}
 	if len(b.calls) != 100 || b.calls[0] != 10 {
@@ -112,7 +114,7 @@ func TestPublishSendsFullBatchesAtOnce(t *testing.T) {
 // 256 KB.
 func TestPublishKeepsCallsUnderTheSizeLimit(t *testing.T) {
 	b := newBus(2)
-	if err := NewPublisher(b, "bus").Publish(context.Background(), memberEvents(40, 4000)...); err != nil {
+	if err := NewPublisher(b, "bus", ShapeEach).Publish(context.Background(), memberEvents(40, 4000)...); err != nil {
 		t.Fatal(err)
 	}
 	if len(b.got) != 40 || len(b.calls) <= 4 {
@@ -131,7 +133,7 @@ func TestPublishRetriesFailedEntries(t *testing.T) {
 	evs := memberEvents(25, 1)
 	b := newBus(1)
 	b.refuse = func(d string, attempt int) bool { return strings.Contains(d, "E00007") && attempt < 3 }
-	if err := NewPublisher(b, "bus").Publish(context.Background(), evs...); err != nil {
+	if err := NewPublisher(b, "bus", ShapeEach).Publish(context.Background(), evs...); err != nil {
 		t.Fatalf("twice refused, then put: %v", err)
 	}
 	if len(b.got) != 25 {
@@ -139,7 +141,7 @@ func TestPublishRetriesFailedEntries(t *testing.T) {
 	}
 	b = newBus(1)
 	b.refuse = func(d string, _ int) bool { return strings.Contains(d, "E00007") }
-	err := NewPublisher(b, "bus").Publish(context.Background(), evs...)
+	err := NewPublisher(b, "bus", ShapeEach).Publish(context.Background(), evs...)
 	if err == nil || !strings.Contains(err.Error(), "1 of 1 entries refused after 4 attempts, e.g. ThrottlingException") {
 		t.Errorf("always refused: %v", err)
 	}
@@ -150,5 +152,109 @@ func TestPublishRetriesFailedEntries(t *testing.T) {
 	}
 	if errors.Is(err, context.Canceled) {
 		t.Error("the error is the cancelled context, not EventBridge's refusal")
+	}
+}
+
+// Batched, a run's member events fold into members.changed events, as
+// many as fit each, every member once, in order, each entry the member
+// event's detail with its type; other events stay as they are and keep
+// their place, and members of another run start a new batch.
+func TestPublishFoldsMemberEventsIntoBatches(t *testing.T) {
+	evs := memberEvents(10_000, 12)
+	evs[3].Type, evs[4].Type = MemberClosed, MemberUpdated
+	evs[4].Detail = Member{TenantID: "acme", RunID: "r1", EmployeeID: "NEW", PreviousEmployeeID: "OLD", Fields: []string{"employeeId"}, Status: "active"}
+	other := Member{TenantID: "acme", RunID: "r2", EmployeeID: "R2", Fields: []string{}}
+	evs = append(evs, Event{Type: ImportCompleted, Detail: Import{TenantID: "acme", RunID: "r1"}}, Event{Type: MemberCreated, Detail: other})
+	b := newBus(1)
+	if err := NewPublisher(b, "bus", ShapeBatched).Publish(context.Background(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	// 10,000 entries of about 250 bytes are 2.5 MB: ten full calls, where
+	// one event each would take 1,001.
+	total := 0
+	for _, n := range b.bytes {
+		total += n
+	}
+	if full := (total + maxBytes - 1) / maxBytes; len(b.calls) > full+2 {
+		t.Errorf("%d calls for %d bytes, want at most %d", len(b.calls), total, full+2)
+	}
+	var seen []string
+	batches, imports := 0, 0
+	for d := range b.got {
+		if strings.Contains(d, `"counts"`) {
+			imports++
+			continue
+		}
+		var got struct {
+			TenantID, RunID string
+			Members         []struct {
+				Type string
+				Member
+			}
+		}
+		if err := json.Unmarshal([]byte(d), &got); err != nil || len(got.Members) == 0 {
+			t.Fatalf("a batch that does not read: %v %.200s", err, d)
+		}
+		if len(d) > maxBytes {
+			t.Errorf("a batch of %d bytes", len(d))
+		}
+		batches++
+		for _, m := range got.Members {
+			if m.TenantID != got.TenantID || m.RunID != got.RunID {
+				t.Errorf("entry %s of run %s in a batch of run %s", m.EmployeeID, m.RunID, got.RunID)
+			}
+			switch m.EmployeeID {
+			case "E00003":
+				if m.Type != MemberClosed {
+					t.Errorf("E00003 is %s, want %s", m.Type, MemberClosed)
+				}
+			case "NEW":
+				if m.Type != MemberUpdated || m.PreviousEmployeeID != "OLD" {
+					t.Errorf("the relink reads %+v", m)
+				}
+			case "E00000":
+				if m.Type != MemberCreated || len(m.Fields) != 12 {
+					t.Errorf("E00000 reads %+v", m)
+				}
+			}
+			seen = append(seen, m.RunID+"/"+m.EmployeeID)
+		}
+	}
+	if imports != 1 || batches < 3 {
+		t.Errorf("%d import events and %d batches, want 1 and at least 3 (10,000 members do not fit two)", imports, batches)
+	}
+	if len(seen) != 10_001 {
+		t.Errorf("%d members in the batches, want 10,001", len(seen))
+	}
+	slices.Sort(seen)
+	if len(slices.Compact(seen)) != 10_001 {
+		t.Error("a member in two batches")
+	}
+}
+
+// The order within a batch is the order of the changes.
+func TestBatchesKeepTheOrder(t *testing.T) {
+	b := newBus(1)
+	if err := NewPublisher(b, "bus", ShapeBatched).Publish(context.Background(), memberEvents(5, 1)...); err != nil {
+		t.Fatal(err)
+	}
+	for d := range b.got {
+		if i, j := strings.Index(d, "E00001"), strings.Index(d, "E00004"); i < 0 || j < i {
+			t.Errorf("out of order: %s", d)
+		}
+	}
+	if len(b.got) != 1 {
+		t.Errorf("%d events for 5 members, want 1", len(b.got))
+	}
+}
+
+func TestParseShape(t *testing.T) {
+	for in, want := range map[string]Shape{"": ShapeBatched, "batched": ShapeBatched, "each": ShapeEach} {
+		if got, err := ParseShape(in); err != nil || got != want {
+			t.Errorf("ParseShape(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseShape("Batched"); err == nil {
+		t.Error("an unknown shape was read")
 	}
 }

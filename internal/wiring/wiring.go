@@ -86,7 +86,7 @@ var (
 
 // The environment each function needs, as template.yaml sets it.
 var (
-	WorkerEnv    = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "MAIL_QUEUE_URL", "EVENT_BUS_NAME"}
+	WorkerEnv    = []string{"TABLE_NAME", "ERROR_FILES_BUCKET", "KEYS_KEY_ID", "PEOPLEHR_BASE_URL", "MAIL_QUEUE_URL", "EVENT_BUS_NAME", "MEMBER_EVENTS"}
 	SchedulerEnv = []string{"TABLE_NAME", "IMPORTS_QUEUE_URL", "MAIL_QUEUE_URL"}
 	MailerEnv    = []string{"TABLE_NAME", "SES_FROM", "SES_SEND_RATE", "DASHBOARD_URL", "INVITE_BASE_URL"}
 	PlatformEnv  = []string{"TABLE_NAME", "EVENT_BUS_NAME"}
@@ -129,14 +129,19 @@ func API(c Clients, env map[string]string, log *slog.Logger, now func() time.Tim
 }
 
 // Worker assembles the import worker; now is the clock (time.Now in Lambda).
+// MEMBER_EVENTS is the shape of its member events (events.ParseShape).
 func Worker(c Clients, env map[string]string, log *slog.Logger, now func() time.Time) (*worker.Worker, error) {
+	shape, err := events.ParseShape(env["MEMBER_EVENTS"])
+	if err != nil {
+		return nil, fmt.Errorf("MEMBER_EVENTS: %w", err)
+	}
 	return worker.New(
 		store(c, env, now),
 		peoplehr.New(env["PEOPLEHR_BASE_URL"], peoplehr.WithLogger(log)),
 		secrets.NewSealer(c.KMS, env["KEYS_KEY_ID"]),
 		files.NewStore(c.S3, env["ERROR_FILES_BUCKET"]),
 		queue.NewMail(c.SQS, env["MAIL_QUEUE_URL"]),
-		events.NewPublisher(c.EventBridge, env["EVENT_BUS_NAME"]),
+		events.NewPublisher(c.EventBridge, env["EVENT_BUS_NAME"], shape),
 		log, worker.WithClock(now),
 	)
 }
@@ -149,7 +154,8 @@ func Scheduler(c Clients, env map[string]string, log *slog.Logger, now func() ti
 // Platform assembles the platform API; authn reads the machine client
 // (platform.FromGatewayClaims in Lambda).
 func Platform(c Clients, env map[string]string, log *slog.Logger, now func() time.Time, authn platform.Authenticator) (*platform.Server, error) {
-	return platform.New(store(c, env, now), events.NewPublisher(c.EventBridge, env["EVENT_BUS_NAME"]), authn, log)
+	// member.joined only, one member at a time: no shape to choose.
+	return platform.New(store(c, env, now), events.NewPublisher(c.EventBridge, env["EVENT_BUS_NAME"], events.ShapeEach), authn, log)
 }
 
 // Mailer assembles the mailer.

@@ -317,6 +317,7 @@ func TestFunctionEnv(t *testing.T) {
 		"MAIL_QUEUE_URL":     res.Ref("MailQueue"),
 		// The bus's name, which the template gives it.
 		"EVENT_BUS_NAME": prefix + "events",
+		"MEMBER_EVENTS":  "batched",
 	}
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("env %v, want %v", env, want)

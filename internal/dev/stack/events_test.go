@@ -16,6 +16,7 @@ import (
 
 	"github.com/peoplesync/peoplesync/internal/dev/devstack"
 	"github.com/peoplesync/peoplesync/internal/dev/stack"
+	"github.com/peoplesync/peoplesync/internal/events"
 	"github.com/peoplesync/peoplesync/internal/integration"
 )
 
@@ -69,6 +70,35 @@ func listen(t *testing.T, st *stack.Stack) func() []map[string]any {
 	}
 }
 
+// memberEvents are the events as a consumer reads them: a members.changed
+// event's entries each as the member event it stands for (its detail
+// type in "type"), every other event as it is.
+func memberEvents(t *testing.T, evs []map[string]any, shape events.Shape) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, ev := range evs {
+		d, _ := ev["detail"].(map[string]any)
+		if ev["detail-type"] != events.MembersChanged {
+			if shape == events.ShapeBatched && strings.HasPrefix(ev["detail-type"].(string), "member.") {
+				t.Errorf("batched, yet a %s event", ev["detail-type"])
+			}
+			out = append(out, ev)
+			continue
+		}
+		if shape == events.ShapeEach {
+			t.Errorf("one event per member, yet a batch: %v", d)
+		}
+		for _, m := range d["members"].([]any) {
+			m := m.(map[string]any)
+			if m["tenantId"] != d["tenantId"] || m["runId"] != d["runId"] {
+				t.Errorf("entry %v in the batch of %v", m, d["runId"])
+			}
+			out = append(out, map[string]any{"source": ev["source"], "detail-type": m["type"], "detail": m})
+		}
+	}
+	return out
+}
+
 func summarize(evs []map[string]any) []string {
 	var out []string
 	for _, ev := range evs {
@@ -83,10 +113,18 @@ func summarize(evs []map[string]any) []string {
 	return out
 }
 
-// Every member change and every import end is published for other systems.
+// Every member change and every import end is published for other
+// systems, in either shape the template offers: the member events folded
+// into batches (the default), or one each.
 func TestLifecycleEventsReachTheBus(t *testing.T) {
+	for _, shape := range []events.Shape{events.ShapeBatched, events.ShapeEach} {
+		t.Run(string(shape), func(t *testing.T) { testLifecycleEvents(t, shape) })
+	}
+}
+
+func testLifecycleEvents(t *testing.T, shape events.Shape) {
 	clk := &clock{now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-	st := newStack(t, clk, staff(3), nil)
+	st := startWith(t, stack.Options{Employees: staff(3), Now: clk.Now, Log: testLog(t), MemberEvents: string(shape)})
 	seedAcme(t, st)
 	read := listen(t, st)
 	job := func() integration.Job {
@@ -95,7 +133,7 @@ func TestLifecycleEventsReachTheBus(t *testing.T) {
 	if _, err := st.Worker.Run(context.Background(), job()); err != nil {
 		t.Fatal(err)
 	}
-	got := summarize(read())
+	got := summarize(memberEvents(t, read(), shape))
 	want := []string{"import.completed succeeded", "member.created SAA", "member.created SAB", "member.created SAC"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("events after the first import:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -109,7 +147,7 @@ func TestLifecycleEventsReachTheBus(t *testing.T) {
 	if _, err := st.Worker.Run(context.Background(), job()); err != nil {
 		t.Fatal(err)
 	}
-	evs := read()
+	evs := memberEvents(t, read(), shape)
 	got = summarize(evs)
 	want = []string{"import.completed succeeded", "member.closed SAB", "member.updated SAA"}
 	if !slices.Equal(got, want) {

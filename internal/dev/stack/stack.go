@@ -65,6 +65,9 @@ type Options struct {
 	// InviteBaseURL is where welcome links point, such as a local
 	// stand-in's join page; empty keeps the template's default.
 	InviteBaseURL string
+	// MemberEvents is the template's MemberEvents parameter; empty keeps
+	// its default.
+	MemberEvents string
 }
 
 // Stack is the running service.
@@ -149,11 +152,15 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if o.InviteBaseURL != "" {
 		mailerEnv = map[string]string{"INVITE_BASE_URL": o.InviteBaseURL}
 	}
+	workerEnv := map[string]string{"PEOPLEHR_BASE_URL": base}
+	if o.MemberEvents != "" {
+		workerEnv["MEMBER_EVENTS"] = o.MemberEvents
+	}
 	envs := make(map[string]map[string]string, 3)
 	// The stack's tests send hundreds of requests a second as one tenant, so
 	// its API's per-tenant limits are out of reach (internal/api tests them).
 	for fn, overrides := range map[string]map[string]string{
-		"WorkerFunction":    {"PEOPLEHR_BASE_URL": base},
+		"WorkerFunction":    workerEnv,
 		"ApiFunction":       {"PEOPLEHR_BASE_URL": base, "TENANT_RATE_LIMITS": "read=10000/10000 write=10000/10000", "EGRESS_IP": o.EgressIP},
 		"MailerFunction":    mailerEnv,
 		"SchedulerFunction": nil, "PlatformFunction": nil,
