@@ -21,8 +21,7 @@ type Builder func(c Clients, env map[string]string, log *slog.Logger) (handler a
 // handler and hands it to Lambda, or logs why it cannot and exits.
 func Start(names []string, build Builder) {
 	log := logging.New(os.Stdout, os.Getenv("LOG_LEVEL"))
-	if limit := memoryLimit(os.Getenv); limit > 0 {
-		debug.SetMemoryLimit(limit)
+	if limit := LimitMemory(os.Getenv); limit > 0 {
 		log.Debug("memory limit set from the function's size", "bytes", limit)
 	}
 	handler, err := setup(names, build, log)
@@ -31,6 +30,16 @@ func Start(names []string, build Builder) {
 		os.Exit(1)
 	}
 	lambda.Start(handler)
+}
+
+// LimitMemory sets the runtime's soft memory limit from the function's
+// size (memoryLimit) and returns it; 0 when it left the runtime's own.
+func LimitMemory(getenv func(string) string) int64 {
+	limit := memoryLimit(getenv)
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+	return limit
 }
 
 func setup(names []string, build Builder, log *slog.Logger) (any, error) {

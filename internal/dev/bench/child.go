@@ -46,6 +46,9 @@ const ChildFlag = "-bench-child"
 type RunRequest struct {
 	Endpoint string            // moto
 	Env      map[string]string // the worker's environment
+	// MemoryMB is the worker's memory size: the child's runtime is set
+	// from it and from the environment's GOGC as Lambda's would be.
+	MemoryMB int
 	Now      time.Time         // the functions' clock
 	Job      integration.Job
 	// Sink acknowledges, without sending, the writes whose number grows
@@ -128,8 +131,20 @@ func Child(args []string, in io.Reader, out io.Writer) error {
 	return json.NewEncoder(out).Encode(res)
 }
 
+// processEnv is what the child's process starts with beside the bench's
+// environment: what the Go runtime reads before main (GOGC), and the
+// memory size Lambda tells a function.
+func (r RunRequest) processEnv() []string {
+	env := []string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(r.MemoryMB)}
+	if v, ok := r.Env["GOGC"]; ok {
+		env = append(env, "GOGC="+v)
+	}
+	return env
+}
+
 func childRun(req RunRequest) RunResult {
 	var res RunResult
+	wiring.LimitMemory(os.Getenv)
 	cfg := devstack.AWSConfig(req.Endpoint)
 	clients := wiring.NewClients(cfg, "")
 	db := &DB{API: clients.DynamoDB}
@@ -264,6 +279,9 @@ func CallChild(ctx context.Context, self, what string, req, res any) error {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, self, ChildFlag, what)
+	if r, ok := req.(RunRequest); ok {
+		cmd.Env = append(os.Environ(), r.processEnv()...)
+	}
 	cmd.Stdin = bytes.NewReader(body)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -86,7 +86,7 @@ func (e *Env) RunImports(ctx context.Context, n int, changed bool) (*Imports, er
 	}
 
 	run := func(what string, req RunRequest) (RunResult, error) {
-		req.Endpoint, req.Env, req.Now = e.Moto.Endpoint(), st.WorkerEnv, clock
+		req.Endpoint, req.Env, req.MemoryMB, req.Now = e.Moto.Endpoint(), st.WorkerEnv, st.WorkerMemoryMB, clock
 		req.Job = integration.Job{TenantID: TenantID, RunID: integration.NewRunID(clock), Trigger: integration.TriggerManual}
 		var res RunResult
 		if err := CallChild(ctx, e.Self, "run", req, &res); err != nil {

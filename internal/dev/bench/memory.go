@@ -30,7 +30,7 @@ func (e *Env) RunPeak(ctx context.Context, n int) (*Peak, error) {
 	defer st.Close()
 	out := &Peak{N: n}
 	req := RunRequest{
-		Endpoint: e.Moto.Endpoint(), Env: st.WorkerEnv, Now: Today, Sink: true,
+		Endpoint: e.Moto.Endpoint(), Env: st.WorkerEnv, MemoryMB: st.WorkerMemoryMB, Now: Today, Sink: true,
 		Job: integration.Job{TenantID: TenantID, RunID: integration.NewRunID(Today), Trigger: integration.TriggerManual},
 	}
 	if err := CallChild(ctx, e.Self, "run", req, &out.Run); err != nil {

@@ -318,6 +318,7 @@ func TestFunctionEnv(t *testing.T) {
 		// The bus's name, which the template gives it.
 		"EVENT_BUS_NAME": prefix + "events",
 		"MEMBER_EVENTS":  "batched",
+		"GOGC":           "50",
 	}
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("env %v, want %v", env, want)

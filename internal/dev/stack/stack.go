@@ -91,7 +91,9 @@ type Stack struct {
 	Platform  *platform.Server
 	Issuer    *localissuer.Issuer
 	WorkerEnv map[string]string
-	sqs       *sqs.Client
+	// WorkerMemoryMB is the worker's MemorySize in template.yaml.
+	WorkerMemoryMB int
+	sqs            *sqs.Client
 	log       *slog.Logger
 	now       func() time.Time
 	tick      time.Duration
@@ -142,6 +144,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	if s.mailers, err = maximumConcurrency(tpl, "MailerFunction", "Mail"); err != nil {
 		return nil, err
+	}
+	if s.WorkerMemoryMB, err = strconv.Atoi(fmt.Sprint(tpl.Resources["WorkerFunction"].Properties["MemorySize"])); err != nil {
+		return nil, fmt.Errorf("template: the worker's MemorySize: %w", err)
 	}
 	base := o.PeopleHRBaseURL
 	if base == "" {
