@@ -69,7 +69,7 @@ func (e *Env) RunImports(ctx context.Context, n int, changed bool) (*Imports, er
 	out := &Imports{N: n}
 	clock := Today
 	employees := Employees(n)
-	st, err := e.benchStack(ctx, n, employees, func() time.Time { return clock })
+	st, err := e.benchStack(ctx, "", n, employees, func() time.Time { return clock })
 	if err != nil {
 		return nil, err
 	}
@@ -265,9 +265,11 @@ func benchTenant() stack.Tenant {
 
 // benchStack starts a stack of its own for an n-employee run, with the
 // bench tenant seeded; the caller closes it.
-func (e *Env) benchStack(ctx context.Context, n int, employees []peoplehrtest.Employee, now func() time.Time) (*stack.Stack, error) {
+func (e *Env) benchStack(ctx context.Context, part string, n int, employees []peoplehrtest.Employee, now func() time.Time) (*stack.Stack, error) {
+	// Named for the part too: the peak and the search bench both take
+	// 100,000, and a closed stack's name stays taken in moto.
 	st, err := stack.Start(ctx, stack.Options{
-		Moto: e.Moto, SES: e.SES, Prefix: fmt.Sprintf("bench%d-", n), Employees: employees, Now: now,
+		Moto: e.Moto, SES: e.SES, Prefix: fmt.Sprintf("bench%s%d-", part, n), Employees: employees, Now: now,
 	})
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ type Peak struct {
 // member, owner and log writes, mail jobs and events are built and counted
 // but not sent (RunRequest.Sink).
 func (e *Env) RunPeak(ctx context.Context, n int) (*Peak, error) {
-	st, err := e.benchStack(ctx, n, Employees(n), func() time.Time { return Today })
+	st, err := e.benchStack(ctx, "peak", n, Employees(n), func() time.Time { return Today })
 	if err != nil {
 		return nil, err
 	}

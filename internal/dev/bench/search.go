@@ -62,7 +62,7 @@ const FullBudget = 60 * time.Second
 // RunSearch seeds n members into a fresh stack's table and measures one
 // Query, the searches, then the full read.
 func (e *Env) RunSearch(ctx context.Context, n, rounds int) (*Search, error) {
-	st, err := e.benchStack(ctx, n, nil, func() time.Time { return Today })
+	st, err := e.benchStack(ctx, "search", n, nil, func() time.Time { return Today })
 	if err != nil {
 		return nil, err
 	}
