@@ -49,7 +49,7 @@ type RunRequest struct {
 	// MemoryMB is the worker's memory size: the child's runtime is set
 	// from it and from the environment's GOGC as Lambda's would be.
 	MemoryMB int
-	Now      time.Time         // the functions' clock
+	Now      time.Time // the functions' clock
 	Job      integration.Job
 	// Sink acknowledges, without sending, the writes whose number grows
 	// with the tenant (member, email owner and log items, mail jobs,

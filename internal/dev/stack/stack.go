@@ -94,14 +94,14 @@ type Stack struct {
 	// WorkerMemoryMB is the worker's MemorySize in template.yaml.
 	WorkerMemoryMB int
 	sqs            *sqs.Client
-	log       *slog.Logger
-	now       func() time.Time
-	tick      time.Duration
-	mailers   int // the mailer's maximum concurrency in template.yaml
-	ownMoto   bool
-	ownSES    bool
-	stop      context.CancelFunc
-	loops     sync.WaitGroup
+	log            *slog.Logger
+	now            func() time.Time
+	tick           time.Duration
+	mailers        int // the mailer's maximum concurrency in template.yaml
+	ownMoto        bool
+	ownSES         bool
+	stop           context.CancelFunc
+	loops          sync.WaitGroup
 }
 
 // Start brings the stack up. Close it to stop everything it started.
