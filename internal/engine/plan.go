@@ -600,7 +600,16 @@ func (p *Planner) apply(c *candidate, m *Member) (Member, Kind) {
 // merge is the stored values brought in step with the candidate's: its
 // values but for those it leaves unchanged (c.keep).
 func merge(c *candidate, stored *Values) Values {
-	if c.keep == 0 {
+	same := true
+	for f := range NumFields {
+		if c.keep&(1<<f) != 0 && stored.Get(f) != c.values.Get(f) {
+			same = false
+			break
+		}
+	}
+	if same {
+		// The usual case (kept fields blank on both sides): no repacking
+		// for every member of a resync.
 		return c.values
 	}
 	vals := c.values.Unpack()
