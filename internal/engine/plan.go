@@ -668,28 +668,28 @@ func (p *Planner) missing(w *planning, members []Member) {
 		} else if !p.unmentioned(m) {
 			continue
 		}
-		if c, ok := p.missingMember(m, outOfScope); ok {
+		if c := p.missingMember(m, outOfScope); c != nil {
 			w.propose(proposal{}, c)
 		}
 	}
 }
 
-// missingMember is SPEC 2.4 for one member: a warning, or a closure when
-// the tenant opted in.
-func (p *Planner) missingMember(m *Member, outOfScope bool) (*Change, bool) {
+// missingMember is SPEC 2.4 for one member: a warning (and nil), or the
+// closure when the tenant opted in.
+func (p *Planner) missingMember(m *Member, outOfScope bool) *Change {
 	if !p.settings.CloseMissingMembers {
 		why := "not found in PeopleHR"
 		if outOfScope {
 			why = "out of the programme's scope"
 		}
 		p.issue(0, m.EmployeeID(), "", SeverityWarning, why+": the member was left as it is")
-		return nil, false
+		return nil
 	}
 	after := *m
 	after.Status = StatusLeaver
 	after.LeftOn = p.today
 	p.purge(&after)
-	return &Change{Kind: KindClose, Before: m, After: after}, true
+	return &Change{Kind: KindClose, Before: m, After: after}
 }
 
 // purge schedules a closed member's deletion LeaverRetentionDays from
@@ -753,7 +753,7 @@ func (p *Planner) refusedRelinks(w *planning) {
 		}
 		old := c.Before
 		if pr.rejected {
-			if missing, ok := p.missingMember(old, false); ok {
+			if missing := p.missingMember(old, false); missing != nil {
 				w.propose(proposal{}, missing) // c is not used again
 			}
 			continue
