@@ -38,8 +38,18 @@ export function pager(prefix, what, fetchPage, show) { // what: newer, older, [o
   const newer = h('button', { type: 'button', class: 'button secondary', id: `${prefix}-newer` }, what[0]);
   const older = h('button', { type: 'button', class: 'button secondary', id: `${prefix}-older` }, what[1]);
   const load = async (index, focus) => {
-    const page = await fetchPage(cursors[index]);
-    if (!page) return;
+    let page;
+    try {
+      page = await fetchPage(cursors[index]);
+    } catch (err) {
+      // The view was left (or a newer search began) while the page was
+      // read: nothing to show. Loads started by a click or by a view that
+      // does not wait for them would otherwise end in an unhandled
+      // rejection (an uncaught exception in the console).
+      if (err && err.name === 'AbortError') return null;
+      throw err;
+    }
+    if (!page) return null;
     at = index;
     if (page.nextCursor) cursors[index + 1] = page.nextCursor;
     else cursors.length = index + 1;
